@@ -9,7 +9,7 @@ const dnsLabel = z
 
 const hostPort = z
   .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+  .regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port', abort: true })
   .refine((v) => {
     const port = Number(v.slice(v.lastIndexOf(':') + 1));
     return port > 0 && port < 65536;

@@ -1,0 +1,152 @@
+/**
+ * OTLP/HTTP JSON metrics ingest. Weft stores the delta latency histogram its proxies report per edge and
+ * status code; other metrics are acknowledged as rejected data points (OTLP partial success).
+ */
+import {
+  Attr,
+  LATENCY_BOUNDS_MS,
+  REQUEST_DURATION_METRIC,
+  UNKNOWN_SERVICE,
+  attributeString,
+  exportMetricsServiceRequestSchema,
+  type ParsedMetricsRequest,
+} from '@weft/schema';
+import type { Db } from '../db/client.ts';
+import { InvalidInputError, parseOrThrow, type FieldIssue } from './validation.ts';
+
+export interface EdgeRollupRow {
+  windowStartMs: bigint;
+  windowEndMs: bigint;
+  reporter: string;
+  proxyId: string;
+  sourceService: string;
+  sourceNamespace: string;
+  sourceVersion: string;
+  destService: string;
+  destNamespace: string;
+  destVersion: string;
+  statusCode: number;
+  count: number;
+  sumMs: number;
+  buckets: string;
+}
+
+export interface MetricsParseResult {
+  rows: EdgeRollupRow[];
+  rejectedDataPoints: number;
+  rejectedReason: string | null;
+}
+
+const NANOS_PER_MS = 1_000_000n;
+
+function sameBounds(bounds: readonly number[]): boolean {
+  return bounds.length === LATENCY_BOUNDS_MS.length && bounds.every((b, i) => b === LATENCY_BOUNDS_MS[i]);
+}
+
+export function parseMetricsRequest(body: unknown): MetricsParseResult {
+  const request: ParsedMetricsRequest = parseOrThrow(
+    exportMetricsServiceRequestSchema,
+    body,
+    'OTLP ExportMetricsServiceRequest',
+  );
+  const rows: EdgeRollupRow[] = [];
+  const issues: FieldIssue[] = [];
+  let rejectedDataPoints = 0;
+  const ignoredNames = new Set<string>();
+
+  request.resourceMetrics.forEach((rm, ri) => {
+    const proxyId =
+      attributeString(rm.resource.attributes, Attr.serviceInstanceId) ??
+      attributeString(rm.resource.attributes, Attr.serviceName) ??
+      'unknown';
+    rm.scopeMetrics.forEach((sm, si) => {
+      sm.metrics.forEach((metric, mi) => {
+        const base = `resourceMetrics.${ri}.scopeMetrics.${si}.metrics.${mi}`;
+        if (metric.name !== REQUEST_DURATION_METRIC || !metric.histogram) {
+          ignoredNames.add(metric.name);
+          rejectedDataPoints += metric.histogram?.dataPoints.length ?? 1;
+          return;
+        }
+        if (metric.unit !== 'ms') {
+          issues.push({ path: `${base}.unit`, message: `${REQUEST_DURATION_METRIC} must be in "ms"` });
+          return;
+        }
+        metric.histogram.dataPoints.forEach((dp, di) => {
+          const at = `${base}.histogram.dataPoints.${di}`;
+          if (!sameBounds(dp.explicitBounds)) {
+            issues.push({
+              path: `${at}.explicitBounds`,
+              message: `must be Weft's latency bounds [${LATENCY_BOUNDS_MS.join(', ')}]`,
+            });
+            return;
+          }
+          const attr = (key: string) => attributeString(dp.attributes, key);
+          const reporter = attr(Attr.reporter);
+          if (reporter !== 'inbound' && reporter !== 'outbound') {
+            issues.push({ path: `${at}.attributes`, message: `"${Attr.reporter}" must be "inbound" or "outbound"` });
+            return;
+          }
+          const destService = attr(Attr.destinationService);
+          if (!destService) {
+            issues.push({ path: `${at}.attributes`, message: `"${Attr.destinationService}" is required` });
+            return;
+          }
+          const status = attr(Attr.httpStatus);
+          if (status === undefined || !/^\d{1,3}$/.test(status)) {
+            issues.push({ path: `${at}.attributes`, message: `"${Attr.httpStatus}" must be an integer status code (0 when no response)` });
+            return;
+          }
+          rows.push({
+            windowStartMs: dp.startTimeUnixNano / NANOS_PER_MS,
+            windowEndMs: dp.timeUnixNano / NANOS_PER_MS,
+            reporter,
+            proxyId,
+            sourceService: attr(Attr.sourceService) ?? UNKNOWN_SERVICE,
+            sourceNamespace: attr(Attr.sourceNamespace) ?? '',
+            sourceVersion: attr(Attr.sourceVersion) ?? '',
+            destService,
+            destNamespace: attr(Attr.destinationNamespace) ?? 'default',
+            destVersion: attr(Attr.destinationVersion) ?? '',
+            statusCode: Number(status),
+            count: dp.count,
+            sumMs: dp.sum ?? 0,
+            buckets: JSON.stringify(dp.bucketCounts),
+          });
+        });
+      });
+    });
+  });
+
+  if (issues.length > 0) throw new InvalidInputError('invalid OTLP ExportMetricsServiceRequest', issues.slice(0, 20));
+  return {
+    rows,
+    rejectedDataPoints,
+    rejectedReason:
+      ignoredNames.size > 0 ? `only ${REQUEST_DURATION_METRIC} histograms are stored; ignored: ${[...ignoredNames].join(', ')}` : null,
+  };
+}
+
+/**
+ * Stores rollups in one transaction. A proxy reports each flush window once; a window already stored for
+ * that proxy is a retried batch and is skipped, so retries never double-count.
+ */
+export async function storeRollups(db: Db, rows: EdgeRollupRow[]): Promise<{ stored: number; duplicates: number }> {
+  if (rows.length === 0) return { stored: 0, duplicates: 0 };
+  const windows = new Map<string, { proxyId: string; windowStartMs: bigint; windowEndMs: bigint }>();
+  for (const r of rows) {
+    windows.set(`${r.proxyId}|${r.windowStartMs}|${r.windowEndMs}`, r);
+  }
+  return db.$transaction(async (tx) => {
+    const seen = new Set<string>();
+    for (const w of windows.values()) {
+      const found = await tx.edgeRollup.findFirst({
+        where: { proxyId: w.proxyId, windowStartMs: w.windowStartMs, windowEndMs: w.windowEndMs },
+        select: { id: true },
+      });
+      if (found) seen.add(`${w.proxyId}|${w.windowStartMs}|${w.windowEndMs}`);
+    }
+    const fresh = rows.filter((r) => !seen.has(`${r.proxyId}|${r.windowStartMs}|${r.windowEndMs}`));
+    if (fresh.length > 0) await tx.edgeRollup.createMany({ data: fresh });
+    return { stored: fresh.length, duplicates: rows.length - fresh.length };
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * Aggregation of stored edge rollups into golden signals. Histograms from any proxies and windows merge by
+ * adding bucket counts, so percentiles stay correct across instances.
+ */
+import {
+  addBuckets,
+  emptyBuckets,
+  isErrorStatus,
+  quantileFromBuckets,
+  type TimeWindow,
+  type TrafficStats,
+} from '@weft/schema';
+import type { Db } from '../db/client.ts';
+
+export interface RollupRow {
+  windowStartMs: bigint;
+  windowEndMs: bigint;
+  reporter: string;
+  sourceService: string;
+  sourceNamespace: string;
+  sourceVersion: string;
+  destService: string;
+  destNamespace: string;
+  destVersion: string;
+  statusCode: number;
+  count: number;
+  sumMs: number;
+  buckets: string;
+}
+
+export class TrafficAccumulator {
+  requests = 0;
+  errors = 0;
+  sumMs = 0;
+  readonly buckets = emptyBuckets();
+  firstMs = Number.POSITIVE_INFINITY;
+  lastMs = Number.NEGATIVE_INFINITY;
+
+  add(row: RollupRow): void {
+    this.requests += row.count;
+    if (isErrorStatus(row.statusCode)) this.errors += row.count;
+    this.sumMs += row.sumMs;
+    addBuckets(this.buckets, JSON.parse(row.buckets) as number[]);
+    this.firstMs = Math.min(this.firstMs, Number(row.windowStartMs));
+    this.lastMs = Math.max(this.lastMs, Number(row.windowEndMs));
+  }
+
+  merge(other: TrafficAccumulator): void {
+    this.requests += other.requests;
+    this.errors += other.errors;
+    this.sumMs += other.sumMs;
+    addBuckets(this.buckets, other.buckets);
+    this.firstMs = Math.min(this.firstMs, other.firstMs);
+    this.lastMs = Math.max(this.lastMs, other.lastMs);
+  }
+
+  /** `seconds` is the span the rate is computed over. */
+  stats(seconds: number): TrafficStats {
+    const idle = this.requests === 0;
+    const round = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      rps: seconds > 0 ? Math.round((this.requests / seconds) * 1000) / 1000 : 0,
+      successRate: idle ? null : (this.requests - this.errors) / this.requests,
+      p50: round(quantileFromBuckets(this.buckets, 0.5)),
+      p95: round(quantileFromBuckets(this.buckets, 0.95)),
+      p99: round(quantileFromBuckets(this.buckets, 0.99)),
+    };
+  }
+}
+
+/**
+ * Seconds that rates are averaged over: the window, shortened to the span actually covered by data when
+ * telemetry started (or stopped) inside it, so a mesh that started a minute ago does not show a fifth of
+ * its rate in a 5-minute window.
+ */
+export function rateSeconds(window: TimeWindow, observed: { firstMs: number; lastMs: number }, nowMs: number): number {
+  const end = Math.min(window.toMs, nowMs);
+  if (!Number.isFinite(observed.firstMs)) return Math.max(0, (end - window.fromMs) / 1000);
+  const start = Math.max(window.fromMs, observed.firstMs);
+  const stop = Math.min(end, Math.max(observed.lastMs, start + 1000));
+  return Math.max(1, (stop - start) / 1000);
+}
+
+const rollupSelect = {
+  windowStartMs: true,
+  windowEndMs: true,
+  reporter: true,
+  sourceService: true,
+  sourceNamespace: true,
+  sourceVersion: true,
+  destService: true,
+  destNamespace: true,
+  destVersion: true,
+  statusCode: true,
+  count: true,
+  sumMs: true,
+  buckets: true,
+} as const;
+
+export async function rollupsInWindow(
+  db: Db,
+  window: TimeWindow,
+  filter: { reporter?: string; destNamespace?: string; destService?: string; sourceNamespace?: string; sourceService?: string } = {},
+): Promise<RollupRow[]> {
+  return db.edgeRollup.findMany({
+    where: {
+      windowStartMs: { gte: BigInt(window.fromMs), lt: BigInt(window.toMs) },
+      ...filter,
+    },
+    select: rollupSelect,
+  });
+}
+
+export function serviceId(namespace: string, service: string): string {
+  return namespace ? `${namespace}/${service}` : service;
+}

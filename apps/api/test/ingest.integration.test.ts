@@ -1,0 +1,200 @@
+/**
+ * Bad input at the API's boundaries: every refusal is a 4xx that says what is wrong, and nothing of a
+ * refused request is stored.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LATENCY_BOUNDS_MS, LATENCY_BUCKET_COUNT, type TopologyGraph, type TraceSummary } from '@weft/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type RunningApi } from '../src/app.ts';
+import { freePort } from './support/ports.ts';
+
+let api: RunningApi;
+let dir: string;
+const window = { lastMs: 24 * 3600 * 1000 };
+
+const now = BigInt(Date.now()) * 1_000_000n;
+const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+function span(spanId: string, traceId = 'aaaabbbbccccddddeeeeffff00001111') {
+  return {
+    traceId,
+    spanId,
+    name: 'GET /',
+    kind: 2,
+    startTimeUnixNano: String(now),
+    endTimeUnixNano: String(now + 5_000_000n),
+    attributes: [],
+    status: { code: 0 },
+  };
+}
+
+function traces(spans: unknown[]) {
+  return { resourceSpans: [{ resource: { attributes: [kv('service.name', 'edge'), kv('service.namespace', 'bad')] }, scopeSpans: [{ spans }] }] };
+}
+
+function metrics(count: number, bucketTotal: number) {
+  const bucketCounts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
+  bucketCounts[2] = bucketTotal;
+  return {
+    resourceMetrics: [
+      {
+        resource: { attributes: [kv('service.name', 'edge'), kv('service.instance.id', 'edge-1')] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'weft.request.duration',
+                unit: 'ms',
+                histogram: {
+                  aggregationTemporality: 1,
+                  dataPoints: [
+                    {
+                      attributes: [
+                        kv('weft.reporter', 'inbound'),
+                        kv('weft.destination.service', 'edge'),
+                        kv('weft.destination.namespace', 'bad'),
+                        { key: 'http.response.status_code', value: { intValue: 200 } },
+                      ],
+                      startTimeUnixNano: String(now - 5_000_000_000n),
+                      timeUnixNano: String(now),
+                      count,
+                      bucketCounts,
+                      explicitBounds: [...LATENCY_BOUNDS_MS],
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+async function post(pathname: string, body: unknown, contentType = 'application/json') {
+  const res = await fetch(`${api.url}${pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { error?: string; issues?: { path: string; message: string }[] } };
+}
+
+async function storedTraces(): Promise<TraceSummary[]> {
+  const input = encodeURIComponent(JSON.stringify({ window, limit: 100 }));
+  const res = await fetch(`${api.url}/trpc/traces.search?input=${input}`);
+  return ((await res.json()) as { result: { data: TraceSummary[] } }).result.data;
+}
+
+async function edgeRequests(): Promise<number> {
+  const input = encodeURIComponent(JSON.stringify({ window }));
+  const res = await fetch(`${api.url}/trpc/topology.graph?input=${input}`);
+  const graph = ((await res.json()) as { result: { data: TopologyGraph } }).result.data;
+  return graph.nodes.find((n) => n.id === 'bad/edge')?.traffic.requests ?? 0;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'weft-ingest-'));
+  api = await startApi(
+    {
+      host: '127.0.0.1',
+      port: await freePort(),
+      databaseUrl: `file:${path.join(dir, 'weft.db')}`,
+      proxyTtlSeconds: 15,
+      heartbeatSeconds: 5,
+      maxBodyBytes: 64 * 1024,
+    },
+    () => undefined,
+  );
+});
+
+afterAll(async () => {
+  await api?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('OTLP trace ingest', () => {
+  it('refuses a batch with one bad span and stores none of it', async () => {
+    const res = await post('/v1/traces', traces([span('1111111111111111'), { ...span('2222222222222222'), traceId: 'nothex' }]));
+    expect(res.status).toBe(400);
+    expect(res.body.issues).toContainEqual({
+      path: 'resourceSpans.0.scopeSpans.0.spans.1.traceId',
+      message: 'traceId must be 32 lower-case hex characters',
+    });
+    expect(await storedTraces()).toHaveLength(0);
+  });
+
+  it('says what is wrong with a body that is not JSON, not JSON-encoded, or too large', async () => {
+    const notJson = await post('/v1/traces', '{"resourceSpans": [');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error).toMatch(/not valid JSON/);
+
+    const protobuf = await post('/v1/traces', 'x', 'application/x-protobuf');
+    expect(protobuf.status).toBe(415);
+    expect(protobuf.body.error).toMatch(/JSON encoding/);
+
+    const huge = await post('/v1/traces', traces(Array.from({ length: 600 }, (_, i) => span(i.toString(16).padStart(16, '1')))));
+    expect(huge.status).toBe(413);
+    expect(await storedTraces()).toHaveLength(0);
+  });
+
+  it('stores a good batch once even when the proxy retries it', async () => {
+    const batch = traces([span('3333333333333333'), { ...span('4444444444444444'), parentSpanId: '3333333333333333' }]);
+    const first = await post('/v1/traces', batch);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ accepted: 2, duplicates: 0 });
+    const retry = await post('/v1/traces', batch);
+    expect(retry.body).toMatchObject({ accepted: 0, duplicates: 2 });
+    const stored = await storedTraces();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ spanCount: 2, rootService: 'bad/edge' });
+  });
+});
+
+describe('OTLP metrics ingest', () => {
+  it('refuses an inconsistent histogram with the field and stores nothing', async () => {
+    const res = await post('/v1/metrics', metrics(7, 5));
+    expect(res.status).toBe(400);
+    expect(res.body.issues?.[0]?.path).toBe('resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.count');
+    expect(await edgeRequests()).toBe(0);
+  });
+
+  it('stores a consistent histogram once, even when retried', async () => {
+    expect((await post('/v1/metrics', metrics(5, 5))).status).toBe(200);
+    expect((await post('/v1/metrics', metrics(5, 5))).body).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(await edgeRequests()).toBe(5);
+  });
+});
+
+describe('proxy registry', () => {
+  it('names every invalid registration field', async () => {
+    const res = await post('/v1/proxies/register', { proxyId: 'p 1', service: 'Bad_Name', namespace: 'ok', inboundAddress: 'nowhere', adminAddress: '127.0.0.1:99999' });
+    expect(res.status).toBe(400);
+    const paths = res.body.issues?.map((i) => i.path).sort();
+    expect(paths).toEqual(['adminAddress', 'inboundAddress', 'proxyId', 'service']);
+  });
+
+  it('serves config only to registered proxies, with an ETag that turns repeats into 304', async () => {
+    expect((await fetch(`${api.url}/v1/proxies/ghost/config`)).status).toBe(404);
+    const reg = await post('/v1/proxies/register', {
+      proxyId: 'edge-1',
+      service: 'edge',
+      namespace: 'bad',
+      inboundAddress: '127.0.0.1:20001',
+      adminAddress: '127.0.0.1:20002',
+    });
+    expect(reg.status).toBe(200);
+    const first = await fetch(`${api.url}/v1/proxies/edge-1/config`);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag');
+    const config = (await first.json()) as { services: { name: string; endpoints: { address: string }[] }[] };
+    expect(config.services).toContainEqual(expect.objectContaining({ name: 'edge', endpoints: [expect.objectContaining({ address: '127.0.0.1:20001' })] }));
+    const again = await fetch(`${api.url}/v1/proxies/edge-1/config`, { headers: { 'if-none-match': etag ?? '' } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${api.url}/v1/proxies/edge-1`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${api.url}/v1/proxies/edge-1/config`)).status).toBe(404);
+  });
+});

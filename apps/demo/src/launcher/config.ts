@@ -1,0 +1,162 @@
+/**
+ * Launcher flags and environment. Precedence: flag, then environment variable, then default.
+ */
+import path from 'node:path';
+
+export interface LauncherConfig {
+  consolePort: number;
+  apiPort: number;
+  portBase: number;
+  dataDir: string;
+  /** Load generator requests per second; 0 = no load generator. */
+  rps: number;
+}
+
+export interface OptionSpec {
+  key: keyof LauncherConfig;
+  flag: string;
+  env: string;
+  kind: 'port' | 'path' | 'rate';
+  default: string;
+  help: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'consolePort',
+    flag: '--console-port',
+    env: 'WEFT_CONSOLE_PORT',
+    kind: 'port',
+    default: '3000',
+    help: 'port of the web console',
+  },
+  {
+    key: 'apiPort',
+    flag: '--api-port',
+    env: 'WEFT_API_PORT',
+    kind: 'port',
+    default: '4000',
+    help: 'port of the Weft API (control plane)',
+  },
+  {
+    key: 'portBase',
+    flag: '--port-base',
+    env: 'WEFT_PORT_BASE',
+    kind: 'port',
+    default: '15000',
+    help: 'first port of the demo shop block (apps and their proxies, see below)',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'WEFT_DATA_DIR',
+    kind: 'path',
+    default: '.weft',
+    help: 'SQLite database and logs',
+  },
+  {
+    key: 'rps',
+    flag: '--rps',
+    env: 'WEFT_DEMO_RPS',
+    kind: 'rate',
+    default: '15',
+    help: 'load generator requests per second (0 = no load)',
+  },
+];
+
+export function optionFor(key: keyof LauncherConfig): OptionSpec {
+  return OPTIONS.find((o) => o.key === key)!;
+}
+
+/** "--console-port or WEFT_CONSOLE_PORT" */
+export function howToChange(key: keyof LauncherConfig): string {
+  const o = optionFor(key);
+  return `${o.flag} or ${o.env}`;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type ParseResult = { help: true } | { help: false; config: LauncherConfig };
+
+function convert(o: OptionSpec, raw: string, source: string, cwd: string): number | string {
+  switch (o.kind) {
+    case 'port': {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < 1 || n > 65535) {
+        throw new UsageError(`${source} must be a port number 1-65535 (got "${raw}")`);
+      }
+      return n;
+    }
+    case 'rate': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1000) {
+        throw new UsageError(`${source} must be a number of requests per second, 0-1000 (got "${raw}")`);
+      }
+      return n;
+    }
+    case 'path':
+      if (raw.trim() === '') throw new UsageError(`${source} must not be empty`);
+      return path.resolve(cwd, raw);
+  }
+}
+
+export function parseLauncherArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): ParseResult {
+  const fromFlags = new Map<OptionSpec, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    if (!arg.startsWith('-')) throw new UsageError(`unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const o = OPTIONS.find((x) => x.flag === name);
+    if (!o) throw new UsageError(`unknown flag ${name} (see --help)`);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || (value.startsWith('--') && value.length > 2)) {
+        throw new UsageError(`${name} needs a value, e.g. ${name} ${o.default}`);
+      }
+      i++;
+    }
+    fromFlags.set(o, value);
+  }
+  const config: Record<string, number | string> = {};
+  for (const o of OPTIONS) {
+    const flagValue = fromFlags.get(o);
+    const envValue = env[o.env];
+    if (flagValue !== undefined) config[o.key] = convert(o, flagValue, o.flag, cwd);
+    else if (envValue !== undefined && envValue !== '') config[o.key] = convert(o, envValue, o.env, cwd);
+    else config[o.key] = convert(o, o.default, o.flag, cwd);
+  }
+  return { help: false, config: config as unknown as LauncherConfig };
+}
+
+export function usage(portSchemeHelp: string): string {
+  const lines = [
+    'Weft demo: API (SQLite), console, a demo shop behind proxies and a load generator, in one command.',
+    '',
+    'usage: npm start -- [flags]        (or: npx tsx apps/demo/src/launcher/main.ts [flags])',
+    '',
+    'flags (each also settable by environment variable):',
+  ];
+  for (const o of OPTIONS) {
+    lines.push(
+      `  ${`${o.flag} <${o.kind === 'path' ? 'dir' : o.kind === 'rate' ? 'n' : 'port'}>`.padEnd(24)}${o.env.padEnd(20)}${o.help} (default ${o.default})`,
+    );
+  }
+  lines.push(
+    `  ${'-h, --help'.padEnd(44)}this text`,
+    '',
+    portSchemeHelp,
+    '',
+    'Ctrl-C stops everything it started.',
+  );
+  return lines.join('\n');
+}

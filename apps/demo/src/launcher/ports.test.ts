@@ -1,0 +1,106 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { isPortFree } from '../common/net.ts';
+import { DEMO_WORKLOADS } from '../topology.ts';
+import {
+  allocateWorkloadPorts,
+  allPortUses,
+  busyPortMessage,
+  describePortScheme,
+  portCollisions,
+  portSpan,
+} from './ports.ts';
+
+describe('port allocation', () => {
+  it('gives workload i the block base+10i: app, inbound, outbound, admin', () => {
+    const ports = allocateWorkloadPorts(15000);
+    expect(ports.map((p) => [p.workload.name, p.app, p.inbound, p.outbound, p.admin])).toEqual([
+      ['frontend', 15000, 15001, 15002, 15003],
+      ['catalog', 15010, 15011, 15012, 15013],
+      ['cart', 15020, 15021, 15022, 15023],
+      ['pricing', 15030, 15031, 15032, 15033],
+      ['reviews-v1', 15040, 15041, 15042, 15043],
+      ['reviews-v2', 15050, 15051, 15052, 15053],
+      ['ratings', 15060, 15061, 15062, 15063],
+    ]);
+  });
+
+  it('is deterministic and moves with the base', () => {
+    expect(allocateWorkloadPorts(17000)).toEqual(allocateWorkloadPorts(17000));
+    expect(allocateWorkloadPorts(17000)[0]!.inbound).toBe(17001);
+    expect(portSpan()).toBe(64);
+  });
+
+  it('never hands out one port twice', () => {
+    const all = allocateWorkloadPorts(20000).flatMap((p) => [p.app, p.inbound, p.outbound, p.admin]);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(DEMO_WORKLOADS.length * 4);
+  });
+
+  it('refuses a base whose block runs past 65535', () => {
+    expect(() => allocateWorkloadPorts(65500)).toThrow(/does not fit: the demo uses ports 65500-65563/);
+    expect(() => allocateWorkloadPorts(65535 - 63)).not.toThrow();
+  });
+
+  it('lists every port with its owner and the setting that moves it', () => {
+    const uses = allPortUses({ consolePort: 3000, apiPort: 4000, portBase: 15000 });
+    expect(uses).toHaveLength(2 + DEMO_WORKLOADS.length * 4);
+    expect(uses[0]).toEqual({ port: 3000, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT' });
+    expect(uses).toContainEqual({
+      port: 15051,
+      owner: 'proxy inbound of reviews-v2',
+      change: '--port-base or WEFT_PORT_BASE',
+    });
+    expect(portCollisions(uses)).toEqual([]);
+  });
+
+  it('reports a console or API port inside the shop block', () => {
+    const uses = allPortUses({ consolePort: 15001, apiPort: 4000, portBase: 15000 });
+    expect(portCollisions(uses)).toEqual([
+      'port 15001 is assigned twice: console (--console-port or WEFT_CONSOLE_PORT) and proxy inbound of frontend (--port-base or WEFT_PORT_BASE); change one of them',
+    ]);
+    expect(portCollisions(allPortUses({ consolePort: 4000, apiPort: 4000, portBase: 15000 }))).toHaveLength(
+      1,
+    );
+  });
+
+  it('explains a busy port with the flag and variable to change', () => {
+    const config = { consolePort: 3000, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15 };
+    const msg = busyPortMessage(
+      [{ port: 3000, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT' }],
+      config,
+    );
+    expect(msg).toContain('port 3000 (console) is already in use');
+    expect(msg).toContain('--console-port or WEFT_CONSOLE_PORT (e.g. --console-port 3001)');
+    expect(msg).toContain('Nothing was started.');
+    const many = busyPortMessage(allPortUses(config).slice(2), config);
+    expect(many).toContain('… and 22 more ports');
+    expect(many).toContain('--port-base or WEFT_PORT_BASE (e.g. --port-base 16000)');
+    expect(many).toContain('another Weft demo');
+  });
+
+  it('describes the scheme for --help', () => {
+    expect(describePortScheme()).toContain('15000-15063');
+    expect(describePortScheme()).toContain('reviews-v2=15050');
+  });
+
+  it('detects a port in use on 127.0.0.1', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    expect(await isPortFree(port)).toBe(false);
+    await new Promise<void>((r) => srv.close(() => r()));
+    expect(await isPortFree(port)).toBe(true);
+  });
+});
+
+describe('busy port reasons', () => {
+  it('tells a privileged port apart from a busy one', () => {
+    const config = { consolePort: 80, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15 };
+    const msg = busyPortMessage(
+      [{ port: 80, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT', problem: 'EACCES' }],
+      config,
+    );
+    expect(msg).toContain('port 80 (console) may not be bound by this user (EACCES');
+  });
+});

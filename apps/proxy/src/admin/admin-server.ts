@@ -1,0 +1,59 @@
+/** Admin listener: /live, /ready, /metrics (Prometheus), /config. Read-only. */
+import http from 'node:http';
+import type { ProxyConfig } from '@weft/schema';
+import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.ts';
+
+export interface AdminHandlers {
+  /** Undefined when ready, else why not. */
+  notReadyReason: () => string | undefined;
+  metrics: () => string;
+  config: () => ProxyConfig | undefined;
+}
+
+export function createAdminServer(h: AdminHandlers): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n', { allow: 'GET, HEAD' });
+      return;
+    }
+    switch (path) {
+      case '/live':
+        reply(res, 200, 'text/plain; charset=utf-8', 'live\n');
+        return;
+      case '/ready': {
+        const reason = h.notReadyReason();
+        if (reason === undefined) reply(res, 200, 'text/plain; charset=utf-8', 'ready\n');
+        else reply(res, 503, 'text/plain; charset=utf-8', `not ready: ${reason}\n`);
+        return;
+      }
+      case '/metrics':
+        reply(res, 200, PROMETHEUS_CONTENT_TYPE, h.metrics());
+        return;
+      case '/config': {
+        const config = h.config();
+        if (config === undefined) reply(res, 503, 'application/json', `${JSON.stringify({ error: 'no config loaded yet' })}\n`);
+        else reply(res, 200, 'application/json', `${JSON.stringify(config, null, 2)}\n`);
+        return;
+      }
+      default:
+        reply(res, 404, 'text/plain; charset=utf-8', 'not found: try /live, /ready, /metrics or /config\n');
+    }
+  });
+}
+
+function reply(
+  res: http.ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...extra,
+  });
+  res.end(body);
+}

@@ -1,0 +1,86 @@
+/** Everything /metrics shows: request metrics, the proxy's own state, process gauges. */
+import type { ConfigStore } from '../config/config-store.ts';
+import type { WorkloadIdentity } from '../identity.ts';
+import { PrometheusText, renderRequestMetrics } from '../telemetry/prometheus.ts';
+import type { RequestMetrics } from '../telemetry/request-metrics.ts';
+
+export interface SignalStatus {
+  signal: 'spans' | 'metrics';
+  queued: number;
+  droppedBufferFull: number;
+  droppedRejected: number;
+  exported: number;
+  failedAttempts: number;
+}
+
+export interface ProxyStatus {
+  proxyId: string;
+  self: WorkloadIdentity;
+  metrics: RequestMetrics;
+  config: ConfigStore;
+  inFlight: { inbound: number; outbound: number };
+  /** Undefined when no control plane is configured. */
+  registered: boolean | undefined;
+  telemetry: readonly SignalStatus[];
+}
+
+const startTimeSeconds = Math.round(performance.timeOrigin) / 1000;
+
+export function renderMetricsPage(s: ProxyStatus): string {
+  const text = new PrometheusText();
+  renderRequestMetrics(text, s.metrics);
+
+  text.family('weft_proxy_info', 'gauge', 'This proxy and the workload it fronts.');
+  text.sample('weft_proxy_info', { proxy_id: s.proxyId, service: s.self.service, namespace: s.self.namespace, version: s.self.version }, 1);
+
+  text.family('weft_proxy_in_flight_requests', 'gauge', 'Requests whose response has not finished, per listener.');
+  text.sample('weft_proxy_in_flight_requests', { listener: 'inbound' }, s.inFlight.inbound);
+  text.sample('weft_proxy_in_flight_requests', { listener: 'outbound' }, s.inFlight.outbound);
+
+  const active = s.config.active;
+  text.family('weft_proxy_config_info', 'gauge', 'Version and source of the config in force (absent before the first one).');
+  if (active) text.sample('weft_proxy_config_info', { version: active.config.version, source: active.source }, 1);
+  text.family('weft_proxy_config_applied_timestamp_seconds', 'gauge', 'When the config in force was applied.');
+  if (active) text.sample('weft_proxy_config_applied_timestamp_seconds', undefined, active.appliedAtMs / 1000);
+  text.family('weft_proxy_config_rejections_total', 'counter', 'Configs refused as invalid (the last good one stayed in force).');
+  text.sample('weft_proxy_config_rejections_total', undefined, s.config.rejections);
+  const rejected = s.config.lastRejection;
+  text.family('weft_proxy_config_last_rejection_info', 'gauge', 'The most recently refused config and why.');
+  if (rejected) {
+    text.sample(
+      'weft_proxy_config_last_rejection_info',
+      { version: rejected.version ?? '', source: rejected.source, reason: rejected.reason.slice(0, 300) },
+      1,
+    );
+  }
+
+  if (s.registered !== undefined) {
+    text.family('weft_proxy_control_plane_registered', 'gauge', '1 while the last registration with the control plane succeeded.');
+    text.sample('weft_proxy_control_plane_registered', undefined, s.registered ? 1 : 0);
+  }
+
+  text.family('weft_proxy_telemetry_queued', 'gauge', 'Spans and metric points waiting to be pushed.');
+  for (const t of s.telemetry) text.sample('weft_proxy_telemetry_queued', { signal: t.signal }, t.queued);
+  text.family('weft_proxy_telemetry_exported_total', 'counter', 'Spans and metric points the control plane accepted.');
+  for (const t of s.telemetry) text.sample('weft_proxy_telemetry_exported_total', { signal: t.signal }, t.exported);
+  text.family('weft_proxy_telemetry_dropped_total', 'counter', 'Spans and metric points lost: buffer full (oldest dropped) or refused (4xx).');
+  for (const t of s.telemetry) {
+    text.sample('weft_proxy_telemetry_dropped_total', { signal: t.signal, reason: 'buffer_full' }, t.droppedBufferFull);
+    text.sample('weft_proxy_telemetry_dropped_total', { signal: t.signal, reason: 'rejected' }, t.droppedRejected);
+  }
+  text.family('weft_proxy_telemetry_export_failures_total', 'counter', 'Push attempts that failed and will be retried.');
+  for (const t of s.telemetry) text.sample('weft_proxy_telemetry_export_failures_total', { signal: t.signal }, t.failedAttempts);
+
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  text
+    .family('process_cpu_seconds_total', 'counter', 'User and system CPU time spent, in seconds.')
+    .sample('process_cpu_seconds_total', undefined, (cpu.user + cpu.system) / 1e6)
+    .family('process_resident_memory_bytes', 'gauge', 'Resident set size, in bytes.')
+    .sample('process_resident_memory_bytes', undefined, memory.rss)
+    .family('process_heap_bytes', 'gauge', 'V8 heap in use, in bytes.')
+    .sample('process_heap_bytes', undefined, memory.heapUsed)
+    .family('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.')
+    .sample('process_start_time_seconds', undefined, startTimeSeconds);
+  return text.toString();
+}

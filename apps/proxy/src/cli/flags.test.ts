@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { FlagError, parseFlags } from './flags.ts';
+import { formatHostPort, parseHostPort } from './host-port.ts';
+
+const REQUIRED = [
+  '--service', 'catalog',
+  '--namespace', 'shop',
+  '--version', 'v2',
+  '--app', '127.0.0.1:8080',
+  '--inbound', '127.0.0.1:15006',
+  '--outbound', '127.0.0.1:15001',
+  '--admin', '127.0.0.1:15000',
+  '--control-plane', 'http://127.0.0.1:4000',
+];
+
+function without(flag: string): string[] {
+  const i = REQUIRED.indexOf(flag);
+  return [...REQUIRED.slice(0, i), ...REQUIRED.slice(i + 2)];
+}
+
+function parse(argv: string[]) {
+  const parsed = parseFlags(argv, () => 'abc123');
+  if (parsed.help) throw new Error('unexpected help');
+  return parsed.options;
+}
+
+function errorOf(argv: string[]): string {
+  try {
+    parseFlags(argv, () => 'abc123');
+  } catch (err) {
+    expect(err).toBeInstanceOf(FlagError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a FlagError');
+}
+
+describe('parseFlags', () => {
+  it('reads every flag with defaults for the optional ones', () => {
+    const o = parse(REQUIRED);
+    expect(o).toMatchObject({
+      service: 'catalog',
+      namespace: 'shop',
+      version: 'v2',
+      app: { host: '127.0.0.1', port: 8080 },
+      inbound: { host: '127.0.0.1', port: 15006 },
+      outbound: { host: '127.0.0.1', port: 15001 },
+      admin: { host: '127.0.0.1', port: 15000 },
+      proxyId: 'catalog.shop-abc123',
+      flushIntervalMs: 5000,
+      configPollMs: 2000,
+      configFile: undefined,
+    });
+    expect(o.controlPlane?.href).toBe('http://127.0.0.1:4000/');
+  });
+
+  it('accepts --flag=value and the optional flags', () => {
+    const o = parse([
+      ...REQUIRED,
+      '--proxy-id=p-1',
+      '--flush-interval-ms',
+      '250',
+      '--config-poll-ms=100',
+      '--config-file',
+      '/tmp/c.json',
+    ]);
+    expect(o).toMatchObject({ proxyId: 'p-1', flushIntervalMs: 250, configPollMs: 100, configFile: '/tmp/c.json' });
+  });
+
+  it('makes --control-plane optional only with --config-file', () => {
+    expect(errorOf(without('--control-plane'))).toBe('missing required flag: --control-plane');
+    const o = parse([...without('--control-plane'), '--config-file', 'c.json']);
+    expect(o.controlPlane).toBeUndefined();
+  });
+
+  it('lets listeners ask for port 0 but not the app', () => {
+    expect(parse([...without('--inbound'), '--inbound', '127.0.0.1:0']).inbound.port).toBe(0);
+    expect(errorOf([...without('--app'), '--app', '127.0.0.1:0'])).toBe('--app: "127.0.0.1:0": port must be between 1 and 65535');
+  });
+
+  it('names every missing required flag', () => {
+    expect(errorOf(['--service', 'a'])).toBe(
+      'missing required flags: --namespace, --version, --app, --inbound, --outbound, --admin, --control-plane',
+    );
+  });
+
+  it.each([
+    [['--bogus', '1'], 'unknown flag --bogus'],
+    [['stray'], 'unexpected argument "stray" (flags look like --name value)'],
+    [['--service'], '--service needs a value'],
+    [['--service', '--namespace', 'x'], '--service needs a value'],
+    [['--service', 'a', '--service', 'b'], '--service is given more than once'],
+  ])('rejects %j', (argv, message) => {
+    expect(errorOf(argv)).toBe(message);
+  });
+
+  it.each([
+    ['--inbound', 'localhost', '--inbound: "localhost" is not HOST:PORT (e.g. 127.0.0.1:15001)'],
+    ['--admin', '127.0.0.1:70000', '--admin: "127.0.0.1:70000": port must be between 0 and 65535'],
+    ['--service', 'Catalog', '--service "Catalog" must be a DNS label: lower-case letters, digits and "-", at most 63'],
+    ['--version', 'v 1', '--version "v 1" must be 1-63 characters without spaces, "@" or ","'],
+    ['--control-plane', 'not a url', '--control-plane "not a url" is not a URL (e.g. http://127.0.0.1:4000)'],
+    ['--control-plane', 'ftp://x', '--control-plane "ftp://x" must be an http:// or https:// URL'],
+  ])('validates %s %s', (flag, value, message) => {
+    expect(errorOf([...without(flag), flag, value])).toBe(message);
+  });
+
+  it.each([
+    ['--flush-interval-ms', '0'],
+    ['--flush-interval-ms', '1.5'],
+    ['--config-poll-ms', 'soon'],
+  ])('rejects %s %s', (flag, value) => {
+    expect(errorOf([...REQUIRED, flag, value])).toMatch(`--${flag.slice(2)} "${value}" must be a whole number`);
+  });
+
+  it('rejects a proxy id the control plane would refuse', () => {
+    expect(errorOf([...REQUIRED, '--proxy-id', 'a/b'])).toMatch('--proxy-id "a/b" must be');
+  });
+
+  it('answers --help', () => {
+    expect(parseFlags(['--help'])).toEqual({ help: true });
+  });
+});
+
+describe('host:port', () => {
+  it('parses names, IPv4 and bracketed IPv6', () => {
+    expect(parseHostPort('localhost:80')).toEqual({ host: 'localhost', port: 80 });
+    expect(parseHostPort('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+    expect(formatHostPort({ host: '::1', port: 8080 })).toBe('[::1]:8080');
+    expect(formatHostPort({ host: '127.0.0.1', port: 1 })).toBe('127.0.0.1:1');
+  });
+
+  it.each(['', ':80', 'host:', 'host:port', 'a b:80', '::1:80', 'http://x:80'])('refuses %j', (value) => {
+    expect(() => parseHostPort(value)).toThrow('is not HOST:PORT');
+  });
+});

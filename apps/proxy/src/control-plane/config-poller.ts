@@ -1,0 +1,99 @@
+/**
+ * Polls `GET {cp}/v1/proxies/{proxyId}/config` with `If-None-Match: "<version>"`: 304 keeps the config,
+ * 200 offers the new one to the store (which refuses an invalid one and keeps the last good config).
+ * Logs state changes only, so a control plane that is down or a bad config repeated on every poll
+ * produces one line, not one per poll.
+ */
+import type { ConfigStore } from '../config/config-store.ts';
+import type { Logger } from '../log.ts';
+import { bodySnippet, describeFailure, type ControlPlaneClient } from './control-plane-http.ts';
+
+export interface ConfigPollerOptions {
+  http: ControlPlaneClient;
+  proxyId: () => string;
+  store: ConfigStore;
+  intervalMs: number;
+  log: Logger;
+}
+
+export class ConfigPoller {
+  readonly #o: ConfigPollerOptions;
+  /** Key of the problem last logged, so a repeated one is not logged again. */
+  #failing: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** Why the last poll brought no config (for /ready); undefined after a good answer. */
+  lastProblem: string | undefined = 'no answer from the control plane yet';
+
+  constructor(options: ConfigPollerOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#schedule(0);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.pollOnce().finally(() => this.#schedule(this.#o.intervalMs));
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async pollOnce(): Promise<void> {
+    const { http, store, log } = this.#o;
+    const path = `/v1/proxies/${encodeURIComponent(this.#o.proxyId())}/config`;
+    const version = store.active?.source === 'control-plane' ? store.active.config.version : undefined;
+    let res;
+    try {
+      res = await http.send('GET', path, { headers: version ? { 'if-none-match': `"${version}"` } : {}, timeoutMs: 5_000 });
+    } catch (err) {
+      this.#problem(`control plane unreachable at ${http.url(path)}: ${describeFailure(err)}`, 'unreachable');
+      return;
+    }
+    if (res.status === 304) {
+      this.#ok();
+      return;
+    }
+    if (res.status !== 200) {
+      const body = bodySnippet(res.text);
+      this.#problem(`config poll answered HTTP ${res.status}${body ? `: ${body}` : ''}`, `status ${res.status}`);
+      return;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(res.text);
+    } catch (err) {
+      this.#problem(`config poll answered 200 with invalid JSON (${(err as Error).message})`, 'invalid json');
+      return;
+    }
+    this.#ok();
+    const result = store.offer(raw, 'control-plane');
+    if (result.kind === 'applied') {
+      const c = result.active.config;
+      log.info(`config ${c.version} applied (${c.services.length} services)`);
+    } else if (result.kind === 'rejected' && !result.repeated) {
+      log.error(
+        `config ${result.rejection.version ?? '(no version)'} refused, keeping ${store.active ? `config ${store.active.config.version}` : 'no config'}: ${result.rejection.reason}`,
+      );
+    }
+  }
+
+  #problem(message: string, key: string): void {
+    this.lastProblem = message;
+    if (this.#failing !== key) this.#o.log.warn(message);
+    this.#failing = key;
+  }
+
+  #ok(): void {
+    if (this.#failing !== undefined) this.#o.log.info('config poll answered again');
+    this.#failing = undefined;
+    this.lastProblem = undefined;
+  }
+}

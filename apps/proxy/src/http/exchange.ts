@@ -1,0 +1,104 @@
+/**
+ * What flows through a layer stack: a ProxyRequest in, a ProxyResponse out. The request also carries
+ * what the layers learn about it on the way (source, destination, chosen upstream, the proxy's own
+ * error), as Envoy's StreamInfo does, so that telemetry can report it when the exchange completes.
+ */
+import type { Readable } from 'node:stream';
+import { UNKNOWN_IDENTITY, type WorkloadIdentity } from '../identity.ts';
+import type { ServiceRoute } from '../routing/routing-table.ts';
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** Why the proxy answered by itself instead of relaying an upstream response (`x-weft-proxy-error`). */
+export type ProxyErrorKind =
+  | 'bad-request'
+  | 'no-endpoints'
+  | 'upstream-connect-failure'
+  | 'upstream-timeout'
+  | 'upstream-reset'
+  | 'client-aborted'
+  | 'internal-error';
+
+export interface ProxyResponse {
+  status: number;
+  headers: HeaderMap;
+  /** Streamed to the client as it arrives; strings are the proxy's own short replies. */
+  body: Readable | string | null;
+}
+
+/** How the exchange ended, from what was actually written to the client. */
+export interface Completion {
+  /** Status sent to the client; 0 when the client got no response at all. */
+  status: number;
+  /** `performance.now()` at the end of the response (or when the client went away). */
+  endedAt: number;
+  /** True when the response was cut short (client gone, upstream body failed). */
+  aborted: boolean;
+}
+
+export type CompletionListener = (req: ProxyRequest, completion: Completion) => void;
+
+export interface ProxyRequestInit {
+  method: string;
+  path: string;
+  authority: string | undefined;
+  headers: HeaderMap;
+  body: Readable | null;
+  remoteAddress: string;
+  receivedAt: number;
+  signal: AbortSignal;
+}
+
+export class ProxyRequest {
+  readonly method: string;
+  /** origin-form request target sent upstream: path and query. */
+  path: string;
+  /** host[:port] the client addressed (absolute-form target, else the Host header). */
+  authority: string | undefined;
+  headers: HeaderMap;
+  body: Readable | null;
+  readonly remoteAddress: string;
+  /** `performance.now()` when the request arrived. */
+  readonly receivedAt: number;
+  /** Aborted when the client goes away; every layer that waits passes it on. */
+  readonly signal: AbortSignal;
+
+  /** Time allowed until the upstream's response headers, in ms (set by the timeout layer). */
+  timeoutMs = 0;
+  /** The destination service and its endpoints (outbound; set by destination resolution). */
+  route: ServiceRoute | undefined = undefined;
+  /** host:port the terminal forwards to (chosen by routing layers). */
+  upstream: string | undefined = undefined;
+  source: WorkloadIdentity = UNKNOWN_IDENTITY;
+  destination: WorkloadIdentity = UNKNOWN_IDENTITY;
+  /** Set when the proxy itself produced the response. */
+  error: ProxyErrorKind | undefined = undefined;
+
+  #listeners: CompletionListener[] | undefined;
+  #completed = false;
+
+  constructor(init: ProxyRequestInit) {
+    this.method = init.method;
+    this.path = init.path;
+    this.authority = init.authority;
+    this.headers = init.headers;
+    this.body = init.body;
+    this.remoteAddress = init.remoteAddress;
+    this.receivedAt = init.receivedAt;
+    this.signal = init.signal;
+  }
+
+  /** Runs `listener` once the response has been fully written or the exchange was cut short. */
+  onComplete(listener: CompletionListener): void {
+    (this.#listeners ??= []).push(listener);
+  }
+
+  /** Called once by the listener that owns the client connection. */
+  complete(completion: Completion): void {
+    if (this.#completed) return;
+    this.#completed = true;
+    const listeners = this.#listeners;
+    if (!listeners) return;
+    for (const listener of listeners) listener(this, completion);
+  }
+}

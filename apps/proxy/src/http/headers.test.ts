@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { HeaderMap } from './exchange.ts';
+import { stripHopByHop } from './hop-by-hop.ts';
+import { parseRequestTarget, pathWithoutQuery } from './request-target.ts';
+
+describe('stripHopByHop', () => {
+  it('removes the standard hop-by-hop fields and those Connection names', () => {
+    const headers: HeaderMap = {
+      connection: 'keep-alive, X-Session-Token',
+      'keep-alive': 'timeout=5',
+      'proxy-connection': 'keep-alive',
+      'transfer-encoding': 'chunked',
+      te: 'trailers',
+      trailer: 'x-checksum',
+      upgrade: 'websocket',
+      'proxy-authorization': 'Basic eA==',
+      'x-session-token': 'secret',
+      'content-type': 'text/plain',
+      'x-request-id': '1',
+    };
+    stripHopByHop(headers);
+    expect(headers).toEqual({ 'content-type': 'text/plain', 'x-request-id': '1' });
+  });
+
+  it('handles Connection given more than once and ignores names that are not own fields', () => {
+    const headers: HeaderMap = { connection: ['x-a', 'x-b , constructor'], 'x-a': '1', 'x-b': '2', 'x-c': '3' };
+    stripHopByHop(headers);
+    expect(headers).toEqual({ 'x-c': '3' });
+  });
+});
+
+describe('parseRequestTarget', () => {
+  it.each([
+    ['/items?x=1', 'catalog', { authority: 'catalog', path: '/items?x=1' }],
+    ['http://catalog.shop/items?x=1', 'ignored', { authority: 'catalog.shop', path: '/items?x=1' }],
+    ['http://catalog.shop:8080', undefined, { authority: 'catalog.shop:8080', path: '/' }],
+    ['HTTP://catalog.shop?x=1', undefined, { authority: 'catalog.shop', path: '/?x=1' }],
+    ['http://catalog.shop/a#frag', undefined, { authority: 'catalog.shop', path: '/a' }],
+    ['*', 'catalog', { authority: 'catalog', path: '*' }],
+  ])('%s', (url, host, expected) => {
+    expect(parseRequestTarget(url, host)).toEqual(expected);
+  });
+
+  it.each(['https://catalog.shop/', 'ftp://x/', 'http:///path', 'http://user@catalog/', 'items'])('refuses %s', (url) => {
+    expect(parseRequestTarget(url, 'h')).toBeNull();
+  });
+
+  it('drops the query for span names', () => {
+    expect(pathWithoutQuery('/items?id=1')).toBe('/items');
+    expect(pathWithoutQuery('/items')).toBe('/items');
+  });
+});

@@ -1,0 +1,219 @@
+/** The layers on their own, with a hand-written terminal instead of sockets. */
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { Headers, type ProxyConfig } from '@weft/schema';
+import { ProxyRequest, type HeaderMap, type ProxyResponse } from '../http/exchange.ts';
+import { stack, type Handler, type Layer } from '../http/layer.ts';
+import { silentLogger } from '../log.ts';
+import { RoundRobin } from '../routing/round-robin.ts';
+import { RoutingTable } from '../routing/routing-table.ts';
+import type { FinishedSpan } from '../telemetry/finished-span.ts';
+import { RequestMetrics } from '../telemetry/request-metrics.ts';
+import { UpstreamError } from '../upstream/upstream-failure.ts';
+import { hopByHop } from './hop-by-hop.ts';
+import { readSourceIdentity, stampSourceIdentity } from './identity.ts';
+import { localReplies } from './local-replies.ts';
+import { requestTarget } from './request-target.ts';
+import { loadBalance, resolveDestination } from './routing.ts';
+import { telemetry } from './telemetry.ts';
+
+function request(init: { path?: string; headers?: HeaderMap; receivedAt?: number } = {}): ProxyRequest {
+  const headers = init.headers ?? {};
+  return new ProxyRequest({
+    method: 'GET',
+    path: init.path ?? '/items?id=1',
+    authority: typeof headers.host === 'string' ? headers.host : undefined,
+    headers,
+    body: null,
+    remoteAddress: '127.0.0.1',
+    receivedAt: init.receivedAt ?? 100,
+    signal: new AbortController().signal,
+  });
+}
+
+const ok = (headers: HeaderMap = {}): ProxyResponse => ({ status: 200, headers, body: Readable.from(['ok']) });
+
+/** A terminal that remembers what reached it. */
+function terminal(answer: (req: ProxyRequest) => ProxyResponse | Promise<ProxyResponse> = () => ok()) {
+  const seen: ProxyRequest[] = [];
+  const handler: Handler = async (req) => {
+    seen.push(req);
+    return answer(req);
+  };
+  return { seen, handler };
+}
+
+const self = { service: 'web', namespace: 'shop', version: 'v1' };
+
+describe('stack', () => {
+  it('runs request work top to bottom and response work bottom to top', async () => {
+    const order: string[] = [];
+    const named =
+      (name: string): Layer =>
+      (next) =>
+      async (req) => {
+        order.push(`> ${name}`);
+        const res = await next(req);
+        order.push(`< ${name}`);
+        return res;
+      };
+    await stack([named('a'), named('b')], terminal().handler)(request());
+    expect(order).toEqual(['> a', '> b', '< b', '< a']);
+  });
+});
+
+describe('telemetry layer', () => {
+  it('continues the trace, forwards its own span id, and records one span and one observation at completion', async () => {
+    const metrics = new RequestMetrics(0);
+    const spans: FinishedSpan[] = [];
+    const t = terminal();
+    const handler = stack([telemetry({ reporter: 'outbound', metrics, spans: { push: (s) => spans.push(s) } })], t.handler);
+    const req = request({
+      headers: { host: 'catalog.shop:80', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    });
+    await handler(req);
+    const forwarded = String(t.seen[0]?.headers.traceparent);
+    expect(forwarded).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(spans).toHaveLength(0); // nothing until the response is done
+
+    req.destination = { service: 'catalog', namespace: 'shop', version: 'v2' };
+    req.complete({ status: 201, endedAt: 112.5, aborted: false });
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: forwarded.slice(36, 52),
+      parentSpanId: 'b7ad6b7169203331',
+      reporter: 'outbound',
+      path: '/items',
+      status: 201,
+      peer: { service: 'catalog', version: 'v2' },
+      serverAddress: 'catalog.shop',
+      errorType: undefined,
+    });
+    expect((spans[0]?.endMs ?? 0) - (spans[0]?.startMs ?? 0)).toBeCloseTo(12.5);
+    const [series] = [...metrics.series()];
+    expect(series?.labels).toMatchObject({ reporter: 'outbound', source: { service: 'unknown' }, destination: { version: 'v2' }, status: 201 });
+    expect(series?.total.sum).toBeCloseTo(12.5);
+
+    req.complete({ status: 500, endedAt: 200, aborted: false });
+    expect(spans).toHaveLength(1); // completes once
+  });
+
+  it('starts a trace when none came, and honours a caller that does not sample', async () => {
+    const spans: FinishedSpan[] = [];
+    const t = terminal();
+    const handler = stack([telemetry({ reporter: 'inbound', metrics: new RequestMetrics(0), spans: { push: (s) => spans.push(s) } })], t.handler);
+    const fresh = request();
+    await handler(fresh);
+    fresh.complete({ status: 0, endedAt: 101, aborted: true });
+    expect(spans[0]).toMatchObject({ parentSpanId: undefined, errorType: 'client-aborted', status: 0 });
+
+    const unsampled = request({ headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' } });
+    await handler(unsampled);
+    unsampled.complete({ status: 200, endedAt: 101, aborted: false });
+    expect(spans).toHaveLength(1);
+    expect(String(t.seen[1]?.headers.traceparent)).toMatch(/-00$/);
+  });
+});
+
+describe('identity layers', () => {
+  it('inbound: reads the caller from x-weft-source and hides the header from the app', async () => {
+    const t = terminal();
+    const handler = stack([readSourceIdentity(self)], t.handler);
+    const req = request({ headers: { [Headers.source]: 'cart.shop@v3' } });
+    await handler(req);
+    expect(req.source).toEqual({ service: 'cart', namespace: 'shop', version: 'v3' });
+    expect(req.destination).toBe(self);
+    expect(t.seen[0]?.headers[Headers.source]).toBeUndefined();
+
+    const anonymous = request({ headers: { [Headers.source]: 'garbage' } });
+    await handler(anonymous);
+    expect(anonymous.source.service).toBe('unknown');
+  });
+
+  it('outbound: overwrites whatever the app claimed', async () => {
+    const t = terminal();
+    const req = request({ headers: { [Headers.source]: 'admin.kube-system@v1' } });
+    await stack([stampSourceIdentity(self)], t.handler)(req);
+    expect(t.seen[0]?.headers[Headers.source]).toBe('web.shop@v1');
+  });
+});
+
+describe('routing layers', () => {
+  const config: ProxyConfig = {
+    version: '1',
+    services: [
+      {
+        name: 'catalog',
+        namespace: 'shop',
+        endpoints: [
+          { proxyId: 'a', address: '10.0.0.1:1', version: 'v1' },
+          { proxyId: 'b', address: '10.0.0.2:1', version: 'v2' },
+        ],
+      },
+      { name: 'empty', namespace: 'shop', endpoints: [] },
+    ],
+  };
+  const table = new RoutingTable(config, (items) => new RoundRobin(items, 0));
+  const routing = (t: ReturnType<typeof terminal>) =>
+    stack([requestTarget(), resolveDestination(() => table, 'shop'), loadBalance()], t.handler);
+
+  it('routes absolute-form and Host-addressed requests round-robin', async () => {
+    const t = terminal();
+    const handler = routing(t);
+    await handler(request({ path: 'http://catalog.shop.svc.cluster.local/items', headers: { host: 'ignored' } }));
+    await handler(request({ headers: { host: 'catalog:8080' } }));
+    expect(t.seen.map((r) => [r.upstream, r.destination.version, r.path, r.headers.host])).toEqual([
+      ['10.0.0.1:1', 'v1', '/items', 'catalog.shop.svc.cluster.local'],
+      ['10.0.0.2:1', 'v2', '/items?id=1', 'catalog:8080'],
+    ]);
+  });
+
+  it.each([
+    ['an unknown service', 'billing.shop', 'no endpoints for service billing.shop'],
+    ['a service without endpoints', 'empty', 'no endpoints for service empty.shop'],
+    ['a host that is no service name', '10.1.2.3', 'no mesh service named "10.1.2.3"'],
+  ])('answers 503 no-endpoints for %s', async (_name, host, message) => {
+    const t = terminal();
+    const req = request({ headers: { host } });
+    const res = await routing(t)(req);
+    expect(res.status).toBe(503);
+    expect(res.headers[Headers.proxyError]).toBe('no-endpoints');
+    expect(res.body).toContain(message);
+    expect(req.error).toBe('no-endpoints');
+    expect(t.seen).toHaveLength(0);
+  });
+
+  it('answers 400 for targets it cannot forward', async () => {
+    const res = await routing(terminal())(request({ path: 'https://catalog.shop/' }));
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('localReplies and hopByHop', () => {
+  const code = (c: string) => Object.assign(new Error(c), { code: c });
+
+  it.each([
+    ['ECONNREFUSED', 502, 'upstream-connect-failure'],
+    ['UND_ERR_CONNECT_TIMEOUT', 502, 'upstream-connect-failure'],
+    ['UND_ERR_HEADERS_TIMEOUT', 504, 'upstream-timeout'],
+    ['UND_ERR_SOCKET', 502, 'upstream-reset'],
+  ])('maps %s to %i %s', async (c, status, kind) => {
+    const handler = stack([localReplies(silentLogger)], () => Promise.reject(new UpstreamError('10.0.0.1:1', code(c))));
+    const req = request();
+    const res = await handler(req);
+    expect([res.status, res.headers[Headers.proxyError], req.error]).toEqual([status, kind, kind]);
+  });
+
+  it('answers 500 for a bug in a layer', async () => {
+    const res = await stack([localReplies(silentLogger)], () => Promise.reject(new TypeError('oops')))(request());
+    expect(res.status).toBe(500);
+  });
+
+  it('strips hop-by-hop fields from the response too', async () => {
+    const t = terminal(() => ok({ connection: 'x-internal', 'x-internal': '1', 'keep-alive': 'timeout=5', 'content-type': 'a/b' }));
+    const res = await stack([hopByHop()], t.handler)(request({ headers: { connection: 'close', te: 'trailers', accept: '*/*' } }));
+    expect(t.seen[0]?.headers).toEqual({ accept: '*/*' });
+    expect(res.headers).toEqual({ 'content-type': 'a/b' });
+  });
+});

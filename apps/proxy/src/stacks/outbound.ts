@@ -1,0 +1,49 @@
+/**
+ * Outbound filter chain: the application's calls to other services (HTTP_PROXY style or by Host).
+ * Layers run top to bottom on the request and bottom to top on the response.
+ */
+import type { Handler } from '../http/layer.ts';
+import { stack } from '../http/layer.ts';
+import type { WorkloadIdentity } from '../identity.ts';
+import { forwardedFor } from '../layers/forwarded.ts';
+import { hopByHop } from '../layers/hop-by-hop.ts';
+import { stampSourceIdentity } from '../layers/identity.ts';
+import { localReplies } from '../layers/local-replies.ts';
+import { requestTarget } from '../layers/request-target.ts';
+import { loadBalance, resolveDestination } from '../layers/routing.ts';
+import { telemetry, type SpanSink } from '../layers/telemetry.ts';
+import { timeout } from '../layers/timeout.ts';
+import type { Logger } from '../log.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
+import type { RequestMetrics } from '../telemetry/request-metrics.ts';
+import { forward } from '../upstream/forward.ts';
+import type { UpstreamPools } from '../upstream/upstream-pools.ts';
+
+export interface OutboundStackOptions {
+  self: WorkloadIdentity;
+  /** The routing table of the config in force at the time of each request. */
+  routes: () => RoutingTable | undefined;
+  metrics: RequestMetrics;
+  spans: SpanSink | undefined;
+  pools: UpstreamPools;
+  timeoutMs: number;
+  log: Logger;
+}
+
+export function outboundStack(o: OutboundStackOptions): Handler {
+  return stack(
+    [
+      telemetry({ reporter: 'outbound', metrics: o.metrics, spans: o.spans }), // CLIENT span + metrics, sees every reply
+      localReplies(o.log), //                  upstream failures → 502 / 504
+      stampSourceIdentity(o.self), //          source = this workload; x-weft-source for the next proxy
+      hopByHop(), //                           connection-scoped headers stop here, both ways
+      requestTarget(), //                      http://catalog.shop/items → /items, Host: catalog.shop
+      forwardedFor(), //                       x-forwarded-for, forwarded
+      resolveDestination(o.routes, o.self.namespace), // Host → service; 503 no-endpoints when unknown
+      // later: traffic split (version subsets), retry, circuit breaker, rate limit
+      loadBalance(), //                        round-robin over the service's endpoints
+      timeout(o.timeoutMs), //                 504 when the upstream does not answer in time
+    ],
+    forward(o.pools),
+  );
+}

@@ -1,0 +1,24 @@
+/** A span as the proxy keeps it until export: compact, converted to OTLP JSON only when sent. */
+import type { Reporter } from '@weft/schema';
+import type { WorkloadIdentity } from '../identity.ts';
+
+export interface FinishedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  reporter: Reporter;
+  method: string;
+  /** Without the query string. */
+  path: string;
+  /** 0 when no response reached the client. */
+  status: number;
+  /** The other side: the caller for inbound spans, the destination for outbound ones. */
+  peer: WorkloadIdentity;
+  /** host the client addressed (outbound). */
+  serverAddress: string | undefined;
+  /** Why the exchange failed, when the proxy knows (`x-weft-proxy-error` kinds, "response-aborted"). */
+  errorType: string | undefined;
+  /** Epoch milliseconds with sub-millisecond precision. */
+  startMs: number;
+  endMs: number;
+}

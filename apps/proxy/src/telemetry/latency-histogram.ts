@@ -1,0 +1,25 @@
+/** Bucket counts over the mesh-wide LATENCY_BOUNDS_MS, plus sum and count (milliseconds). */
+import { LATENCY_BOUNDS_MS, bucketIndex, emptyBuckets } from '@weft/schema';
+
+export class LatencyHistogram {
+  readonly counts: number[] = emptyBuckets();
+  sum = 0;
+  count = 0;
+
+  observe(latencyMs: number): void {
+    this.observeAt(bucketIndex(latencyMs, LATENCY_BOUNDS_MS), latencyMs);
+  }
+
+  /** For callers that feed several histograms with one lookup. */
+  observeAt(index: number, latencyMs: number): void {
+    this.counts[index] = (this.counts[index] as number) + 1;
+    this.sum += latencyMs;
+    this.count++;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+}

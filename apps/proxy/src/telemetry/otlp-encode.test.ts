@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Attr,
+  LATENCY_BOUNDS_MS,
+  REQUEST_DURATION_METRIC,
+  SpanKind,
+  StatusCode,
+  attributeString,
+  exportMetricsServiceRequestSchema,
+  exportTraceServiceRequestSchema,
+} from '@weft/schema';
+import { emptyBuckets } from '@weft/schema';
+import type { FinishedSpan } from './finished-span.ts';
+import { encodeMetrics, encodeSpans, resourceAttributes, unixNano } from './otlp-encode.ts';
+
+const self = { service: 'web', namespace: 'shop', version: 'v1' };
+const resource = resourceAttributes(self, 'web.shop-abc');
+
+function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: 'b7ad6b7169203331',
+    reporter: 'outbound',
+    method: 'GET',
+    path: '/items',
+    status: 200,
+    peer: { service: 'catalog', namespace: 'shop', version: 'v2' },
+    serverAddress: 'catalog.shop',
+    errorType: undefined,
+    startMs: 1_700_000_000_000.25,
+    endMs: 1_700_000_000_001.75,
+    ...overrides,
+  };
+}
+
+describe('unixNano', () => {
+  it('keeps sub-millisecond precision without floating-point loss', () => {
+    expect(unixNano(1_700_000_000_000)).toBe('1700000000000000000');
+    expect(unixNano(1_700_000_000_000.25)).toBe('1700000000000250000');
+    expect(unixNano(1_700_000_000_000.9999999)).toBe('1700000000001000000');
+  });
+});
+
+describe('encodeSpans', () => {
+  it('produces an ExportTraceServiceRequest the shared schema accepts', () => {
+    const body = encodeSpans(resource, [
+      span(),
+      span({ spanId: '1111111111111111', reporter: 'inbound', parentSpanId: undefined, status: 502, errorType: 'upstream-connect-failure', serverAddress: undefined }),
+    ]);
+    const parsed = exportTraceServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));
+    const rs = parsed.resourceSpans[0];
+    expect(attributeString(rs?.resource.attributes ?? [], Attr.serviceName)).toBe('web');
+    expect(attributeString(rs?.resource.attributes ?? [], Attr.serviceInstanceId)).toBe('web.shop-abc');
+    const [client, server] = rs?.scopeSpans[0]?.spans ?? [];
+    expect(client).toMatchObject({
+      name: 'GET /items',
+      kind: SpanKind.CLIENT,
+      parentSpanId: 'b7ad6b7169203331',
+      startTimeUnixNano: 1_700_000_000_000_250_000n,
+      endTimeUnixNano: 1_700_000_000_001_750_000n,
+      status: { code: StatusCode.UNSET },
+    });
+    expect(attributeString(client?.attributes ?? [], Attr.httpStatus)).toBe('200');
+    expect(attributeString(client?.attributes ?? [], Attr.peerService)).toBe('catalog');
+    expect(attributeString(client?.attributes ?? [], Attr.reporter)).toBe('outbound');
+    expect(attributeString(client?.attributes ?? [], Attr.serverAddress)).toBe('catalog.shop');
+    expect(server).toMatchObject({ kind: SpanKind.SERVER, parentSpanId: '', status: { code: StatusCode.ERROR, message: 'upstream-connect-failure' } });
+    expect(attributeString(server?.attributes ?? [], Attr.errorType)).toBe('upstream-connect-failure');
+  });
+
+  it('marks 5xx, missing responses and cut-short responses as errors, not 4xx', () => {
+    const codes = [span({ status: 503 }), span({ status: 0, errorType: 'client-aborted' }), span({ status: 200, errorType: 'response-aborted' }), span({ status: 404 })].map(
+      (s) => encodeSpans(resource, [s]).resourceSpans[0]?.scopeSpans[0]?.spans[0]?.status?.code,
+    );
+    expect(codes).toEqual([StatusCode.ERROR, StatusCode.ERROR, StatusCode.ERROR, StatusCode.UNSET]);
+  });
+});
+
+describe('encodeMetrics', () => {
+  it('produces DELTA histograms the shared schema accepts', () => {
+    const counts = emptyBuckets();
+    counts[0] = 2;
+    counts[LATENCY_BOUNDS_MS.length] = 1;
+    const body = encodeMetrics(resource, [
+      {
+        labels: { reporter: 'outbound', source: self, destination: { service: 'catalog', namespace: 'shop', version: 'v2' }, status: 503 },
+        startMs: 1000,
+        endMs: 6000,
+        counts,
+        sum: 40_000.5,
+        count: 3,
+      },
+    ]);
+    const parsed = exportMetricsServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));
+    const metric = parsed.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0];
+    expect(metric?.name).toBe(REQUEST_DURATION_METRIC);
+    expect(metric?.unit).toBe('ms');
+    const point = metric?.histogram?.dataPoints[0];
+    expect(point).toMatchObject({ startTimeUnixNano: 1_000_000_000n, timeUnixNano: 6_000_000_000n, count: 3, sum: 40_000.5 });
+    expect(point?.explicitBounds).toEqual([...LATENCY_BOUNDS_MS]);
+    expect(point?.bucketCounts).toEqual(counts);
+    const attrs = point?.attributes ?? [];
+    expect(
+      [Attr.reporter, Attr.sourceService, Attr.sourceNamespace, Attr.sourceVersion, Attr.destinationService, Attr.destinationNamespace, Attr.destinationVersion, Attr.httpStatus].map((k) =>
+        attributeString(attrs, k),
+      ),
+    ).toEqual(['outbound', 'web', 'shop', 'v1', 'catalog', 'shop', 'v2', '503']);
+  });
+});

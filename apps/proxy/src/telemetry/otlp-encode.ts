@@ -1,0 +1,126 @@
+/** Compact spans and delta points → OTLP/HTTP JSON (ExportTraceServiceRequest, ExportMetricsServiceRequest). */
+import {
+  AggregationTemporality,
+  Attr,
+  LATENCY_BOUNDS_MS,
+  REQUEST_DURATION_METRIC,
+  SpanKind,
+  StatusCode,
+  intAttribute,
+  isErrorStatus,
+  stringAttribute,
+  type ExportMetricsServiceRequest,
+  type ExportTraceServiceRequest,
+  type KeyValue,
+} from '@weft/schema';
+import type { WorkloadIdentity } from '../identity.ts';
+import type { FinishedSpan } from './finished-span.ts';
+import type { DeltaPoint } from './request-metrics.ts';
+
+/** error.type of an exchange whose response started but was cut short. */
+export const RESPONSE_ABORTED = 'response-aborted';
+
+export const INSTRUMENTATION_SCOPE = { name: '@weft/proxy', version: '0.1.0' };
+
+export function resourceAttributes(self: WorkloadIdentity, proxyId: string): KeyValue[] {
+  return [
+    stringAttribute(Attr.serviceName, self.service),
+    stringAttribute(Attr.serviceNamespace, self.namespace),
+    stringAttribute(Attr.serviceVersion, self.version),
+    stringAttribute(Attr.serviceInstanceId, proxyId),
+  ];
+}
+
+/** Epoch milliseconds (fractional) → decimal string of epoch nanoseconds, as OTLP JSON encodes uint64. */
+export function unixNano(epochMs: number): string {
+  const wholeMs = Math.floor(epochMs);
+  let nanos = Math.round((epochMs - wholeMs) * 1e6);
+  let ms = wholeMs;
+  if (nanos >= 1e6) {
+    ms += 1;
+    nanos -= 1e6;
+  }
+  return (BigInt(ms) * 1_000_000n + BigInt(nanos)).toString();
+}
+
+export function encodeSpans(resource: KeyValue[], spans: readonly FinishedSpan[]): ExportTraceServiceRequest {
+  return {
+    resourceSpans: [
+      { resource: { attributes: resource }, scopeSpans: [{ scope: INSTRUMENTATION_SCOPE, spans: spans.map(encodeSpan) }] },
+    ],
+  };
+}
+
+function encodeSpan(span: FinishedSpan) {
+  const attributes: KeyValue[] = [
+    stringAttribute(Attr.reporter, span.reporter),
+    stringAttribute(Attr.httpMethod, span.method),
+    stringAttribute(Attr.urlPath, span.path),
+    intAttribute(Attr.httpStatus, span.status),
+    stringAttribute(Attr.peerService, span.peer.service),
+    stringAttribute(Attr.peerNamespace, span.peer.namespace),
+    stringAttribute(Attr.peerVersion, span.peer.version),
+  ];
+  if (span.serverAddress !== undefined) attributes.push(stringAttribute(Attr.serverAddress, span.serverAddress));
+  if (span.errorType !== undefined) attributes.push(stringAttribute(Attr.errorType, span.errorType));
+  const failed = isErrorStatus(span.status) || span.errorType === RESPONSE_ABORTED;
+  const start = unixNano(span.startMs);
+  const end = unixNano(Math.max(span.endMs, span.startMs));
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId ?? '',
+    name: `${span.method} ${span.path}`.slice(0, 512),
+    kind: span.reporter === 'inbound' ? SpanKind.SERVER : SpanKind.CLIENT,
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    attributes,
+    status: failed
+      ? { code: StatusCode.ERROR, message: span.errorType ?? (span.status === 0 ? 'no response' : `HTTP ${span.status}`) }
+      : { code: StatusCode.UNSET },
+  };
+}
+
+export function encodeMetrics(resource: KeyValue[], points: readonly DeltaPoint[]): ExportMetricsServiceRequest {
+  const explicitBounds = [...LATENCY_BOUNDS_MS];
+  return {
+    resourceMetrics: [
+      {
+        resource: { attributes: resource },
+        scopeMetrics: [
+          {
+            scope: INSTRUMENTATION_SCOPE,
+            metrics: [
+              {
+                name: REQUEST_DURATION_METRIC,
+                unit: 'ms',
+                description: 'Time from request received to response end, per edge and status code.',
+                histogram: {
+                  aggregationTemporality: AggregationTemporality.DELTA,
+                  dataPoints: points.map((p) => ({
+                    attributes: [
+                      stringAttribute(Attr.reporter, p.labels.reporter),
+                      stringAttribute(Attr.sourceService, p.labels.source.service),
+                      stringAttribute(Attr.sourceNamespace, p.labels.source.namespace),
+                      stringAttribute(Attr.sourceVersion, p.labels.source.version),
+                      stringAttribute(Attr.destinationService, p.labels.destination.service),
+                      stringAttribute(Attr.destinationNamespace, p.labels.destination.namespace),
+                      stringAttribute(Attr.destinationVersion, p.labels.destination.version),
+                      intAttribute(Attr.httpStatus, p.labels.status),
+                    ],
+                    startTimeUnixNano: unixNano(p.startMs),
+                    timeUnixNano: unixNano(p.endMs),
+                    count: String(p.count),
+                    sum: p.sum,
+                    bucketCounts: p.counts.map(String),
+                    explicitBounds,
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}

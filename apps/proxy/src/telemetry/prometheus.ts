@@ -1,0 +1,79 @@
+/** Prometheus text exposition format 0.0.4. */
+import { LATENCY_BOUNDS_MS } from '@weft/schema';
+import type { RequestMetrics } from './request-metrics.ts';
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+}
+
+export function formatSampleValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+function formatLabels(labels: Labels | undefined): string {
+  if (labels === undefined) return '';
+  let out = '';
+  for (const [name, value] of Object.entries(labels)) {
+    out += `${out === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
+  }
+  return out === '' ? '' : `{${out}}`;
+}
+
+/** Builds one exposition; each metric family is declared once with its HELP and TYPE. */
+export class PrometheusText {
+  readonly #lines: string[] = [];
+
+  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): this {
+    this.#lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    return this;
+  }
+
+  sample(name: string, labels: Labels | undefined, value: number): this {
+    this.#lines.push(`${name}${formatLabels(labels)} ${formatSampleValue(value)}`);
+    return this;
+  }
+
+  toString(): string {
+    return this.#lines.join('\n') + '\n';
+  }
+}
+
+export const REQUESTS_TOTAL = 'weft_requests_total';
+export const REQUEST_DURATION = 'weft_request_duration_ms';
+
+/** `weft_requests_total` and the cumulative `weft_request_duration_ms` histogram, one series per edge. */
+export function renderRequestMetrics(text: PrometheusText, metrics: RequestMetrics): void {
+  const all = [...metrics.series()];
+  text.family(REQUESTS_TOTAL, 'counter', 'Requests handled by this proxy, per reporter, edge and response code.');
+  const labelsOf = all.map(({ labels: l }) => ({
+    reporter: l.reporter,
+    source_service: l.source.service,
+    source_namespace: l.source.namespace,
+    source_version: l.source.version,
+    destination_service: l.destination.service,
+    destination_namespace: l.destination.namespace,
+    destination_version: l.destination.version,
+    response_code: String(l.status),
+  }));
+  all.forEach((s, i) => text.sample(REQUESTS_TOTAL, labelsOf[i], s.total.count));
+
+  text.family(REQUEST_DURATION, 'histogram', 'Time from request received to response end, in milliseconds.');
+  all.forEach((s, i) => {
+    const labels = labelsOf[i] as Labels;
+    let cumulative = 0;
+    for (let b = 0; b < s.total.counts.length; b++) {
+      cumulative += s.total.counts[b] as number;
+      const le = b < LATENCY_BOUNDS_MS.length ? formatSampleValue(LATENCY_BOUNDS_MS[b] as number) : '+Inf';
+      text.sample(`${REQUEST_DURATION}_bucket`, { ...labels, le }, cumulative);
+    }
+    text.sample(`${REQUEST_DURATION}_sum`, labels, s.total.sum);
+    text.sample(`${REQUEST_DURATION}_count`, labels, s.total.count);
+  });
+}

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../log.ts';
+import { Backoff } from './backoff.ts';
+import { BoundedQueue } from './bounded-queue.ts';
+import { RequestMetrics, type DeltaPoint } from './request-metrics.ts';
+import { SignalExporter, type ExportOutcome } from './signal-exporter.ts';
+import { TelemetryPusher } from './telemetry-pusher.ts';
+
+class FakeClock {
+  ms = 1_000_000;
+  now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+function recordingLog(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+}
+
+/** A receiver the test scripts answer by answer; it records every batch it was sent. */
+function scriptedTransport(answers: ExportOutcome[], fallback: ExportOutcome = { kind: 'ok' }) {
+  const sent: number[][] = [];
+  const transport = (_path: string, payload: unknown): Promise<ExportOutcome> => {
+    sent.push(payload as number[]);
+    return Promise.resolve(answers.shift() ?? fallback);
+  };
+  return { sent, transport };
+}
+
+function exporter(queue: BoundedQueue<number>, transport: (p: string, b: unknown) => Promise<ExportOutcome>, clock: FakeClock, log = recordingLog()) {
+  return new SignalExporter<number>({
+    signal: 'spans',
+    path: '/v1/traces',
+    queue,
+    encode: (items) => [...items],
+    transport,
+    backoff: new Backoff({ initialMs: 1000, maxMs: 8000, jitter: 0 }),
+    maxBatch: 3,
+    now: clock.now,
+    log,
+  });
+}
+
+const RETRY: ExportOutcome = { kind: 'retry', reason: 'HTTP 503' };
+
+describe('SignalExporter', () => {
+  it('sends everything queued in batches', async () => {
+    const queue = new BoundedQueue<number>(100);
+    queue.pushAll([1, 2, 3, 4, 5, 6, 7]);
+    const { sent, transport } = scriptedTransport([]);
+    const e = exporter(queue, transport, new FakeClock());
+    await e.flush();
+    expect(sent).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(e.exported).toBe(7);
+    expect(queue.size).toBe(0);
+  });
+
+  it('keeps a failed batch and waits out the backoff before trying again', async () => {
+    const clock = new FakeClock();
+    const queue = new BoundedQueue<number>(100);
+    queue.pushAll([1, 2, 3, 4]);
+    const { sent, transport } = scriptedTransport([RETRY, RETRY]);
+    const log = recordingLog();
+    const e = exporter(queue, transport, clock, log);
+
+    await e.flush();
+    expect(sent).toHaveLength(1);
+    expect(queue.size).toBe(4);
+    expect(e.nextAttemptAt).toBe(clock.ms + 1000);
+
+    clock.advance(999);
+    await e.flush();
+    expect(sent).toHaveLength(1); // still backing off
+
+    clock.advance(1);
+    await e.flush();
+    expect(sent).toHaveLength(2); // second failure: now 2 s
+    expect(e.nextAttemptAt).toBe(clock.ms + 2000);
+
+    queue.push(5);
+    clock.advance(2000);
+    await e.flush();
+    expect(sent.slice(2)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(e.exported).toBe(5);
+    expect(e.failedAttempts).toBe(2);
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1); // logged once, not per attempt
+    expect(log.lines.at(-1)).toBe('info spans export recovered; 2 still queued');
+  });
+
+  it('treats a transport that throws like an unreachable receiver', async () => {
+    const queue = new BoundedQueue<number>(10);
+    queue.push(1);
+    const e = exporter(queue, () => Promise.reject(new Error('ECONNREFUSED')), new FakeClock());
+    await e.flush();
+    expect(queue.size).toBe(1);
+    expect(e.failedAttempts).toBe(1);
+  });
+
+  it('drops the oldest beyond the cap during an outage and counts them', async () => {
+    const clock = new FakeClock();
+    const queue = new BoundedQueue<number>(5);
+    const { transport } = scriptedTransport([], RETRY);
+    const e = exporter(queue, transport, clock);
+    for (let i = 1; i <= 8; i++) {
+      queue.push(i);
+      clock.advance(10_000);
+      await e.flush();
+    }
+    expect(e.dropped).toBe(3);
+    expect(queue.take(10)).toEqual([4, 5, 6, 7, 8]);
+  });
+
+  it('drops a batch the receiver refuses (4xx), logs the reason once, and goes on', async () => {
+    const queue = new BoundedQueue<number>(100);
+    queue.pushAll([1, 2, 3, 4, 5, 6, 7]);
+    const bad: ExportOutcome = { kind: 'reject', status: 400, reason: 'spanId must be 16 hex' };
+    const { sent, transport } = scriptedTransport([bad, bad]);
+    const log = recordingLog();
+    const e = exporter(queue, transport, new FakeClock(), log);
+    await e.flush();
+    expect(sent).toHaveLength(3);
+    expect(e.rejected).toBe(6);
+    expect(e.exported).toBe(1);
+    expect(log.lines).toEqual(['error spans export refused with HTTP 400, dropping 3: spanId must be 16 hex']);
+  });
+
+  it('never runs two flushes at once', async () => {
+    const queue = new BoundedQueue<number>(100);
+    queue.pushAll([1, 2, 3, 4]);
+    let release: () => void = () => {};
+    let calls = 0;
+    const e = exporter(
+      queue,
+      () => {
+        calls++;
+        return new Promise<ExportOutcome>((resolve) => {
+          release = () => resolve({ kind: 'ok' });
+        });
+      },
+      new FakeClock(),
+    );
+    const a = e.flush();
+    const b = e.flush();
+    expect(calls).toBe(1);
+    release();
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([a, b]);
+    expect(calls).toBe(2);
+    expect(e.exported).toBe(4);
+  });
+
+  it('forced flush ignores the backoff (shutdown)', async () => {
+    const clock = new FakeClock();
+    const queue = new BoundedQueue<number>(10);
+    queue.push(1);
+    const { sent, transport } = scriptedTransport([RETRY]);
+    const e = exporter(queue, transport, clock);
+    await e.flush();
+    await e.flush(true);
+    expect(sent).toHaveLength(2);
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('TelemetryPusher', () => {
+  it('moves each flush window of metrics into the queue and exports it', async () => {
+    const clock = new FakeClock();
+    const metrics = new RequestMetrics(clock.ms);
+    const points = new BoundedQueue<DeltaPoint>(100);
+    const flushed: boolean[] = [];
+    const pusher = new TelemetryPusher({
+      metrics,
+      metricPoints: points,
+      exporters: [{ flush: (force) => (flushed.push(force), Promise.resolve()) }],
+      intervalMs: 5000,
+      now: clock.now,
+    });
+    const id = { service: 'a', namespace: 'b', version: 'v1' };
+    metrics.record('inbound', id, id, 200, 3);
+    clock.advance(5000);
+    await pusher.tick();
+    clock.advance(5000);
+    await pusher.tick();
+    expect(points.size).toBe(1);
+    const [point] = points.take(1);
+    expect(point).toMatchObject({ startMs: clock.ms - 10_000, endMs: clock.ms - 5000, count: 1 });
+    expect(flushed).toEqual([false, false]);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Trace context propagation: W3C `traceparent`/`tracestate` first, B3 (single `b3` header, then
+ * `x-b3-*`) as fallback input. The proxy continues the incoming trace as a child span and forwards its
+ * own span id as the parent; a B3 caller also gets updated B3 headers in the format it used.
+ */
+import type { HeaderMap } from '../http/exchange.ts';
+
+export type TraceFormat = 'w3c' | 'b3-single' | 'b3-multi' | 'none';
+
+export interface IncomingTrace {
+  /** Absent when the request starts a new trace. */
+  traceId: string | undefined;
+  /** The caller's span: parent of the span this proxy records. */
+  parentSpanId: string | undefined;
+  sampled: boolean;
+  format: TraceFormat;
+}
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const HEX2 = /^[0-9a-f]{2}$/;
+const ZERO32 = '0'.repeat(32);
+const ZERO16 = '0'.repeat(16);
+
+export interface Traceparent {
+  traceId: string;
+  parentSpanId: string;
+  flags: number;
+}
+
+/** W3C Trace Context level 1 `traceparent`; null when absent or invalid (the proxy then restarts the trace). */
+export function parseTraceparent(value: string | string[] | undefined): Traceparent | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (v.length < 55) return null;
+  const version = v.slice(0, 2);
+  if (!HEX2.test(version) || version === 'ff') return null;
+  if (version === '00' ? v.length !== 55 : v.length > 55 && v[55] !== '-') return null;
+  if (v[2] !== '-' || v[35] !== '-' || v[52] !== '-') return null;
+  const traceId = v.slice(3, 35);
+  const parentSpanId = v.slice(36, 52);
+  const flags = v.slice(53, 55);
+  if (!HEX32.test(traceId) || traceId === ZERO32) return null;
+  if (!HEX16.test(parentSpanId) || parentSpanId === ZERO16) return null;
+  if (!HEX2.test(flags)) return null;
+  return { traceId, parentSpanId, flags: parseInt(flags, 16) };
+}
+
+export function formatTraceparent(traceId: string, spanId: string, sampled: boolean): string {
+  return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
+}
+
+/** B3 trace ids may be 64-bit; W3C needs 128 bits, so they are left-padded with zeros. */
+function b3TraceId(value: string): string | undefined {
+  const v = value.toLowerCase();
+  if (HEX32.test(v)) return v === ZERO32 ? undefined : v;
+  if (HEX16.test(v)) return v === ZERO16 ? undefined : ZERO16 + v;
+  return undefined;
+}
+
+function b3SpanId(value: string): string | undefined {
+  const v = value.toLowerCase();
+  return HEX16.test(v) && v !== ZERO16 ? v : undefined;
+}
+
+/** `b3: {traceId}-{spanId}[-{sampling}[-{parentSpanId}]]` or just `b3: {sampling}`. */
+export function parseB3Single(value: string | string[] | undefined): IncomingTrace | null {
+  if (typeof value !== 'string') return null;
+  const parts = value.trim().split('-');
+  if (parts.length === 1) {
+    const sampling = parts[0] as string;
+    if (sampling === '0') return { traceId: undefined, parentSpanId: undefined, sampled: false, format: 'b3-single' };
+    if (sampling === '1' || sampling === 'd') {
+      return { traceId: undefined, parentSpanId: undefined, sampled: true, format: 'b3-single' };
+    }
+    return null;
+  }
+  if (parts.length > 4) return null;
+  const traceId = b3TraceId(parts[0] as string);
+  const spanId = b3SpanId(parts[1] as string);
+  if (!traceId || !spanId) return null;
+  const sampling = parts[2];
+  if (sampling !== undefined && sampling !== '0' && sampling !== '1' && sampling !== 'd') return null;
+  if (parts[3] !== undefined && !b3SpanId(parts[3])) return null;
+  return { traceId, parentSpanId: spanId, sampled: sampling !== '0', format: 'b3-single' };
+}
+
+/** `x-b3-traceid`, `x-b3-spanid`, `x-b3-sampled`, `x-b3-flags`. */
+export function parseB3Multi(headers: HeaderMap): IncomingTrace | null {
+  const rawTrace = headers['x-b3-traceid'];
+  const rawSpan = headers['x-b3-spanid'];
+  const rawSampled = headers['x-b3-sampled'];
+  const debug = headers['x-b3-flags'] === '1';
+  let sampled: boolean | undefined;
+  if (rawSampled === '1' || rawSampled === 'true' || debug) sampled = true;
+  else if (rawSampled === '0' || rawSampled === 'false') sampled = false;
+  if (typeof rawTrace === 'string' && typeof rawSpan === 'string') {
+    const traceId = b3TraceId(rawTrace.trim());
+    const spanId = b3SpanId(rawSpan.trim());
+    if (traceId && spanId) return { traceId, parentSpanId: spanId, sampled: sampled ?? true, format: 'b3-multi' };
+    return null;
+  }
+  if (rawTrace === undefined && rawSpan === undefined && sampled !== undefined) {
+    return { traceId: undefined, parentSpanId: undefined, sampled, format: 'b3-multi' };
+  }
+  return null;
+}
+
+const NEW_TRACE: IncomingTrace = Object.freeze({
+  traceId: undefined,
+  parentSpanId: undefined,
+  sampled: true,
+  format: 'none',
+});
+
+/** The caller's trace context, or a fresh sampled one when it sent none that parses. */
+export function extractTrace(headers: HeaderMap): IncomingTrace {
+  const w3c = parseTraceparent(headers.traceparent);
+  if (w3c) {
+    return { traceId: w3c.traceId, parentSpanId: w3c.parentSpanId, sampled: (w3c.flags & 1) === 1, format: 'w3c' };
+  }
+  if (headers.b3 !== undefined) {
+    const single = parseB3Single(headers.b3);
+    if (single) return single;
+  }
+  if (headers['x-b3-traceid'] !== undefined || headers['x-b3-sampled'] !== undefined || headers['x-b3-flags'] !== undefined) {
+    const multi = parseB3Multi(headers);
+    if (multi) return multi;
+  }
+  return NEW_TRACE;
+}
+
+/**
+ * Rewrites the request's trace headers so the next hop sees `spanId` as its parent. `tracestate` only
+ * travels with the `traceparent` it belongs to; B3 headers the caller sent are rewritten in the same
+ * format, so a B3-only service downstream stays in the trace.
+ */
+export function injectTrace(headers: HeaderMap, incoming: IncomingTrace, traceId: string, spanId: string): void {
+  headers.traceparent = formatTraceparent(traceId, spanId, incoming.sampled);
+  if (incoming.format !== 'w3c' && headers.tracestate !== undefined) delete headers.tracestate;
+  if (headers.b3 !== undefined) {
+    const parent = incoming.parentSpanId ? `-${incoming.parentSpanId}` : '';
+    headers.b3 = `${traceId}-${spanId}-${incoming.sampled ? '1' : '0'}${parent}`;
+  }
+  if (headers['x-b3-traceid'] !== undefined || headers['x-b3-sampled'] !== undefined) {
+    headers['x-b3-traceid'] = traceId;
+    headers['x-b3-spanid'] = spanId;
+    headers['x-b3-sampled'] = incoming.sampled ? '1' : '0';
+    if (incoming.parentSpanId) headers['x-b3-parentspanid'] = incoming.parentSpanId;
+    else if (headers['x-b3-parentspanid'] !== undefined) delete headers['x-b3-parentspanid'];
+  }
+}

@@ -1,0 +1,288 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import {
+  applyNodeChanges,
+  Background,
+  Controls,
+  MiniMap,
+  Panel,
+  ReactFlow,
+  ReactFlowProvider,
+  useStore,
+  type NodeChange,
+  type NodeMouseHandler,
+  type NodeTypes,
+  type EdgeTypes,
+} from '@xyflow/react';
+import type { GraphEdge, GraphNode, TopologyGraph } from '@weft/schema';
+import Link from 'next/link';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTRPC } from '@/lib/trpc.ts';
+import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
+import { HEALTH_COLOR, HEALTH_LABEL } from '@/lib/health.ts';
+import { errorRatio, formatCount, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
+import { Empty, ErrorState, HealthBadge, LiveStatus, Loading, PageHeader, StaleNotice } from '@/components/ui.tsx';
+import { NamespaceNode, ServiceNode } from './ServiceNode.tsx';
+import { TrafficEdge } from './TrafficEdge.tsx';
+import type { FlowNode, TrafficFlowEdge } from './flowTypes.ts';
+import { layoutGraph, reconcileEdges, reconcileNodes, structureKey, withBoxes } from './reconcile.ts';
+
+export const GRAPH_REFRESH_MS = 5_000;
+
+// Declared once at module level: React Flow re-creates every node when these objects change identity.
+const nodeTypes: NodeTypes = { service: ServiceNode, namespace: NamespaceNode };
+const edgeTypes: EdgeTypes = { traffic: TrafficEdge };
+const proOptions = { hideAttribution: true };
+const fitViewOptions = { padding: 0.12, maxZoom: 1 };
+
+export function GraphView() {
+  const trpc = useTRPC();
+  const timeWindow = useTimeWindow();
+  const query = useQuery(
+    trpc.topology.graph.queryOptions({ window: timeWindow.input }, { refetchInterval: GRAPH_REFRESH_MS }),
+  );
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const graph = query.data;
+
+  return (
+    <div className="page page-graph" data-test="graph-page">
+      <PageHeader
+        title="Service graph"
+        subtitle={
+          graph
+            ? `${graph.nodes.length} nodes · ${graph.edges.length} edges · traffic over the ${timeWindow.label.toLowerCase()}`
+            : `Traffic over the ${timeWindow.label.toLowerCase()}`
+        }
+      >
+        <LiveStatus updatedAt={query.dataUpdatedAt} fetching={query.isFetching} />
+      </PageHeader>
+      {query.isError && graph ? <StaleNotice error={query.error} /> : null}
+      {query.isPending ? (
+        <Loading what="the service graph" />
+      ) : !graph ? (
+        <ErrorState error={query.error} what="the service graph" />
+      ) : graph.nodes.length === 0 ? (
+        <Empty testId="graph-empty">No traffic in this window yet. Send requests through the mesh and wait a few seconds.</Empty>
+      ) : (
+        <div className="graph-layout">
+          <div className="graph-canvas" data-test="graph-canvas">
+            <ReactFlowProvider>
+              <GraphCanvas graph={graph} selectedId={selectedId} onSelect={setSelectedId} />
+            </ReactFlowProvider>
+          </div>
+          {selectedId ? <NodePanel graph={graph} id={selectedId} onClose={() => setSelectedId(null)} /> : null}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < 0.45;
+
+function GraphCanvas({
+  graph,
+  selectedId,
+  onSelect,
+}: {
+  graph: TopologyGraph;
+  selectedId: string | null;
+  onSelect: (id: string | null) => void;
+}) {
+  const dragged = useRef(new Set<string>());
+  const lastStructure = useRef<string | null>(null);
+  const [nodes, setNodes] = useState<FlowNode[]>(() => {
+    lastStructure.current = structureKey(graph);
+    return reconcileNodes([], graph, layoutGraph(graph), dragged.current);
+  });
+  const [edges, setEdges] = useState<TrafficFlowEdge[]>(() => reconcileEdges([], graph));
+
+  // Each poll: refresh data in place; re-run the layout only when nodes or edges appeared or disappeared.
+  useEffect(() => {
+    const key = structureKey(graph);
+    const layout = key !== lastStructure.current ? layoutGraph(graph) : null;
+    lastStructure.current = key;
+    setNodes((prev) => reconcileNodes(prev, graph, layout, dragged.current));
+    setEdges((prev) => reconcileEdges(prev, graph));
+  }, [graph]);
+
+  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {
+    let moved = false;
+    for (const c of changes) {
+      if (c.type === 'position' && c.position) {
+        dragged.current.add(c.id);
+        moved = true;
+      }
+    }
+    setNodes((prev) => {
+      const next = applyNodeChanges(changes, prev);
+      return moved ? withBoxes(next) : next;
+    });
+  }, []);
+
+  const onNodeClick: NodeMouseHandler<FlowNode> = useCallback(
+    (_event, node) => {
+      if (node.type === 'service') onSelect(node.id);
+    },
+    [onSelect],
+  );
+  const onPaneClick = useCallback(() => onSelect(null), [onSelect]);
+
+  const hideLabels = useStore(zoomedOut);
+  const big = nodes.length > 300;
+
+  const minimapColor = useCallback(
+    (n: FlowNode) => (n.type === 'service' ? HEALTH_COLOR[n.data.node.health] : 'transparent'),
+    [],
+  );
+
+  return (
+    <ReactFlow<FlowNode, TrafficFlowEdge>
+      className={hideLabels ? 'graph-flow labels-hidden' : 'graph-flow'}
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      edgeTypes={edgeTypes}
+      onNodesChange={onNodesChange}
+      onNodeClick={onNodeClick}
+      onPaneClick={onPaneClick}
+      nodesConnectable={false}
+      edgesFocusable={false}
+      elementsSelectable
+      onlyRenderVisibleElements={big}
+      minZoom={0.05}
+      maxZoom={2.5}
+      fitView
+      fitViewOptions={fitViewOptions}
+      proOptions={proOptions}
+      data-selected={selectedId ?? ''}
+    >
+      <Background gap={24} size={1} color="#d2d2d2" />
+      <Controls showInteractive={false} />
+      <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} ariaLabel="Graph overview" />
+      <Panel position="top-left">
+        <div className="graph-legend" data-test="graph-legend">
+          {(['healthy', 'degraded', 'failing', 'idle'] as const).map((h) => (
+            <span key={h}>
+              <span className="legend-swatch" style={{ background: HEALTH_COLOR[h] }} />
+              {HEALTH_LABEL[h]}
+            </span>
+          ))}
+          <span className="legend-note">edges: rps · error %</span>
+        </div>
+      </Panel>
+    </ReactFlow>
+  );
+}
+
+function EdgeRows({ edges, other, label }: { edges: GraphEdge[]; other: (e: GraphEdge) => string; label: string }) {
+  if (edges.length === 0) return <div className="muted small">No {label.toLowerCase()} traffic.</div>;
+  return (
+    <table className="table compact">
+      <thead>
+        <tr>
+          <th>{label}</th>
+          <th className="num">RPS</th>
+          <th className="num">Err</th>
+          <th className="num">p95</th>
+        </tr>
+      </thead>
+      <tbody>
+        {edges.map((e) => (
+          <tr key={e.id}>
+            <td>
+              <span className="dot" style={{ background: HEALTH_COLOR[e.health] }} /> {other(e)}
+            </td>
+            <td className="num">{formatRps(e.traffic.rps)}</td>
+            <td className="num">{formatPercent(errorRatio(e.traffic.requests, e.traffic.errors) ?? 0)}</td>
+            <td className="num">{formatMs(e.traffic.p95)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; onClose: () => void }) {
+  const href = useWindowHref();
+  const node: GraphNode | undefined = useMemo(() => graph.nodes.find((n) => n.id === id), [graph, id]);
+  const inbound = useMemo(() => graph.edges.filter((e) => e.target === id), [graph, id]);
+  const outbound = useMemo(() => graph.edges.filter((e) => e.source === id), [graph, id]);
+  if (!node) {
+    return (
+      <aside className="side-panel" data-test="graph-side-panel">
+        <div className="side-panel-header">
+          <strong>{id}</strong>
+          <button type="button" className="icon-button" onClick={onClose} aria-label="Close">
+            ×
+          </button>
+        </div>
+        <div className="muted">No traffic for this node in the current window.</div>
+      </aside>
+    );
+  }
+  const t = node.traffic;
+  const unknown = node.kind === 'unknown';
+  return (
+    <aside className="side-panel" data-test="graph-side-panel" data-node={node.id}>
+      <div className="side-panel-header">
+        <div>
+          <div className="side-panel-title" data-test="graph-panel-title">
+            {unknown ? 'unknown' : node.service}
+          </div>
+          <div className="muted small">{unknown ? 'Callers outside the mesh' : `namespace ${node.namespace}`}</div>
+        </div>
+        <button type="button" className="icon-button" onClick={onClose} aria-label="Close panel" data-test="graph-panel-close">
+          ×
+        </button>
+      </div>
+      <div className="side-panel-row">
+        <HealthBadge health={node.health} />
+        {!unknown ? (
+          <span className="muted small">
+            {node.instances} instance{node.instances === 1 ? '' : 's'} · {node.versions.join(', ') || 'no version'}
+          </span>
+        ) : null}
+      </div>
+      {!unknown ? (
+        <dl className="kv" data-test="graph-panel-stats">
+          <dt>Requests</dt>
+          <dd>{formatCount(t.requests)}</dd>
+          <dt>RPS</dt>
+          <dd data-test="graph-panel-rps">{formatRps(t.rps)}</dd>
+          <dt>Success</dt>
+          <dd>{formatPercent(t.successRate, 2)}</dd>
+          <dt>Errors</dt>
+          <dd>{formatCount(t.errors)}</dd>
+          <dt>p50</dt>
+          <dd>{formatMs(t.p50)}</dd>
+          <dt>p95</dt>
+          <dd>{formatMs(t.p95)}</dd>
+          <dt>p99</dt>
+          <dd>{formatMs(t.p99)}</dd>
+        </dl>
+      ) : null}
+      <h3>Inbound</h3>
+      <EdgeRows edges={inbound} other={(e) => e.source} label="From" />
+      <h3>Outbound</h3>
+      <EdgeRows edges={outbound} other={(e) => e.target} label="To" />
+      {!unknown ? (
+        <div className="side-panel-actions">
+          <Link
+            className="button primary"
+            href={href(`/services/${encodeURIComponent(node.namespace)}/${encodeURIComponent(node.service)}`)}
+            data-test="graph-panel-service-link"
+          >
+            Open service →
+          </Link>
+          <Link
+            className="button"
+            href={href(`/traces?service=${encodeURIComponent(`${node.namespace}/${node.service}`)}`)}
+            data-test="graph-panel-traces-link"
+          >
+            Traces
+          </Link>
+        </div>
+      ) : null}
+    </aside>
+  );
+}

@@ -1,0 +1,58 @@
+'use client';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { HEALTH_COLOR } from '@/lib/health.ts';
+import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
+import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
+import type { NamespaceFlowNode, ServiceFlowNode } from './flowTypes.ts';
+
+function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
+  const n = data.node;
+  const t = n.traffic;
+  const unknown = n.kind === 'unknown';
+  return (
+    <div
+      className={`graph-node health-${n.health}${selected ? ' selected' : ''}${unknown ? ' unknown' : ''}`}
+      style={{ width: NODE_WIDTH, height: NODE_HEIGHT, borderLeftColor: HEALTH_COLOR[n.health] }}
+      data-test={`graph-node-${n.id}`}
+      data-health={n.health}
+      title={`${n.id} — ${n.health}`}
+    >
+      <Handle type="target" position={Position.Left} isConnectable={false} className="graph-handle" />
+      <div className="graph-node-title">
+        <span className="graph-node-name">{unknown ? 'unknown' : n.service}</span>
+        {!unknown && n.versions.length > 1 ? <span className="graph-node-versions">{n.versions.join(' ')}</span> : null}
+      </div>
+      <div className="graph-node-sub">{unknown ? 'outside the mesh' : n.namespace}</div>
+      <div className="graph-node-stats" data-test="graph-node-stats">
+        {unknown ? (
+          <span>callers without identity</span>
+        ) : (
+          <>
+            <span>{formatRps(t.rps)} rps</span>
+            <span className={t.successRate !== null && t.successRate < 0.99 ? 'bad' : undefined}>
+              {formatPercent(t.successRate)}
+            </span>
+            <span>p95 {formatMs(t.p95)}</span>
+          </>
+        )}
+      </div>
+      <Handle type="source" position={Position.Right} isConnectable={false} className="graph-handle" />
+    </div>
+  );
+}
+
+export const ServiceNode = memo(ServiceNodeView);
+
+function NamespaceNodeView({ data, width, height }: NodeProps<NamespaceFlowNode>) {
+  return (
+    <div className="graph-namespace" style={{ width, height }} data-test={`graph-namespace-${data.label}`}>
+      <span className="graph-namespace-label">
+        {data.label}
+        <span className="graph-namespace-count">{data.count}</span>
+      </span>
+    </div>
+  );
+}
+
+export const NamespaceNode = memo(NamespaceNodeView);

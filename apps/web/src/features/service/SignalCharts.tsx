@@ -1,0 +1,182 @@
+'use client';
+import type { GoldenSignals } from '@weft/schema';
+import { memo, useMemo } from 'react';
+import {
+  Area,
+  AreaChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { formatMs, formatRps, formatTick } from '@/lib/format.ts';
+
+interface ChartPoint {
+  t: number;
+  rps: number;
+  errorRps: number;
+  success: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+const CHART_HEIGHT = 210;
+const MARGIN = { top: 8, right: 12, bottom: 0, left: 0 };
+const AXIS_TICK = { fontSize: 11, fill: '#6a6e73' };
+
+function toPoints(signals: GoldenSignals): ChartPoint[] {
+  const stepS = signals.stepMs / 1000;
+  return signals.points.map((p) => ({
+    t: p.t,
+    rps: p.rps,
+    errorRps: stepS > 0 ? p.errors / stepS : 0,
+    success: p.successRate === null ? null : p.successRate * 100,
+    p50: p.p50,
+    p95: p.p95,
+    p99: p.p99,
+  }));
+}
+
+/** Lower bound of the success-rate axis: tight around the data so that a dip from 100% to 97% is visible. */
+function successFloor(points: ChartPoint[]): number {
+  const values = points.map((p) => p.success).filter((v): v is number => v !== null);
+  if (values.length === 0) return 0;
+  const min = Math.min(...values);
+  if (min >= 99.5) return 99;
+  if (min >= 99) return 98;
+  if (min >= 95) return 90;
+  return Math.max(0, Math.floor(min / 10) * 10 - 10);
+}
+
+function ChartCard({
+  title,
+  testId,
+  points,
+  hasData,
+  children,
+}: {
+  title: string;
+  testId: string;
+  points: number;
+  hasData: boolean;
+  children: React.ReactElement;
+}) {
+  return (
+    <div className="chart-card" data-test={testId} data-points={points}>
+      <div className="chart-title">{title}</div>
+      {hasData ? (
+        <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
+          {children}
+        </ResponsiveContainer>
+      ) : (
+        <div className="chart-empty" style={{ height: CHART_HEIGHT }} data-test="chart-empty">
+          No requests in this window
+        </div>
+      )}
+    </div>
+  );
+}
+
+function SignalChartsView({ signals }: { signals: GoldenSignals }) {
+  const points = useMemo(() => toPoints(signals), [signals]);
+  const windowMs = signals.window.toMs - signals.window.fromMs;
+  const domain = useMemo<[number, number]>(() => [signals.window.fromMs, signals.window.toMs], [signals.window]);
+  const tick = useMemo(() => (v: number) => formatTick(v, windowMs), [windowMs]);
+  const label = useMemo(() => (v: unknown) => (typeof v === 'number' ? formatTick(v, Math.min(windowMs, 3_600_000)) : ''), [windowMs]);
+  const withRequests = points.filter((p) => p.rps > 0).length;
+  const withLatency = points.filter((p) => p.p50 !== null).length;
+  const floor = successFloor(points);
+
+  const xAxis = (
+    <XAxis
+      dataKey="t"
+      type="number"
+      scale="time"
+      domain={domain}
+      tickFormatter={tick}
+      tick={AXIS_TICK}
+      minTickGap={40}
+      allowDataOverflow
+    />
+  );
+
+  return (
+    <div className="chart-grid">
+      <ChartCard title="Requests per second" testId="chart-rps" points={withRequests} hasData={withRequests > 0}>
+        <AreaChart data={points} margin={MARGIN}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
+          {xAxis}
+          <YAxis tick={AXIS_TICK} width={44} tickFormatter={(v: number) => formatRps(v)} allowDecimals />
+          <Tooltip labelFormatter={label} formatter={(v) => (typeof v === 'number' ? formatRps(v) : String(v))} />
+          <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
+          <Area
+            type="linear"
+            dataKey="rps"
+            name="rps"
+            stroke="#0066cc"
+            fill="#0066cc"
+            fillOpacity={0.15}
+            strokeWidth={1.5}
+            isAnimationActive={false}
+            dot={false}
+          />
+          <Area
+            type="linear"
+            dataKey="errorRps"
+            name="errors/s"
+            stroke="#c9190b"
+            fill="#c9190b"
+            fillOpacity={0.25}
+            strokeWidth={1.5}
+            isAnimationActive={false}
+            dot={false}
+          />
+        </AreaChart>
+      </ChartCard>
+
+      <ChartCard title="Success rate" testId="chart-success" points={points.filter((p) => p.success !== null).length} hasData={withRequests > 0}>
+        <LineChart data={points} margin={MARGIN}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
+          {xAxis}
+          <YAxis
+            tick={AXIS_TICK}
+            width={56}
+            domain={[floor, 100]}
+            allowDataOverflow
+            tickFormatter={(v: number) => `${Number(v.toFixed(2))}%`}
+          />
+          <Tooltip labelFormatter={label} formatter={(v) => (typeof v === 'number' ? `${v.toFixed(2)}%` : String(v))} />
+          <Line
+            type="linear"
+            dataKey="success"
+            name="success"
+            stroke="#3e8635"
+            strokeWidth={1.75}
+            isAnimationActive={false}
+            dot={false}
+          />
+        </LineChart>
+      </ChartCard>
+
+      <ChartCard title="Latency" testId="chart-latency" points={withLatency} hasData={withLatency > 0}>
+        <LineChart data={points} margin={MARGIN}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
+          {xAxis}
+          <YAxis tick={AXIS_TICK} width={52} tickFormatter={(v: number) => formatMs(v)} />
+          <Tooltip labelFormatter={label} formatter={(v) => (typeof v === 'number' ? formatMs(v) : String(v))} />
+          <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
+          <Line type="linear" dataKey="p50" name="p50" stroke="#0066cc" strokeWidth={1.5} dot={false} isAnimationActive={false} />
+          <Line type="linear" dataKey="p95" name="p95" stroke="#ec7a08" strokeWidth={1.5} dot={false} isAnimationActive={false} />
+          <Line type="linear" dataKey="p99" name="p99" stroke="#a30000" strokeWidth={1.5} dot={false} isAnimationActive={false} />
+        </LineChart>
+      </ChartCard>
+    </div>
+  );
+}
+
+export const SignalCharts = memo(SignalChartsView);

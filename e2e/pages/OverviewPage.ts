@@ -1,0 +1,27 @@
+import type { Locator, Page } from '@playwright/test';
+import { ConsolePage, type WindowKey } from './ConsolePage.ts';
+
+export class OverviewPage extends ConsolePage {
+  readonly table: Locator;
+
+  constructor(page: Page) {
+    super(page);
+    this.table = page.locator('[data-test="services-table"]');
+  }
+
+  async goto(window?: WindowKey): Promise<void> {
+    await this.page.goto(window ? `/?window=${window}` : '/');
+  }
+
+  row(id: string): Locator {
+    return this.page.locator(`[data-test="service-row-${id}"]`);
+  }
+
+  rows(): Locator {
+    return this.page.locator('[data-test^="service-row-"]');
+  }
+
+  link(id: string): Locator {
+    return this.page.locator(`[data-test="service-link-${id}"]`);
+  }
+}

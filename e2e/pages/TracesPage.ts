@@ -1,0 +1,59 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+import { ConsolePage, type WindowKey } from './ConsolePage.ts';
+
+export interface TraceRowInfo {
+  traceId: string;
+  spans: number;
+  errors: number;
+  services: number;
+  durationMs: number;
+}
+
+export class TracesPage extends ConsolePage {
+  readonly rows: Locator;
+  readonly serviceFilter: Locator;
+  readonly minDurationFilter: Locator;
+  readonly errorsOnly: Locator;
+  readonly apply: Locator;
+  readonly empty: Locator;
+
+  constructor(page: Page) {
+    super(page);
+    this.rows = page.locator('[data-test="trace-row"]');
+    this.serviceFilter = page.locator('[data-test="filter-service"]');
+    this.minDurationFilter = page.locator('[data-test="filter-min-duration"]');
+    this.errorsOnly = page.locator('[data-test="filter-errors-only"]');
+    this.apply = page.locator('[data-test="filter-apply"]');
+    this.empty = page.locator('[data-test="traces-empty"]');
+  }
+
+  async goto(query = '', window?: WindowKey): Promise<void> {
+    const params = new URLSearchParams(query);
+    if (window) params.set('window', window);
+    const qs = params.toString();
+    await this.page.goto(qs ? `/traces?${qs}` : '/traces');
+  }
+
+  async waitForRows(timeout = 30_000): Promise<void> {
+    await expect(this.rows.first()).toBeVisible({ timeout });
+  }
+
+  async readRows(): Promise<TraceRowInfo[]> {
+    const result: TraceRowInfo[] = [];
+    for (const row of await this.rows.all()) {
+      const attr = async (name: string) => (await row.getAttribute(name)) ?? '';
+      result.push({
+        traceId: await attr('data-trace-id'),
+        spans: Number(await attr('data-span-count')),
+        errors: Number(await attr('data-error-count')),
+        services: Number(await attr('data-service-count')),
+        durationMs: Number(await attr('data-duration-ms')),
+      });
+    }
+    return result;
+  }
+
+  async open(traceId: string): Promise<void> {
+    await this.rows.and(this.page.locator(`[data-trace-id="${traceId}"]`)).locator('[data-test="trace-link"]').click();
+  }
+}
