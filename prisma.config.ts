@@ -10,7 +10,8 @@ import path from 'node:path';
 import { defineConfig } from 'prisma/config';
 
 const rawUrl =
-  process.env.DATABASE_URL ?? `file:${path.join(path.resolve(process.env.WEFT_DATA_DIR ?? '.weft'), 'weft.db')}`;
+  process.env.DATABASE_URL ||
+  `file:${path.join(path.resolve(process.env.WEFT_DATA_DIR || '.weft'), 'weft.db')}`;
 const isPostgres = /^postgres(ql)?:\/\//.test(rawUrl);
 const url =
   rawUrl.startsWith('file:') && !rawUrl.startsWith('file://')

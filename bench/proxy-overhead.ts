@@ -28,12 +28,21 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts, Supervisor, waitForHttp, type Child } from './lib/children.ts';
-import { findWrk, nodeGenerator, wrkGenerator, type LoadGenerator } from './lib/load.ts';
+import {
+  findWrk,
+  nodeGenerator,
+  wrkGenerator,
+  type LoadGenerator,
+  type LoadOptions,
+  type LoadResult,
+} from './lib/load.ts';
 import { findNginx, nginxVersion, reverseProxyConfig, startNginx, upstreamConfig } from './lib/nginx.ts';
 import { profileMarkdown, summariseProfile } from './lib/cpu-profile.ts';
+import { ApiProbe, telemetryEvidence } from './lib/telemetry.ts';
 import { BackgroundCpu, cpuMicros, sampleTree, userShare } from './lib/proc.ts';
 import {
   anyErrors,
+  BUSY_PERCENT,
   goalChecks,
   ratiosAndGoals,
   resultsTable,
@@ -131,6 +140,28 @@ function parseArgs(argv: readonly string[]): Settings {
 
 class UsageError extends Error {}
 
+const TMP_PREFIX = 'weft-bench-';
+
+/**
+ * Temp dirs of earlier runs that were killed outright (SIGKILL leaves no chance to clean up): only our own
+ * prefix, only with our pid file in it, and only when that process is gone.
+ */
+function removeStaleTempDirs(): void {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith(TMP_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let pid: number;
+    try {
+      pid = Number(readFileSync(path.join(dir, 'bench.pid'), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || existsSync(`/proc/${pid}`)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    log(`removed ${dir}, left behind by an earlier run that was killed`);
+  }
+}
+
 /** Set on Ctrl-C / SIGTERM: the run is being torn down, failures after that are expected. */
 let interrupted = false;
 
@@ -183,7 +214,9 @@ async function main(): Promise<number> {
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'));
+  removeStaleTempDirs();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), TMP_PREFIX));
+  writeFileSync(path.join(tmp, 'bench.pid'), String(process.pid));
   // nginx workers run as `nobody` under a root master: they must be able to enter their prefix.
   chmodSync(tmp, 0o755);
   const supervisor = new Supervisor();
@@ -199,12 +232,15 @@ async function main(): Promise<number> {
     return cleaning;
   };
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
     interrupted = true;
     log(`${signal}: stopping everything`);
     void cleanup().finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: under `npm run bench` the signal arrives twice (from the terminal and relayed by the tsx
+  // CLI), and a second one with no listener left would exit before the cleanup has finished.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   process.once('exit', () => {
     // Last resort if something threw past the finally below.
     supervisor.killAllNow();
@@ -224,7 +260,7 @@ async function main(): Promise<number> {
     quiet.start();
     await new Promise((r) => setTimeout(r, 1000));
     const backgroundBefore = quiet.stop();
-    if (backgroundBefore > 25) {
+    if (backgroundBefore > BUSY_PERCENT) {
       log(
         `warning: other processes use ${backgroundBefore.toFixed(0)}% of a core before the run: numbers will be noisy`,
       );
@@ -356,6 +392,7 @@ async function main(): Promise<number> {
       loadChild = child;
     };
     let apiCpuDuringWeft = 0;
+    const apiProbe = new ApiProbe(apiUrl);
     /** The Weft proxy's own CPU while it carries no traffic (during the direct runs): its fixed background cost. */
     let weftIdleMicros = 0;
     let weftIdleSeconds = 0;
@@ -370,7 +407,10 @@ async function main(): Promise<number> {
         );
         const options = { url: target.url, connections, timeoutS: 2 };
         if (settings.warmupS > 0) {
-          const warm = await generator.run({ ...options, durationS: settings.warmupS }, track);
+          const warm = await runLoad(generator, { ...options, durationS: settings.warmupS }, track, [
+            target.proxy,
+            api,
+          ]);
           if (target.name === 'weft') weftRequestsSent += warm.requests;
         }
         for (const child of [target.proxy, api]) {
@@ -381,7 +421,12 @@ async function main(): Promise<number> {
         const apiBefore = api ? sampleTree(api.pid) : undefined;
         const background = new BackgroundCpu();
         background.start();
-        const load = await generator.run({ ...options, durationS: settings.durationS }, track);
+        if (target.name === 'weft') apiProbe.start();
+        const load = await runLoad(generator, { ...options, durationS: settings.durationS }, track, [
+          target.proxy,
+          api,
+        ]);
+        apiProbe.stop();
         const otherCpuPercent = background.stop();
         const after = target.proxy ? sampleTree(target.proxy.pid) : undefined;
         if (idleBefore && weft) {
@@ -415,8 +460,17 @@ async function main(): Promise<number> {
 
     // 6. Telemetry really flowed: what the API stored, and what the proxy says about its exports.
     const telemetry = weft
-      ? await telemetryEvidence(apiUrl, `http://127.0.0.1:${adminPort}`, startedAt, weftRequestsSent)
+      ? await telemetryEvidence({
+          apiUrl,
+          adminUrl: `http://127.0.0.1:${adminPort}`,
+          namespace: NAMESPACE,
+          service: SERVICE,
+          startedAt,
+          sent: weftRequestsSent,
+          waitMs: 20_000,
+        })
       : [];
+    const apiProbeSummary = apiProbe.summary();
     const weftWarnings = (weft?.output() ?? '').split('\n').filter((l) => / (warn|error) /.test(l));
 
     // The profile is written when the proxy exits.
@@ -424,7 +478,10 @@ async function main(): Promise<number> {
     if (weft && settings.cpuProf) {
       await weft.stop();
       const file = existsSync(profileDir)
-        ? readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
+        ? // One file per thread (the tsx loader runs in a worker); the main thread's is written first.
+          readdirSync(profileDir)
+            .filter((f) => f.endsWith('.cpuprofile'))
+            .sort()[0]
         : undefined;
       if (file) {
         const resultsDir = path.join(repoRoot, 'bench/results');
@@ -471,8 +528,14 @@ async function main(): Promise<number> {
               ]
             : []),
           ...telemetry,
+          ...(apiProbeSummary ? [apiProbeSummary] : []),
           weftWarnings.length > 0
-            ? `Weft proxy wrote ${weftWarnings.length} warn/error line(s); first: \`${(weftWarnings[0] ?? '').slice(0, 300)}\``
+            ? `Weft proxy wrote ${weftWarnings.length} warn/error line(s): ${[
+                ...new Set(weftWarnings.map((l) => l.replace(/^\S+ /, '').slice(0, 240))),
+              ]
+                .slice(0, 3)
+                .map((l) => `\`${l}\``)
+                .join('; ')}`
             : 'Weft proxy wrote no warn/error lines.',
         ]
       : ['The Weft proxy was not measured (--targets).'];
@@ -538,76 +601,27 @@ async function main(): Promise<number> {
   }
 }
 
-interface TrpcEnvelope<T> {
-  result?: { data: T };
-  error?: unknown;
-}
-
-async function trpcQuery<T>(apiUrl: string, procedure: string, input: unknown): Promise<T> {
-  const res = await fetch(`${apiUrl}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`, {
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as TrpcEnvelope<T>;
-  if (!res.ok || !body.result)
-    throw new Error(`${procedure}: HTTP ${res.status} ${JSON.stringify(body.error)}`);
-  return body.result.data;
-}
-
-/** What the API stored from the proxy, waiting up to ~12 s (two default flush periods) for the last export. */
-async function telemetryEvidence(
-  apiUrl: string,
-  adminUrl: string,
-  startedAt: number,
-  sent: number,
-): Promise<string[]> {
-  const lines: string[] = [];
-  const window = { fromMs: startedAt - 60_000, toMs: Date.now() + 10 * 60_000 };
-  let stored = -1;
-  let traces = -1;
-  let problem = '';
-  const deadline = Date.now() + 12_000;
-  while (Date.now() < deadline) {
-    try {
-      const detail = await trpcQuery<{ traffic: { requests: number } }>(apiUrl, 'services.detail', {
-        namespace: NAMESPACE,
-        service: SERVICE,
-        window,
-      });
-      stored = detail.traffic.requests;
-      const found = await trpcQuery<unknown[]>(apiUrl, 'traces.search', {
-        window,
-        namespace: NAMESPACE,
-        service: SERVICE,
-        limit: 500,
-      });
-      traces = Array.isArray(found) ? found.length : -1;
-      problem = '';
-      if (stored >= sent) break;
-    } catch (err) {
-      problem = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  if (stored >= 0) {
-    lines.push(
-      `Telemetry: the API stored ${stored.toLocaleString('en-US')} requests in its metrics for ${NAMESPACE}/${SERVICE} (wrk counted ${sent.toLocaleString('en-US')} completed through the Weft proxy, warm-ups included); traces.search returned ${traces < 0 ? '?' : traces === 500 ? '≥ 500' : traces} trace(s).`,
-    );
-  } else {
-    lines.push(`Telemetry: could not read what the API stored (${problem}).`);
-  }
+/** Runs the load; when it fails, says whether a process under test died and shows what it printed. */
+async function runLoad(
+  generator: LoadGenerator,
+  options: LoadOptions,
+  track: (child: ChildProcess | undefined) => void,
+  watched: readonly (Child | undefined)[],
+): Promise<LoadResult> {
   try {
-    const res = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    const text = await res.text();
-    const interesting = text
-      .split('\n')
-      .filter((l) => !l.startsWith('#') && /drop|export|queue/i.test(l))
-      .slice(0, 12);
-    if (interesting.length > 0)
-      lines.push(`Proxy /metrics (export and queue series): \`${interesting.join('`, `')}\``);
+    return await generator.run(options, track);
   } catch (err) {
-    lines.push(`Proxy /metrics could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    // Give an exit that caused the failure a moment to be noticed.
+    await new Promise((r) => setTimeout(r, 200));
+    const details = watched
+      .filter((c): c is Child => c !== undefined)
+      .map((c) =>
+        c.exited()
+          ? `\n--- ${c.name} has EXITED; its last output ---\n${c.output()}`
+          : `\n--- ${c.name} is still running; its last output ---\n${c.output().slice(-3000)}`,
+      );
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${details.join('')}`);
   }
-  return lines;
 }
 
 main().then(

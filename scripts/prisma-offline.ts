@@ -18,7 +18,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { layout, migrationLockContent, PROVIDERS, renderPostgresSchema, type Provider } from '../apps/api/src/db/layout.ts';
+import {
+  layout,
+  migrationLockContent,
+  PROVIDERS,
+  renderPostgresSchema,
+  type Provider,
+} from '../apps/api/src/db/layout.ts';
 import { diffSchemas } from '../apps/api/src/db/schema-engine.ts';
 
 const require = createRequire(import.meta.url);
@@ -79,7 +85,9 @@ function prismaGenerate(schemaPath: string): Promise<void> {
         console.log(done?.replace(/^✔\s*/, '').trim() ?? `generated ${relative(schemaPath)}`);
         resolve();
       } else {
-        reject(new Error(`prisma generate --schema ${relative(schemaPath)} failed (exit ${code}):\n${output}`));
+        reject(
+          new Error(`prisma generate --schema ${relative(schemaPath)} failed (exit ${code}):\n${output}`),
+        );
       }
     });
   });
@@ -124,7 +132,9 @@ async function diff(name: string): Promise<void> {
   }
   const [sqliteFolders = [], postgresFolders = []] = existing;
   if (sqliteFolders.join() !== postgresFolders.join()) {
-    throw new Error('prisma/migrations and prisma/postgresql/migrations hold different migrations; fix that first');
+    throw new Error(
+      'prisma/migrations and prisma/postgresql/migrations hold different migrations; fix that first',
+    );
   }
 
   const folder = migrationFolderName(name);
@@ -163,7 +173,9 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
-    console.error(`prisma-offline: ${err.message}\nusage: tsx scripts/prisma-offline.ts generate | diff --name <name>`);
+    console.error(
+      `prisma-offline: ${err.message}\nusage: tsx scripts/prisma-offline.ts generate | diff --name <name>`,
+    );
     process.exit(2);
   }
   console.error(`prisma-offline: ${err instanceof Error ? err.message : String(err)}`);

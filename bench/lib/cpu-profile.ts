@@ -88,7 +88,7 @@ export function profileMarkdown(summary: ProfileSummary): string[] {
   const busy = summary.totalMs - summary.idleMs;
   const pct = (ms: number): string => `${((100 * ms) / (busy || 1)).toFixed(1)}%`;
   return [
-    `Main thread: ${(summary.totalMs / 1000).toFixed(1)} s profiled, ${(busy / 1000).toFixed(1)} s busy (percentages are of busy time, self time only).`,
+    `Main thread: ${(summary.totalMs / 1000).toFixed(1)} s profiled, ${(busy / 1000).toFixed(1)} s busy (percentages are of busy time, self time only). V8 samples on a wall clock: on a busy machine the native socket writes (\`writev\`, \`writeLatin1String\`) also absorb the time the thread waited for a core after waking the peer, so read the user/kernel CPU split in the notes for what the CPU really did.`,
     '',
     '| self | function |',
     '|---:|:---|',

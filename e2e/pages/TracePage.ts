@@ -53,6 +53,11 @@ export class TracePage extends ConsolePage {
     return box.x;
   }
 
+  /** The time axis (header) of the waterfall, in screen coordinates. */
+  async timelineBox(): Promise<{ x: number; width: number } | null> {
+    return this.waterfall.locator('[data-test="waterfall-axis"]').boundingBox();
+  }
+
   /** The span's bar, in screen coordinates. */
   async barBox(spanId: string): Promise<{ x: number; width: number }> {
     const box = await this.span(spanId).locator('[data-test="waterfall-bar"]').boundingBox();

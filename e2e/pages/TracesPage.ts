@@ -16,6 +16,8 @@ export class TracesPage extends ConsolePage {
   readonly errorsOnly: Locator;
   readonly apply: Locator;
   readonly empty: Locator;
+  readonly table: Locator;
+  readonly paused: Locator;
 
   constructor(page: Page) {
     super(page);
@@ -25,6 +27,8 @@ export class TracesPage extends ConsolePage {
     this.errorsOnly = page.locator('[data-test="filter-errors-only"]');
     this.apply = page.locator('[data-test="filter-apply"]');
     this.empty = page.locator('[data-test="traces-empty"]');
+    this.table = page.locator('[data-test="traces-table"]');
+    this.paused = page.locator('[data-test="traces-paused"]');
   }
 
   async goto(query = '', window?: WindowKey): Promise<void> {

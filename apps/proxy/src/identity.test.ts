@@ -7,8 +7,17 @@ describe('workload identity header', () => {
     expect(parseIdentity(formatIdentity(id))).toEqual(id);
   });
 
-  it.each([undefined, '', 'web', 'web.shop', 'web@v1', '.shop@v1', 'web.@v1', 'web.shop@', 'Web.shop@v1', 'web.shop@v 1', ['web.shop@v1', 'x.y@v1']])(
-    'refuses %j',
-    (value) => expect(parseIdentity(value)).toBeUndefined(),
-  );
+  it.each([
+    undefined,
+    '',
+    'web',
+    'web.shop',
+    'web@v1',
+    '.shop@v1',
+    'web.@v1',
+    'web.shop@',
+    'Web.shop@v1',
+    'web.shop@v 1',
+    ['web.shop@v1', 'x.y@v1'],
+  ])('refuses %j', (value) => expect(parseIdentity(value)).toBeUndefined());
 });

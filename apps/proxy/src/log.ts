@@ -5,7 +5,10 @@ export interface Logger {
   error(message: string): void;
 }
 
-export function createLogger(prefix: string, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  prefix: string,
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const line = (level: string, message: string): void => {
     write(`${new Date().toISOString()} ${level} ${prefix}: ${message}\n`);
   };

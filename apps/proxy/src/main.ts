@@ -4,11 +4,9 @@
  * 1 when a listener cannot bind or anything else stops the start.
  */
 import { FlagError, parseFlags, USAGE, type ParsedCommandLine } from './cli/flags.ts';
-import { ConfigFileError } from './config/config-file.ts';
 import { readEnv } from './env.ts';
-import { ListenError } from './http/listen.ts';
 import { createLogger } from './log.ts';
-import { startProxy, type RunningProxy } from './proxy.ts';
+import type { RunningProxy } from './proxy.ts';
 
 async function main(argv: readonly string[]): Promise<void> {
   let parsed: ParsedCommandLine;
@@ -26,6 +24,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const options = parsed.options;
   const log = createLogger(`weft-proxy ${options.service}.${options.namespace}`);
 
+  // Loaded only now, so that --help and flag mistakes answer at once.
+  const { startProxy } = await import('./proxy.ts');
+  const { ConfigFileError } = await import('./config/config-file.ts');
+  const { ListenError } = await import('./http/listen.ts');
   let proxy: RunningProxy;
   try {
     proxy = await startProxy(options, readEnv(), log);
@@ -59,6 +61,8 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`weft-proxy: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `weft-proxy: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -24,11 +24,11 @@ import { inboundStack } from './stacks/inbound.ts';
 import { outboundStack } from './stacks/outbound.ts';
 import { Backoff } from './telemetry/backoff.ts';
 import { BoundedQueue } from './telemetry/bounded-queue.ts';
-import type { FinishedSpan } from './telemetry/finished-span.ts';
-import { encodeMetrics, encodeSpans, resourceAttributes } from './telemetry/otlp-encode.ts';
+import { encodeMetrics, resourceAttributes, traceRequestJson } from './telemetry/otlp-encode.ts';
 import { otlpTransport } from './telemetry/otlp-transport.ts';
 import { RequestMetrics, type DeltaPoint } from './telemetry/request-metrics.ts';
 import { SignalExporter, type TelemetryChannel } from './telemetry/signal-exporter.ts';
+import { SpanBuffer } from './telemetry/span-buffer.ts';
 import { TelemetryPusher } from './telemetry/telemetry-pusher.ts';
 import { UpstreamPools } from './upstream/upstream-pools.ts';
 
@@ -69,7 +69,11 @@ export async function startProxy(
   tuning: Partial<ProxyTuning> = {},
 ): Promise<RunningProxy> {
   const t: ProxyTuning = { ...DEFAULT_TUNING, ...tuning };
-  const self: WorkloadIdentity = { service: options.service, namespace: options.namespace, version: options.version };
+  const self: WorkloadIdentity = {
+    service: options.service,
+    namespace: options.namespace,
+    version: options.version,
+  };
   const metrics = new RequestMetrics(Date.now());
   const config = new ConfigStore(roundRobin);
   const appPools = new UpstreamPools();
@@ -78,8 +82,11 @@ export async function startProxy(
 
   if (options.configFile !== undefined) config.offer(await readConfigFile(options.configFile), 'file');
 
-  const cp = options.controlPlane ? new ControlPlaneHttp(options.controlPlane, env.controlPlaneToken) : undefined;
-  const spanQueue = cp ? new BoundedQueue<FinishedSpan>(t.spanBufferCapacity) : undefined;
+  const cp = options.controlPlane
+    ? new ControlPlaneHttp(options.controlPlane, env.controlPlaneToken)
+    : undefined;
+  const spanQueue = cp ? new BoundedQueue<string>(t.spanBufferCapacity) : undefined;
+  const spans = spanQueue ? new SpanBuffer(spanQueue) : undefined;
   const pointQueue = new BoundedQueue<DeltaPoint>(t.metricPointBufferCapacity);
 
   const inbound = createListener(
@@ -87,7 +94,7 @@ export async function startProxy(
       self,
       app: formatHostPort(options.app),
       metrics,
-      spans: spanQueue,
+      spans,
       pools: appPools,
       timeoutMs: t.upstreamTimeoutMs,
       log,
@@ -99,7 +106,7 @@ export async function startProxy(
       self,
       routes: () => config.active?.routes,
       metrics,
-      spans: spanQueue,
+      spans,
       pools: meshPools,
       timeoutMs: t.upstreamTimeoutMs,
       log,
@@ -147,11 +154,11 @@ export async function startProxy(
   if (cp && spanQueue) {
     const resource = resourceAttributes(self, options.proxyId);
     const transport = otlpTransport(cp, log);
-    const spanExporter = new SignalExporter<FinishedSpan>({
+    const spanExporter = new SignalExporter<string>({
       signal: 'spans',
       path: '/v1/traces',
       queue: spanQueue,
-      encode: (spans) => encodeSpans(resource, spans),
+      encode: (encoded) => traceRequestJson(resource, encoded),
       transport,
       backoff: new Backoff({ initialMs: 1_000, maxMs: 30_000 }),
       maxBatch: t.exportBatchSize,
@@ -162,7 +169,7 @@ export async function startProxy(
       signal: 'metrics',
       path: '/v1/metrics',
       queue: pointQueue,
-      encode: (points) => encodeMetrics(resource, points),
+      encode: (points) => JSON.stringify(encodeMetrics(resource, points)),
       transport,
       backoff: new Backoff({ initialMs: 1_000, maxMs: 30_000 }),
       maxBatch: t.exportBatchSize,
@@ -170,7 +177,13 @@ export async function startProxy(
       log,
     });
     exporters.push(spanExporter, metricExporter);
-    pusher = new TelemetryPusher({ metrics, metricPoints: pointQueue, exporters, intervalMs: options.flushIntervalMs, now: Date.now });
+    pusher = new TelemetryPusher({
+      metrics,
+      metricPoints: pointQueue,
+      exporters,
+      intervalMs: options.flushIntervalMs,
+      now: Date.now,
+    });
     pusher.start();
 
     const body: ProxyRegistration = {
@@ -182,11 +195,22 @@ export async function startProxy(
       adminAddress: formatHostPort(adminAddress),
       mode: 'sidecar',
     };
-    registration = new Registration({ http: cp, registration: body, backoff: new Backoff({ initialMs: 1_000, maxMs: 30_000 }), log });
+    registration = new Registration({
+      http: cp,
+      registration: body,
+      backoff: new Backoff({ initialMs: 1_000, maxMs: 30_000 }),
+      log,
+    });
     registration.start();
     if (options.configFile === undefined) {
       const reg = registration;
-      poller = new ConfigPoller({ http: cp, proxyId: () => reg.proxyId, store: config, intervalMs: options.configPollMs, log });
+      poller = new ConfigPoller({
+        http: cp,
+        proxyId: () => reg.proxyId,
+        store: config,
+        intervalMs: options.configPollMs,
+        log,
+      });
       poller.start();
     }
   }

@@ -18,11 +18,12 @@ import {
   writeConfig,
 } from './helpers.ts';
 
-type App = Awaited<ReturnType<typeof startApp>>;
-type Proxy = Awaited<ReturnType<typeof startTestProxy>>;
-
 const WEB = { source_service: 'web', source_namespace: 'shop', source_version: 'v1' };
-const CATALOG_V2 = { destination_service: 'catalog', destination_namespace: 'shop', destination_version: 'v2' };
+const CATALOG_V2 = {
+  destination_service: 'catalog',
+  destination_namespace: 'shop',
+  destination_version: 'v2',
+};
 
 /** web (v1) → catalog (v2); `dead.shop` has an endpoint nobody listens on; `empty.shop` has none. */
 async function startChain(raw: Parameters<typeof startApp>[1] = {}) {
@@ -43,8 +44,18 @@ async function startChain(raw: Parameters<typeof startApp>[1] = {}) {
     configFile: writeConfig({
       version: 'web-1',
       services: [
-        { name: 'catalog', namespace: 'shop', endpoints: [{ proxyId: 'catalog.shop-test', address: hostPortOf(catalog.addresses.inbound), version: 'v2' }] },
-        { name: 'dead', namespace: 'shop', endpoints: [{ proxyId: 'dead-1', address: `${LOOPBACK}:${await closedPort()}`, version: 'v9' }] },
+        {
+          name: 'catalog',
+          namespace: 'shop',
+          endpoints: [
+            { proxyId: 'catalog.shop-test', address: hostPortOf(catalog.addresses.inbound), version: 'v2' },
+          ],
+        },
+        {
+          name: 'dead',
+          namespace: 'shop',
+          endpoints: [{ proxyId: 'dead-1', address: `${LOOPBACK}:${await closedPort()}`, version: 'v9' }],
+        },
         { name: 'empty', namespace: 'shop', endpoints: [] },
       ],
     }),
@@ -71,7 +82,10 @@ describe('a request through two proxies', () => {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('first;');
         // Only a proxy that streams lets the client see "first;" before the app sends the rest.
-        new Promise<void>((resolve) => (clientGotFirstChunk = resolve)).then(() => res.end('second'), () => {});
+        new Promise<void>((resolve) => (clientGotFirstChunk = resolve)).then(
+          () => res.end('second'),
+          () => {},
+        );
       },
       '/stream-up': (req, res) => {
         let received = '';
@@ -87,9 +101,18 @@ describe('a request through two proxies', () => {
 
   it('relays method, absolute-form target, query, body and status', async () => {
     const body = Buffer.alloc(1024 * 1024, 'z');
-    const res = await send(chain.web.addresses.outbound, { method: 'POST', target: 'http://catalog.shop/items?q=1', body });
+    const res = await send(chain.web.addresses.outbound, {
+      method: 'POST',
+      target: 'http://catalog.shop/items?q=1',
+      body,
+    });
     expect(res.status).toBe(200);
-    const echoed = JSON.parse(res.text) as { url: string; method: string; bodyLength: number; headers: Record<string, string> };
+    const echoed = JSON.parse(res.text) as {
+      url: string;
+      method: string;
+      bodyLength: number;
+      headers: Record<string, string>;
+    };
     expect(echoed).toMatchObject({ url: '/items?q=1', method: 'POST', bodyLength: body.length });
     expect(echoed.headers.host).toBe('catalog.shop');
     expect(res.headers['x-app']).toBe('catalog');
@@ -127,7 +150,9 @@ describe('a request through two proxies', () => {
       expect(seen?.headers[name], name).toBeUndefined();
     }
     expect(seen?.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1, 127.0.0.1');
-    expect(seen?.headers.forwarded).toBe('for=127.0.0.1;host=catalog.shop;proto=http, for=127.0.0.1;host=catalog.shop;proto=http');
+    expect(seen?.headers.forwarded).toBe(
+      'for=127.0.0.1;host=catalog.shop;proto=http, for=127.0.0.1;host=catalog.shop;proto=http',
+    );
   });
 
   it('keeps hop-by-hop fields of the response away from the client', async () => {
@@ -176,20 +201,27 @@ describe('a request through two proxies', () => {
   });
 
   it('answers 504 upstream-timeout when the app is too slow, and the caller relays it', async () => {
-    const res = await send(chain.web.addresses.outbound, { target: '/slow/3000', headers: { host: 'catalog.shop' } });
+    const res = await send(chain.web.addresses.outbound, {
+      target: '/slow/3000',
+      headers: { host: 'catalog.shop' },
+    });
     expect(res.status).toBe(504);
     expect(res.headers[Headers.proxyError]).toBe('upstream-timeout');
   });
 
   it('answers 400 for a target it cannot forward', async () => {
-    const res = await send(chain.web.addresses.outbound, { target: 'https://catalog.shop/' , headers: { host: 'catalog.shop' } });
+    const res = await send(chain.web.addresses.outbound, {
+      target: 'https://catalog.shop/',
+      headers: { host: 'catalog.shop' },
+    });
     expect(res.status).toBe(400);
     expect(res.headers[Headers.proxyError]).toBe('bad-request');
   });
 
   it('reuses keep-alive connections to the app', async () => {
     const before = chain.app.seen.length;
-    for (let i = 0; i < 10; i++) await send(chain.web.addresses.outbound, { target: '/reuse', headers: { host: 'catalog.shop' } });
+    for (let i = 0; i < 10; i++)
+      await send(chain.web.addresses.outbound, { target: '/reuse', headers: { host: 'catalog.shop' } });
     const ports = new Set(chain.app.seen.slice(before).map((r) => r.remotePort));
     expect(ports.size).toBe(1);
   });
@@ -216,24 +248,58 @@ describe('request metrics on /metrics', () => {
       const out = chain.web.addresses.outbound;
       const host = { host: 'catalog.shop' };
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await send(out, { target: `/items/${i}?x=${i}`, headers: host })).status);
-      for (let i = 0; i < 2; i++) statuses.push((await send(out, { target: '/status/500', headers: host })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await send(out, { target: `/items/${i}?x=${i}`, headers: host })).status);
+      for (let i = 0; i < 2; i++)
+        statuses.push((await send(out, { target: '/status/500', headers: host })).status);
       statuses.push((await send(out, { target: '/', headers: { host: 'billing.shop' } })).status);
       statuses.push((await send(out, { target: '/', headers: { host: 'dead' } })).status);
       statuses.push((await send(out, { target: '/slow/3000', headers: host })).status);
-      statuses.push((await send(chain.catalog.addresses.inbound, { target: '/direct', headers: host })).status); // no identity
+      statuses.push(
+        (await send(chain.catalog.addresses.inbound, { target: '/direct', headers: host })).status,
+      ); // no identity
       expect(statuses).toEqual([200, 200, 200, 200, 500, 500, 503, 502, 504, 200]);
 
       const web = await waitFor(async () => {
         const text = (await adminGet(chain.web, '/metrics')).text;
-        return sample(text, 'weft_request_duration_ms_count', { reporter: 'outbound', ...WEB, ...CATALOG_V2, response_code: '504' }) === 1 && text;
+        return (
+          sample(text, 'weft_request_duration_ms_count', {
+            reporter: 'outbound',
+            ...WEB,
+            ...CATALOG_V2,
+            response_code: '504',
+          }) === 1 && text
+        );
       });
-      const outbound = (dest: Record<string, string>, code: string) => ({ reporter: 'outbound', ...WEB, ...dest, response_code: code });
+      const outbound = (dest: Record<string, string>, code: string) => ({
+        reporter: 'outbound',
+        ...WEB,
+        ...dest,
+        response_code: code,
+      });
       expect(sample(web, 'weft_requests_total', outbound(CATALOG_V2, '200'))).toBe(4);
       expect(sample(web, 'weft_requests_total', outbound(CATALOG_V2, '500'))).toBe(2);
       expect(sample(web, 'weft_requests_total', outbound(CATALOG_V2, '504'))).toBe(1);
-      expect(sample(web, 'weft_requests_total', outbound({ destination_service: 'billing', destination_namespace: 'shop', destination_version: 'unknown' }, '503'))).toBe(1);
-      expect(sample(web, 'weft_requests_total', outbound({ destination_service: 'dead', destination_namespace: 'shop', destination_version: 'v9' }, '502'))).toBe(1);
+      expect(
+        sample(
+          web,
+          'weft_requests_total',
+          outbound(
+            { destination_service: 'billing', destination_namespace: 'shop', destination_version: 'unknown' },
+            '503',
+          ),
+        ),
+      ).toBe(1);
+      expect(
+        sample(
+          web,
+          'weft_requests_total',
+          outbound(
+            { destination_service: 'dead', destination_namespace: 'shop', destination_version: 'v9' },
+            '502',
+          ),
+        ),
+      ).toBe(1);
       expect(web.split('\n').filter((l) => l.startsWith('weft_requests_total{'))).toHaveLength(5);
 
       const ok = outbound(CATALOG_V2, '200');
@@ -246,9 +312,21 @@ describe('request metrics on /metrics', () => {
 
       const catalog = await waitFor(async () => {
         const text = (await adminGet(chain.catalog, '/metrics')).text;
-        return sample(text, 'weft_requests_total', { reporter: 'inbound', ...WEB, ...CATALOG_V2, response_code: '504' }) === 1 && text;
+        return (
+          sample(text, 'weft_requests_total', {
+            reporter: 'inbound',
+            ...WEB,
+            ...CATALOG_V2,
+            response_code: '504',
+          }) === 1 && text
+        );
       });
-      const inbound = (source: Record<string, string>, code: string) => ({ reporter: 'inbound', ...source, ...CATALOG_V2, response_code: code });
+      const inbound = (source: Record<string, string>, code: string) => ({
+        reporter: 'inbound',
+        ...source,
+        ...CATALOG_V2,
+        response_code: code,
+      });
       expect(sample(catalog, 'weft_requests_total', inbound(WEB, '200'))).toBe(4);
       expect(sample(catalog, 'weft_requests_total', inbound(WEB, '500'))).toBe(2);
       const unknown = { source_service: 'unknown', source_namespace: 'unknown', source_version: 'unknown' };
@@ -268,7 +346,13 @@ describe('load balancing', () => {
     const apps = [await startApp('catalog-v1'), await startApp('catalog-v2')];
     const catalogs = await Promise.all(
       apps.map((app, i) =>
-        startTestProxy({ service: 'catalog', version: `v${i + 1}`, app: app.address, controlPlane, configFile: writeConfig({ version: '1', services: [] }) }),
+        startTestProxy({
+          service: 'catalog',
+          version: `v${i + 1}`,
+          app: app.address,
+          controlPlane,
+          configFile: writeConfig({ version: '1', services: [] }),
+        }),
       ),
     );
     const web = await startTestProxy({
@@ -281,7 +365,11 @@ describe('load balancing', () => {
           {
             name: 'catalog',
             namespace: 'shop',
-            endpoints: catalogs.map((c, i) => ({ proxyId: `c${i}`, address: hostPortOf(c.addresses.inbound), version: `v${i + 1}` })),
+            endpoints: catalogs.map((c, i) => ({
+              proxyId: `c${i}`,
+              address: hostPortOf(c.addresses.inbound),
+              version: `v${i + 1}`,
+            })),
           },
         ],
       }),
@@ -297,10 +385,24 @@ describe('load balancing', () => {
       expect(answeredBy[0]).not.toBe(answeredBy[1]);
       const text = await waitFor(async () => {
         const t = (await adminGet(web, '/metrics')).text;
-        const v2 = { reporter: 'outbound', ...WEB, destination_service: 'catalog', destination_namespace: 'shop', destination_version: 'v2', response_code: '200' };
+        const v2 = {
+          reporter: 'outbound',
+          ...WEB,
+          destination_service: 'catalog',
+          destination_namespace: 'shop',
+          destination_version: 'v2',
+          response_code: '200',
+        };
         return sample(t, 'weft_requests_total', v2) === 3 && t;
       });
-      const v1 = { reporter: 'outbound', ...WEB, destination_service: 'catalog', destination_namespace: 'shop', destination_version: 'v1', response_code: '200' };
+      const v1 = {
+        reporter: 'outbound',
+        ...WEB,
+        destination_service: 'catalog',
+        destination_namespace: 'shop',
+        destination_version: 'v1',
+        response_code: '200',
+      };
       expect(sample(text, 'weft_requests_total', v1)).toBe(3);
     } finally {
       await Promise.all([web.stop(), ...catalogs.map((c) => c.stop())]);

@@ -20,7 +20,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+export async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TestServer> {
   const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
   const { port } = server.address() as AddressInfo;
@@ -79,7 +81,13 @@ export async function startApp(
     }
     void readBody(req).then((body) => {
       const url = req.url ?? '/';
-      seen.push({ method: req.method ?? '', url, headers: req.headers, body, remotePort: req.socket.remotePort ?? 0 });
+      seen.push({
+        method: req.method ?? '',
+        url,
+        headers: req.headers,
+        body,
+        remotePort: req.socket.remotePort ?? 0,
+      });
       const status = /^\/status\/(\d{3})/.exec(url);
       const slow = /^\/slow\/(\d+)/.exec(url);
       const answer = (): void => {
@@ -89,7 +97,15 @@ export async function startApp(
           connection: 'keep-alive, x-app-hop',
           'x-app-hop': 'must not leave the proxy',
         });
-        res.end(JSON.stringify({ app: name, method: req.method, url, headers: req.headers, bodyLength: body.length }));
+        res.end(
+          JSON.stringify({
+            app: name,
+            method: req.method,
+            url,
+            headers: req.headers,
+            bodyLength: body.length,
+          }),
+        );
       };
       if (slow) setTimeout(answer, Number(slow[1]));
       else answer();
@@ -143,7 +159,12 @@ export function writeConfig(config: ProxyConfig): string {
 
 export function recordingLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 export interface TestProxyOptions {
@@ -157,7 +178,9 @@ export interface TestProxyOptions {
   tuning?: Partial<ProxyTuning>;
 }
 
-export async function startTestProxy(o: TestProxyOptions): Promise<RunningProxy & { log: ReturnType<typeof recordingLog> }> {
+export async function startTestProxy(
+  o: TestProxyOptions,
+): Promise<RunningProxy & { log: ReturnType<typeof recordingLog> }> {
   const any = { host: LOOPBACK, port: 0 };
   const namespace = o.namespace ?? 'shop';
   const options: ProxyOptions = {
@@ -199,7 +222,14 @@ export interface SendOptions {
 export function send(to: HostPort, o: SendOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: to.host, port: to.port, method: o.method ?? 'GET', path: o.target ?? '/', headers: o.headers, agent: false },
+      {
+        host: to.host,
+        port: to.port,
+        method: o.method ?? 'GET',
+        path: o.target ?? '/',
+        headers: o.headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => {
@@ -235,7 +265,10 @@ export function sample(text: string, name: string, labels: Record<string, string
   return line === undefined ? undefined : Number(line.slice(prefix.length));
 }
 
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -12,7 +12,7 @@ import type { PrismaClient } from '../generated/sqlite/client.ts';
 import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './database-url.ts';
 import { DatabaseError } from './errors.ts';
 import type { Provider } from './layout.ts';
-import { applyPendingMigrations } from './migrate.ts';
+import { migrateToLatest } from './migrate.ts';
 
 export { DatabaseError } from './errors.ts';
 
@@ -46,7 +46,9 @@ async function openSqlite(target: Extract<DatabaseTarget, { provider: 'sqlite' }
   try {
     await mkdir(directory, { recursive: true });
   } catch (err) {
-    throw new DatabaseError(`cannot create the directory ${directory} for the SQLite database: ${reason(err)}`);
+    throw new DatabaseError(
+      `cannot create the directory ${directory} for the SQLite database: ${reason(err)}`,
+    );
   }
   try {
     // WAL lets the console read while ingest writes; the mode is stored in the file, so one connection sets it.
@@ -63,7 +65,7 @@ async function openSqlite(target: Extract<DatabaseTarget, { provider: 'sqlite' }
   }
 
   const adapterFactory = new PrismaBetterSqlite3({ url: location, timeout: SQLITE_BUSY_TIMEOUT_MS });
-  const appliedMigrations = await applyPendingMigrations({ provider: 'sqlite', adapterFactory, location });
+  const appliedMigrations = await migrateToLatest({ provider: 'sqlite', adapterFactory, location });
 
   const { PrismaClient: SqliteClient } = await import('../generated/sqlite/client.ts');
   const db = new SqliteClient({ adapter: adapterFactory });
@@ -89,9 +91,14 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 /** Connects once by hand so that an unreachable or misconfigured server gets a message a person can act on. */
-async function checkPostgresReachable(target: Extract<DatabaseTarget, { provider: 'postgresql' }>): Promise<void> {
+async function checkPostgresReachable(
+  target: Extract<DatabaseTarget, { provider: 'postgresql' }>,
+): Promise<void> {
   const where = `${target.host}:${target.port}`;
-  const client = new pg.Client({ connectionString: target.connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({
+    connectionString: target.connectionString,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -122,12 +129,17 @@ async function checkPostgresReachable(target: Extract<DatabaseTarget, { provider
   }
 }
 
-async function openPostgres(target: Extract<DatabaseTarget, { provider: 'postgresql' }>): Promise<OpenDatabase> {
+async function openPostgres(
+  target: Extract<DatabaseTarget, { provider: 'postgresql' }>,
+): Promise<OpenDatabase> {
   const location = describeTarget(target);
   await checkPostgresReachable(target);
 
-  const poolConfig = { connectionString: target.connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS };
-  const appliedMigrations = await applyPendingMigrations({
+  const poolConfig = {
+    connectionString: target.connectionString,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+  };
+  const appliedMigrations = await migrateToLatest({
     provider: 'postgresql',
     adapterFactory: new PrismaPg(poolConfig),
     location,

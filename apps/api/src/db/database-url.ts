@@ -20,12 +20,16 @@ const SUPPORTED =
 function parseSqlite(url: string, cwd: string): DatabaseTarget {
   // file:///abs/path is a real file URL; file:rel/path and file:/abs/path are Prisma's SQLite forms.
   const withoutQuery = url.replace(/[?#].*$/, '');
-  const rawPath = withoutQuery.startsWith('file://') ? fileURLToPath(withoutQuery) : withoutQuery.slice('file:'.length);
+  const rawPath = withoutQuery.startsWith('file://')
+    ? fileURLToPath(withoutQuery)
+    : withoutQuery.slice('file:'.length);
   if (rawPath === '') {
     throw new DatabaseError(`DATABASE_URL "file:" names no file; ${SUPPORTED}`);
   }
   if (rawPath === ':memory:') {
-    throw new DatabaseError(`DATABASE_URL "${url}": an in-memory SQLite database is not supported; ${SUPPORTED}`);
+    throw new DatabaseError(
+      `DATABASE_URL "${url}": an in-memory SQLite database is not supported; ${SUPPORTED}`,
+    );
   }
   return { provider: 'sqlite', filePath: path.resolve(cwd, rawPath) };
 }
@@ -39,7 +43,8 @@ function parsePostgres(url: string): DatabaseTarget {
   }
   const user = decodeURIComponent(parsed.username) || 'postgres';
   // libpq's ?host= (often a unix socket directory) wins over the authority part.
-  const host = parsed.searchParams.get('host') ?? (parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost');
+  const host =
+    parsed.searchParams.get('host') ?? (parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost');
   const port = Number(parsed.searchParams.get('port') ?? parsed.port) || 5432;
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
   return { provider: 'postgresql', connectionString: url, host, port, database, user };

@@ -49,7 +49,9 @@ const GENERATED_HEADER = [
 
 /** Matches exactly one line and fails loudly otherwise, so a reshaped source schema cannot be half-rendered. */
 function replaceOnce(source: string, pattern: RegExp, replacement: string, what: string): string {
-  const matches = source.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`));
+  const matches = source.match(
+    new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`),
+  );
   if (matches?.length !== 1) {
     throw new Error(`prisma/schema.prisma: expected exactly one ${what}, found ${matches?.length ?? 0}`);
   }

@@ -14,7 +14,7 @@ import { freePort } from '../../test/support/ports.ts';
 import { startPostgres } from '../../test/support/postgres.ts';
 import { DatabaseError, openDatabase, type Db } from './client.ts';
 import { layout, type Provider } from './layout.ts';
-import { applyPendingMigrations } from './migrate.ts';
+import { applyPendingMigrations, migrateToLatest } from './migrate.ts';
 
 interface Backend {
   provider: Provider;
@@ -99,7 +99,9 @@ describe.each(backends)('migrations on $provider', (backend) => {
     const started = performance.now();
     const database = await openDatabase(server.url);
     const elapsed = performance.now() - started;
-    console.log(`${backend.provider}: openDatabase with ${expected.length} migration(s) applied in ${elapsed.toFixed(0)} ms`);
+    console.log(
+      `${backend.provider}: openDatabase with ${expected.length} migration(s) applied in ${elapsed.toFixed(0)} ms`,
+    );
     try {
       expect(database.provider).toBe(backend.provider);
       expect(database.location).not.toContain('@');
@@ -167,13 +169,17 @@ describe.each(backends)('migrations on $provider', (backend) => {
 
     const started = performance.now();
     const database = await openDatabase(server.url);
-    console.log(`${backend.provider}: openDatabase on a current database in ${(performance.now() - started).toFixed(0)} ms`);
+    console.log(
+      `${backend.provider}: openDatabase on a current database in ${(performance.now() - started).toFixed(0)} ms`,
+    );
     try {
       expect(database.appliedMigrations).toEqual([]);
       expect(await migrationRows(database.db)).toEqual(before);
 
       const span = await database.db.span.findUniqueOrThrow({
-        where: { traceId_spanId: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' } },
+        where: {
+          traceId_spanId: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+        },
       });
       expect(span.startUs).toBe(BIG_START_US);
       expect(span.durationUs).toBe(1_250n);
@@ -181,7 +187,12 @@ describe.each(backends)('migrations on $provider', (backend) => {
       expect(span.httpStatus).toBe(503);
 
       const rollups = await database.db.edgeRollup.findMany({
-        where: { reporter: 'destination', destNamespace: 'shop', destService: 'checkout', windowStartMs: { gte: 1_764_000_000_000n } },
+        where: {
+          reporter: 'destination',
+          destNamespace: 'shop',
+          destService: 'checkout',
+          windowStartMs: { gte: 1_764_000_000_000n },
+        },
       });
       expect(rollups).toHaveLength(1);
       expect(rollups[0]).toMatchObject({
@@ -195,6 +206,38 @@ describe.each(backends)('migrations on $provider', (backend) => {
       });
     } finally {
       await database.close();
+    }
+  });
+
+  it('agrees with the engine that nothing is pending', async () => {
+    // openDatabase skips the engine when _prisma_migrations is complete; the engine itself must concur.
+    const applied = await applyPendingMigrations({
+      provider: backend.provider,
+      adapterFactory: backend.adapterFactory(server.url),
+      location: 'the test database',
+    });
+    expect(applied).toEqual([]);
+  });
+
+  it('applies a migration added after the first start, once', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-migrations-'));
+    try {
+      cpSync(layout.providers[backend.provider].migrationsDir, dir, { recursive: true });
+      mkdirSync(path.join(dir, '29991231235958_upgrade_probe'));
+      writeFileSync(
+        path.join(dir, '29991231235958_upgrade_probe', 'migration.sql'),
+        'CREATE TABLE "UpgradeProbe" ("id" INTEGER NOT NULL PRIMARY KEY);\n',
+      );
+      const options = {
+        provider: backend.provider,
+        adapterFactory: backend.adapterFactory(server.url),
+        location: 'the test database',
+        migrationsDir: dir,
+      };
+      expect(await migrateToLatest(options)).toEqual(['29991231235958_upgrade_probe']);
+      expect(await migrateToLatest(options)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -214,8 +257,14 @@ describe.each(backends)('migrations on $provider', (backend) => {
         migrationsDir: dir,
       });
       await expect(attempt).rejects.toThrow(DatabaseError);
-      await expect(attempt).rejects.toThrow(/migration "29991231235959_broken" failed on the test database: .*NoSuchTable/s);
+      await expect(attempt).rejects.toThrow(
+        /migration "29991231235959_broken" failed on the test database: .*NoSuchTable/s,
+      );
       await expect(attempt).rejects.toThrow(/prisma migrate resolve --rolled-back 29991231235959_broken/);
+      // The failure is remembered: the next start refuses to go on, and says why.
+      await expect(openDatabase(server.url)).rejects.toThrow(
+        /migration "29991231235959_broken" failed on .*failed migrations in the target database/s,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -228,7 +277,9 @@ describe('unusable database URLs', () => {
     const attempt = openDatabase(`postgresql://weft:secret@127.0.0.1:${closedPort}/weft`);
     await expect(attempt).rejects.toThrow(DatabaseError);
     await expect(attempt).rejects.toThrow(
-      new RegExp(`cannot reach PostgreSQL at 127\\.0\\.0\\.1:${closedPort} \\(ECONNREFUSED\\): check DATABASE_URL and that the server is running`),
+      new RegExp(
+        `cannot reach PostgreSQL at 127\\.0\\.0\\.1:${closedPort} \\(ECONNREFUSED\\): check DATABASE_URL and that the server is running`,
+      ),
     );
     await expect(attempt).rejects.not.toThrow(/secret/);
   });

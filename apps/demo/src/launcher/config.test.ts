@@ -17,6 +17,7 @@ describe('launcher flags', () => {
       portBase: 15000,
       dataDir: path.resolve(cwd, '.weft'),
       rps: 15,
+      noConsole: false,
     });
   });
 
@@ -30,6 +31,7 @@ describe('launcher flags', () => {
       '--data-dir',
       'data',
       '--rps=2.5',
+      '--no-console',
     ]);
     expect(c).toEqual({
       consolePort: 3100,
@@ -37,6 +39,7 @@ describe('launcher flags', () => {
       portBase: 17000,
       dataDir: path.resolve(cwd, 'data'),
       rps: 2.5,
+      noConsole: true,
     });
   });
 
@@ -62,6 +65,17 @@ describe('launcher flags', () => {
 
   it('accepts --rps 0 (no load generator)', () => {
     expect(parse(['--rps', '0']).rps).toBe(0);
+  });
+
+  it('turns the console off with --no-console or WEFT_NO_CONSOLE=1', () => {
+    expect(parse(['--no-console']).noConsole).toBe(true);
+    expect(parse(['--no-console', '--rps', '0'])).toMatchObject({ noConsole: true, rps: 0 });
+    for (const on of ['1', 'true', 'yes', 'ON']) expect(parse([], { WEFT_NO_CONSOLE: on }).noConsole).toBe(true);
+    for (const off of ['0', 'false', 'no', '']) expect(parse([], { WEFT_NO_CONSOLE: off }).noConsole).toBe(false);
+    expect(parse(['--no-console'], { WEFT_NO_CONSOLE: '0' }).noConsole).toBe(true);
+    expect(() => parse([], { WEFT_NO_CONSOLE: 'maybe' })).toThrow(/WEFT_NO_CONSOLE must be 1 or 0 \(got "maybe"\)/);
+    expect(() => parse(['--no-console=1'])).toThrow(/--no-console takes no value/);
+    expect(usage('ports: …')).toMatch(/--no-console +WEFT_NO_CONSOLE=1 +.*console/);
   });
 
   it('answers --help and -h', () => {

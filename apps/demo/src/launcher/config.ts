@@ -10,13 +10,16 @@ export interface LauncherConfig {
   dataDir: string;
   /** Load generator requests per second; 0 = no load generator. */
   rps: number;
+  /** Run the mesh, API and load only: no console build, no console server (headless runs, benchmarks). */
+  noConsole: boolean;
 }
 
 export interface OptionSpec {
   key: keyof LauncherConfig;
   flag: string;
   env: string;
-  kind: 'port' | 'path' | 'rate';
+  /** 'switch': a flag without a value (`--no-console`); its variable is on when set to 1/true/yes. */
+  kind: 'port' | 'path' | 'rate' | 'switch';
   default: string;
   help: string;
 }
@@ -62,6 +65,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: '15',
     help: 'load generator requests per second (0 = no load)',
   },
+  {
+    key: 'noConsole',
+    flag: '--no-console',
+    env: 'WEFT_NO_CONSOLE',
+    kind: 'switch',
+    default: 'off',
+    help: 'mesh, API and load only: do not build or start the console (headless runs, benchmarks)',
+  },
 ];
 
 export function optionFor(key: keyof LauncherConfig): OptionSpec {
@@ -80,8 +91,17 @@ export class UsageError extends Error {
 
 export type ParseResult = { help: true } | { help: false; config: LauncherConfig };
 
-function convert(o: OptionSpec, raw: string, source: string, cwd: string): number | string {
+const SWITCH_ON = new Set(['1', 'true', 'yes', 'on']);
+const SWITCH_OFF = new Set(['0', 'false', 'no', 'off']);
+
+function convert(o: OptionSpec, raw: string, source: string, cwd: string): number | string | boolean {
   switch (o.kind) {
+    case 'switch': {
+      const v = raw.trim().toLowerCase();
+      if (SWITCH_ON.has(v)) return true;
+      if (SWITCH_OFF.has(v)) return false;
+      throw new UsageError(`${source} must be 1 or 0 (got "${raw}")`);
+    }
     case 'port': {
       const n = Number(raw);
       if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < 1 || n > 65535) {
@@ -117,7 +137,10 @@ export function parseLauncherArgs(
     const o = OPTIONS.find((x) => x.flag === name);
     if (!o) throw new UsageError(`unknown flag ${name} (see --help)`);
     let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
+    if (o.kind === 'switch') {
+      if (eq >= 0) throw new UsageError(`${name} takes no value (got "${arg}")`);
+      value = 'on';
+    } else if (eq >= 0) value = arg.slice(eq + 1);
     else {
       value = argv[i + 1];
       if (value === undefined || (value.startsWith('--') && value.length > 2)) {
@@ -127,7 +150,7 @@ export function parseLauncherArgs(
     }
     fromFlags.set(o, value);
   }
-  const config: Record<string, number | string> = {};
+  const config: Record<string, number | string | boolean> = {};
   for (const o of OPTIONS) {
     const flagValue = fromFlags.get(o);
     const envValue = env[o.env];
@@ -146,9 +169,11 @@ export function usage(portSchemeHelp: string): string {
     '',
     'flags (each also settable by environment variable):',
   ];
+  const placeholder = { port: ' <port>', path: ' <dir>', rate: ' <n>', switch: '' } as const;
   for (const o of OPTIONS) {
+    const env = o.kind === 'switch' ? `${o.env}=1` : o.env;
     lines.push(
-      `  ${`${o.flag} <${o.kind === 'path' ? 'dir' : o.kind === 'rate' ? 'n' : 'port'}>`.padEnd(24)}${o.env.padEnd(20)}${o.help} (default ${o.default})`,
+      `  ${`${o.flag}${placeholder[o.kind]}`.padEnd(24)}${env.padEnd(20)}${o.help} (default ${o.default})`,
     );
   }
   lines.push(
@@ -156,6 +181,7 @@ export function usage(portSchemeHelp: string): string {
     '',
     portSchemeHelp,
     '',
+    'While it runs, <data dir>/pids.json lists the process id of every component it started.',
     'Ctrl-C stops everything it started.',
   );
   return lines.join('\n');

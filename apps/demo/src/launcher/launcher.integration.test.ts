@@ -1,6 +1,6 @@
 /** The launcher's refusals: they must happen before anything is started. */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { isPortFree } from '../common/net.ts';
 import { allocateWorkloadPorts, portSpan } from './ports.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const tmpDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+};
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');
@@ -87,7 +95,7 @@ describe('launcher refusals', () => {
   });
 
   it('refuses a busy console port, naming the port and how to change it, and starts nothing', async () => {
-    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'weft-launcher-')), 'data');
+    const dataDir = path.join(tempDir('weft-launcher-'), 'data');
     const r = await runLauncher(['--data-dir', dataDir, '--api-port', free1, '--port-base', '1024'], {
       WEFT_CONSOLE_PORT: String(busyPort),
     });
@@ -113,7 +121,8 @@ const fixtures = path.resolve(repoRoot, 'apps/demo/test/fixtures');
 /** A console port, an API port and a shop block that are all free right now. */
 async function freeLayout(): Promise<{ consolePort: number; apiPort: number; portBase: number }> {
   for (let attempt = 0; attempt < 30; attempt++) {
-    const portBase = 30_000 + 100 * Math.floor(Math.random() * 300);
+    // Below Linux's ephemeral range (32768+), so outgoing connections cannot take these ports meanwhile.
+    const portBase = 20_000 + 100 * Math.floor(Math.random() * 100);
     const ports = [portBase + 90, portBase + 91];
     for (let p = portBase; p < portBase + portSpan(); p++) ports.push(p);
     const free = await Promise.all(ports.map((p) => isPortFree(p)));
@@ -169,7 +178,7 @@ function processesMentioning(text: string): string[] {
 describe('launcher lifecycle (stand-in API, proxies and console)', () => {
   it('starts everything, prints the console URL, and on Ctrl-C stops it all and frees every port', async () => {
     const layout = await freeLayout();
-    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'weft-launcher-')), 'data');
+    const dataDir = path.join(tempDir('weft-launcher-'), 'data');
     const mesh = Object.fromEntries(
       allocateWorkloadPorts(layout.portBase).map((p) => [
         `${p.workload.service}.${p.workload.namespace}`,
@@ -213,7 +222,7 @@ describe('launcher lifecycle (stand-in API, proxies and console)', () => {
 
   it('names a child that dies, shows its last lines, stops the rest and exits 1', async () => {
     const layout = await freeLayout();
-    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'weft-launcher-')), 'data');
+    const dataDir = path.join(tempDir('weft-launcher-'), 'data');
     const run = startLauncher(
       [
         '--console-port',

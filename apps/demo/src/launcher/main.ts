@@ -1,9 +1,12 @@
 /**
  * `npm start`: the whole Weft demo in one command.
  *   API (SQLite) → console build if needed (in parallel) → demo shop → one proxy per workload → load generator
- *   → console; prints the console URL. Ctrl-C / SIGTERM stops everything it started, in reverse order.
+ *   → console; prints the console URL. With --no-console: no console build or server; prints the API URL.
+ * While running, <data dir>/pids.json lists the pid of every component. Ctrl-C / SIGTERM stops everything it
+ * started, in reverse order.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,21 +26,25 @@ import {
   portSpan,
   type PortUse,
 } from './ports.ts';
-import { describeExit, makePrinter, Supervisor, type Child } from './supervisor.ts';
+import { describeExit, makePrinter, Supervisor, type Child, type ChildSpec } from './supervisor.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const HOST = '127.0.0.1';
 const PROXY_FLUSH_INTERVAL_MS = 2000;
 const LOADGEN_CONCURRENCY = 16;
+const SIGNAL_DEBOUNCE_MS = 1000;
 
 const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 const print = makePrinter(undefined, color);
 const say = (line: string): void => print('weft', line);
 const t0 = performance.now();
 const supervisor = new Supervisor(print);
+/** <data dir>/pids.json once something was started; removed again on exit. */
+let pidsFile: string | undefined;
 // If the launcher itself dies, take the children with it.
 process.on('exit', () => {
   for (const c of supervisor.children) if (!c.exitInfo) c.signalGroup('SIGKILL');
+  if (pidsFile) rmSync(pidsFile, { force: true });
 });
 const elapsed = (): string => `+${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -57,26 +64,18 @@ async function findBusyPorts(uses: readonly PortUse[]): Promise<PortUse[]> {
   return uses.flatMap((u, i) => (problems[i] === null ? [] : [{ ...u, problem: problems[i] }]));
 }
 
-/**
- * Entry points of the other components. The WEFT_DEMO_*_ENTRY variables exist for the launcher's own tests
- * (stand-in API, proxy and console scripts, run with `node --import tsx`); users never need them.
- */
+/** Entry points of the other components, relative to the repository root. */
 const ENTRIES = {
-  api: process.env.WEFT_DEMO_API_ENTRY || 'apps/api/src/main.ts',
-  proxy: process.env.WEFT_DEMO_PROXY_ENTRY || 'apps/proxy/src/main.ts',
-  console: process.env.WEFT_DEMO_CONSOLE_ENTRY || undefined,
+  api: 'apps/api/src/main.ts',
+  proxy: 'apps/proxy/src/main.ts',
   shop: 'apps/demo/src/shop/main.ts',
   loadgen: 'apps/demo/src/loadgen/main.ts',
+  console: 'apps/web/package.json',
 };
 
-function requireFiles(): void {
-  const needed = [
-    ENTRIES.api,
-    ENTRIES.proxy,
-    ENTRIES.console ?? 'apps/web/package.json',
-    ENTRIES.shop,
-    ENTRIES.loadgen,
-  ];
+function requireFiles(withConsole: boolean): void {
+  const needed = [ENTRIES.api, ENTRIES.proxy, ENTRIES.shop, ENTRIES.loadgen];
+  if (withConsole) needed.push(ENTRIES.console);
   const missing = needed.filter((f) => !existsSync(path.resolve(REPO_ROOT, f)));
   if (missing.length > 0) {
     console.error(
@@ -87,10 +86,8 @@ function requireFiles(): void {
 }
 
 function nextCommand(): { command: string; args: string[] } {
-  if (ENTRIES.console)
-    return { command: process.execPath, args: ['--import', 'tsx', path.resolve(REPO_ROOT, ENTRIES.console)] };
   try {
-    const req = createRequire(path.join(REPO_ROOT, 'apps/web/package.json'));
+    const req = createRequire(path.join(REPO_ROOT, ENTRIES.console));
     return { command: process.execPath, args: [req.resolve('next/dist/bin/next')] };
   } catch {
     return { command: 'npx', args: ['--no-install', 'next'] };
@@ -105,7 +102,7 @@ async function httpStatus(url: string, signal: AbortSignal): Promise<number | nu
       method: 'GET',
       headersTimeout: 3000,
       bodyTimeout: 3000,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(4000)]),
+      signal,
     });
     await res.body.dump();
     return res.statusCode;
@@ -232,7 +229,7 @@ async function main(): Promise<number> {
     console.error(busyPortMessage(busy, config));
     return 1;
   }
-  requireFiles();
+  requireFiles(!config.noConsole);
 
   const logDir = path.join(config.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -247,6 +244,8 @@ async function main(): Promise<number> {
   });
 
   const stopCtl = new AbortController();
+  // Every readiness wait listens on it (7 shop services + 7 proxies + build at once): not a leak.
+  setMaxListeners(100, stopCtl.signal);
   let failure: string | null = null;
   let signals = 0;
 
@@ -267,15 +266,19 @@ async function main(): Promise<number> {
   supervisor.onUnexpectedExit = (child, info) =>
     fail(`${child.name} ${describeExit(info)} unexpectedly`, child);
 
+  // Under `npm start` one Ctrl-C reaches us more than once (the terminal signals the whole foreground group,
+  // and npm / the tsx CLI relay it again), so only a signal well after the first one means "kill now".
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals === 1) {
+      firstSignalAt = Date.now();
       console.log('');
       say(
         `${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping everything (press Ctrl-C again to kill at once)…`,
       );
       stopCtl.abort();
-    } else {
+    } else if (Date.now() - firstSignalAt > SIGNAL_DEBOUNCE_MS) {
       say('killing every process now');
       supervisor.killAllNow();
       process.exit(130);
@@ -286,6 +289,25 @@ async function main(): Promise<number> {
   process.on('SIGHUP', onSignal);
 
   const logFile = (name: string): string => path.join(logDir, `${name}.log`);
+  // <data dir>/pids.json: {"launcher": pid, "processes": {"api": pid, "proxy-ratings": pid, …}}, for users
+  // (profilers, kill -STOP a proxy to see the console react) and the launcher's own tests.
+  pidsFile = path.join(config.dataDir, 'pids.json');
+  const writePids = (): void => {
+    const processes: Record<string, number> = {};
+    for (const c of supervisor.children) if (!c.exitInfo && c.pid !== undefined) processes[c.name] = c.pid;
+    const tmp = `${pidsFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify({ launcher: process.pid, processes }, null, 2)}\n`);
+      renameSync(tmp, pidsFile!);
+    } catch (e) {
+      say(`warning: could not write ${pidsFile}: ${(e as Error).message}`);
+    }
+  };
+  const start = (spec: ChildSpec): Child => {
+    const child = supervisor.start(spec);
+    writePids();
+    return child;
+  };
   let api: Child | undefined;
   let build: Child | undefined;
   let shop: Child | undefined;
@@ -298,7 +320,7 @@ async function main(): Promise<number> {
     const signal = stopCtl.signal;
     // 1. API
     say(`starting the API on ${apiUrl} (SQLite in ${config.dataDir})…`);
-    api = supervisor.start({
+    api = start({
       name: 'api',
       ...node(ENTRIES.api),
       cwd: REPO_ROOT,
@@ -317,12 +339,12 @@ async function main(): Promise<number> {
 
     // 2. console build, in parallel with the rest
     let buildDone: Promise<void> = Promise.resolve();
-    const check: BuildCheck = ENTRIES.console ? { needed: false } : consoleBuildNeeded(REPO_ROOT);
+    const check: BuildCheck = config.noConsole ? { needed: false } : consoleBuildNeeded(REPO_ROOT);
     if (check.needed) {
       say(`building the console (first run takes ~30 s)… [${check.reason}]`);
       const next = nextCommand();
       const buildStarted = performance.now();
-      build = supervisor.start({
+      build = start({
         name: 'console-build',
         command: next.command,
         args: [...next.args, 'build'],
@@ -334,6 +356,7 @@ async function main(): Promise<number> {
       const b = build;
       buildDone = b.exited.then((info) => {
         if (stopCtl.signal.aborted) return;
+        writePids();
         if (info.code !== 0) throw new StartupError(`the console build ${describeExit(info)}`, b);
         say(`console built (${((performance.now() - buildStarted) / 1000).toFixed(1)} s)`);
       });
@@ -349,7 +372,7 @@ async function main(): Promise<number> {
     say(
       `starting the demo shop: ${DEMO_WORKLOADS.length} workloads on ${HOST}:${config.portBase}-${config.portBase + portSpan() - 1}…`,
     );
-    shop = supervisor.start({
+    shop = start({
       name: 'shop',
       ...node(ENTRIES.shop, ['--plan', JSON.stringify(plan)]),
       cwd: REPO_ROOT,
@@ -374,7 +397,7 @@ async function main(): Promise<number> {
     for (const p of ports) {
       const w = p.workload;
       proxies.push(
-        supervisor.start({
+        start({
           name: `proxy-${w.name}`,
           ...node(ENTRIES.proxy, [
             '--service',
@@ -429,7 +452,7 @@ async function main(): Promise<number> {
     // 5. load
     const entry = ports.find((p) => p.workload.name === ENTRY_WORKLOAD)!;
     if (config.rps > 0) {
-      loadgen = supervisor.start({
+      loadgen = start({
         name: 'loadgen',
         ...node(ENTRIES.loadgen, [
           '--target',
@@ -450,36 +473,45 @@ async function main(): Promise<number> {
     } else say('load generator off (--rps 0)');
 
     // 6. console
-    if (build) say('waiting for the console build…');
-    await buildDone;
-    if (signal.aborted) throw new StartupError('stopped');
-    const next = nextCommand();
-    say(`starting the console on ${consoleUrl}…`);
-    consoleChild = supervisor.start({
-      name: 'console',
-      command: next.command,
-      args: [...next.args, 'start', '-H', HOST, '-p', String(config.consolePort)],
-      cwd: path.join(REPO_ROOT, 'apps/web'),
-      env: { ...baseEnv, WEFT_API_URL: apiUrl, NODE_ENV: 'production' },
-      logFile: logFile('console'),
-    });
-    await waitForHttp('the console', `${consoleUrl}/`, {
-      timeoutMs: 60_000,
-      signal,
-      accept: (st) => st < 500,
-      child: consoleChild,
-    });
-    timeline.console = elapsed();
+    if (config.noConsole) say('console off (--no-console)');
+    else {
+      if (build) say('waiting for the console build…');
+      await buildDone;
+      if (signal.aborted) throw new StartupError('stopped');
+      const next = nextCommand();
+      say(`starting the console on ${consoleUrl}…`);
+      consoleChild = start({
+        name: 'console',
+        command: next.command,
+        args: [...next.args, 'start', '-H', HOST, '-p', String(config.consolePort)],
+        cwd: path.join(REPO_ROOT, 'apps/web'),
+        env: { ...baseEnv, WEFT_API_URL: apiUrl, NODE_ENV: 'production' },
+        logFile: logFile('console'),
+      });
+      await waitForHttp('the console', `${consoleUrl}/`, {
+        timeoutMs: 60_000,
+        signal,
+        accept: (st) => st < 500,
+        child: consoleChild,
+      });
+      timeline.console = elapsed();
+    }
+    timeline.ready = elapsed();
 
     console.log('');
-    console.log(`Weft console: ${consoleUrl}`);
+    console.log(`Weft console: ${config.noConsole ? 'off (--no-console)' : consoleUrl}`);
     console.log(`Weft API:     ${apiUrl}`);
+    if (config.noConsole) {
+      const input = encodeURIComponent(JSON.stringify({ window: {} }));
+      console.log(`Graph:        curl '${apiUrl}/trpc/topology.graph?input=${input}'`);
+    }
     console.log(
       `Demo shop:    ${DEMO_WORKLOADS.length} workloads in namespaces ${[...new Set(DEMO_WORKLOADS.map((w) => w.namespace))].join(', ')}, ` +
         `entry ${HOST}:${entry.inbound}, load ${config.rps} rps`,
     );
     console.log(`Logs:         ${logDir}`);
-    console.log(`Ready (${timeline.console} since launch). Press Ctrl-C to stop.`);
+    console.log(`Pids:         ${pidsFile}`);
+    console.log(`Ready (${timeline.ready} since launch). Press Ctrl-C to stop.`);
     console.log('');
   };
 
@@ -507,6 +539,9 @@ async function main(): Promise<number> {
   await stopOne(build);
   await stopOne(consoleChild);
   await stopOne(api);
+
+  rmSync(pidsFile, { force: true });
+  pidsFile = undefined;
 
   let stillBusy = await findBusyPorts(uses);
   for (let i = 0; i < 20 && stillBusy.length > 0; i++) {

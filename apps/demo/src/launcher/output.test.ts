@@ -1,9 +1,17 @@
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { consoleBuildNeeded } from './build.ts';
 import { isNoteworthy, LineBudget, Tail } from './output.ts';
+
+const tmpDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+};
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('terminal output filter', () => {
   it('shows stderr and warnings/errors on stdout, hides chatter', () => {
@@ -52,7 +60,7 @@ describe('terminal output filter', () => {
 
 describe('console build check', () => {
   const setup = () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'weft-build-'));
+    const root = tempDir('weft-build-');
     mkdirSync(path.join(root, 'apps/web/src/app'), { recursive: true });
     mkdirSync(path.join(root, 'packages/schema/src'), { recursive: true });
     writeFileSync(path.join(root, 'apps/web/src/app/page.tsx'), '');

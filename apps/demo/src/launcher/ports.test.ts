@@ -54,6 +54,14 @@ describe('port allocation', () => {
     expect(portCollisions(uses)).toEqual([]);
   });
 
+  it('leaves the console port out with --no-console', () => {
+    const uses = allPortUses({ consolePort: 15001, apiPort: 4000, portBase: 15000, noConsole: true });
+    expect(uses).toHaveLength(1 + DEMO_WORKLOADS.length * 4);
+    expect(uses.map((u) => u.owner)).not.toContain('console');
+    expect(uses[0]).toEqual({ port: 4000, owner: 'API', change: '--api-port or WEFT_API_PORT' });
+    expect(portCollisions(uses)).toEqual([]);
+  });
+
   it('reports a console or API port inside the shop block', () => {
     const uses = allPortUses({ consolePort: 15001, apiPort: 4000, portBase: 15000 });
     expect(portCollisions(uses)).toEqual([
@@ -65,7 +73,7 @@ describe('port allocation', () => {
   });
 
   it('explains a busy port with the flag and variable to change', () => {
-    const config = { consolePort: 3000, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15 };
+    const config = { consolePort: 3000, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15, noConsole: false };
     const msg = busyPortMessage(
       [{ port: 3000, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT' }],
       config,
@@ -96,7 +104,7 @@ describe('port allocation', () => {
 
 describe('busy port reasons', () => {
   it('tells a privileged port apart from a busy one', () => {
-    const config = { consolePort: 80, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15 };
+    const config = { consolePort: 80, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15, noConsole: false };
     const msg = busyPortMessage(
       [{ port: 80, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT', problem: 'EACCES' }],
       config,

@@ -62,15 +62,18 @@ const LISTENER_LABEL: Record<Listener, string> = {
   admin: 'proxy admin',
 };
 
-/** Every port the demo will bind, with who binds it and how to move it. Throws UsageError-style on collisions. */
+/**
+ * Every port the demo will bind, with who binds it and how to move it (no console port with --no-console).
+ * Throws a RangeError when the shop block does not fit.
+ */
 export function allPortUses(
-  config: Pick<LauncherConfig, 'consolePort' | 'apiPort' | 'portBase'>,
+  config: Pick<LauncherConfig, 'consolePort' | 'apiPort' | 'portBase'> & { noConsole?: boolean },
   workloads = DEMO_WORKLOADS,
 ): PortUse[] {
-  const uses: PortUse[] = [
-    { port: config.consolePort, owner: 'console', change: howToChange('consolePort') },
-    { port: config.apiPort, owner: 'API', change: howToChange('apiPort') },
-  ];
+  const uses: PortUse[] = [];
+  if (!config.noConsole)
+    uses.push({ port: config.consolePort, owner: 'console', change: howToChange('consolePort') });
+  uses.push({ port: config.apiPort, owner: 'API', change: howToChange('apiPort') });
   for (const wp of allocateWorkloadPorts(config.portBase, workloads)) {
     for (const l of Object.keys(OFFSETS) as Listener[]) {
       uses.push({

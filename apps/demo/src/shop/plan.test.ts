@@ -1,9 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_WORKLOADS } from '../topology.ts';
 import { buildDemoPlan, decide, defaultBehaviour, loadPlanArgument, parsePlan, PlanError } from './plan.ts';
+
+const tmpDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+};
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const demo = () =>
   buildDemoPlan((w) => {
@@ -106,7 +114,7 @@ describe('shop plan', () => {
   it('loads inline JSON or a file', () => {
     const plan = demo();
     expect(loadPlanArgument(JSON.stringify(plan))).toEqual(plan);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-plan-'));
+    const dir = tempDir('weft-plan-');
     const file = path.join(dir, 'plan.json');
     writeFileSync(file, JSON.stringify(plan));
     expect(loadPlanArgument(file)).toEqual(plan);

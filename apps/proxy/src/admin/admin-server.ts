@@ -32,7 +32,8 @@ export function createAdminServer(h: AdminHandlers): http.Server {
         return;
       case '/config': {
         const config = h.config();
-        if (config === undefined) reply(res, 503, 'application/json', `${JSON.stringify({ error: 'no config loaded yet' })}\n`);
+        if (config === undefined)
+          reply(res, 503, 'application/json', `${JSON.stringify({ error: 'no config loaded yet' })}\n`);
         else reply(res, 200, 'application/json', `${JSON.stringify(config, null, 2)}\n`);
         return;
       }

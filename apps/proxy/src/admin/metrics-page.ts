@@ -31,18 +31,40 @@ export function renderMetricsPage(s: ProxyStatus): string {
   renderRequestMetrics(text, s.metrics);
 
   text.family('weft_proxy_info', 'gauge', 'This proxy and the workload it fronts.');
-  text.sample('weft_proxy_info', { proxy_id: s.proxyId, service: s.self.service, namespace: s.self.namespace, version: s.self.version }, 1);
+  text.sample(
+    'weft_proxy_info',
+    { proxy_id: s.proxyId, service: s.self.service, namespace: s.self.namespace, version: s.self.version },
+    1,
+  );
 
-  text.family('weft_proxy_in_flight_requests', 'gauge', 'Requests whose response has not finished, per listener.');
+  text.family(
+    'weft_proxy_in_flight_requests',
+    'gauge',
+    'Requests whose response has not finished, per listener.',
+  );
   text.sample('weft_proxy_in_flight_requests', { listener: 'inbound' }, s.inFlight.inbound);
   text.sample('weft_proxy_in_flight_requests', { listener: 'outbound' }, s.inFlight.outbound);
 
   const active = s.config.active;
-  text.family('weft_proxy_config_info', 'gauge', 'Version and source of the config in force (absent before the first one).');
-  if (active) text.sample('weft_proxy_config_info', { version: active.config.version, source: active.source }, 1);
-  text.family('weft_proxy_config_applied_timestamp_seconds', 'gauge', 'When the config in force was applied.');
-  if (active) text.sample('weft_proxy_config_applied_timestamp_seconds', undefined, active.appliedAtMs / 1000);
-  text.family('weft_proxy_config_rejections_total', 'counter', 'Configs refused as invalid (the last good one stayed in force).');
+  text.family(
+    'weft_proxy_config_info',
+    'gauge',
+    'Version and source of the config in force (absent before the first one).',
+  );
+  if (active)
+    text.sample('weft_proxy_config_info', { version: active.config.version, source: active.source }, 1);
+  text.family(
+    'weft_proxy_config_applied_timestamp_seconds',
+    'gauge',
+    'When the config in force was applied.',
+  );
+  if (active)
+    text.sample('weft_proxy_config_applied_timestamp_seconds', undefined, active.appliedAtMs / 1000);
+  text.family(
+    'weft_proxy_config_rejections_total',
+    'counter',
+    'Configs refused as invalid (the last good one stayed in force).',
+  );
   text.sample('weft_proxy_config_rejections_total', undefined, s.config.rejections);
   const rejected = s.config.lastRejection;
   text.family('weft_proxy_config_last_rejection_info', 'gauge', 'The most recently refused config and why.');
@@ -55,21 +77,47 @@ export function renderMetricsPage(s: ProxyStatus): string {
   }
 
   if (s.registered !== undefined) {
-    text.family('weft_proxy_control_plane_registered', 'gauge', '1 while the last registration with the control plane succeeded.');
+    text.family(
+      'weft_proxy_control_plane_registered',
+      'gauge',
+      '1 while the last registration with the control plane succeeded.',
+    );
     text.sample('weft_proxy_control_plane_registered', undefined, s.registered ? 1 : 0);
   }
 
   text.family('weft_proxy_telemetry_queued', 'gauge', 'Spans and metric points waiting to be pushed.');
   for (const t of s.telemetry) text.sample('weft_proxy_telemetry_queued', { signal: t.signal }, t.queued);
-  text.family('weft_proxy_telemetry_exported_total', 'counter', 'Spans and metric points the control plane accepted.');
-  for (const t of s.telemetry) text.sample('weft_proxy_telemetry_exported_total', { signal: t.signal }, t.exported);
-  text.family('weft_proxy_telemetry_dropped_total', 'counter', 'Spans and metric points lost: buffer full (oldest dropped) or refused (4xx).');
+  text.family(
+    'weft_proxy_telemetry_exported_total',
+    'counter',
+    'Spans and metric points the control plane accepted.',
+  );
+  for (const t of s.telemetry)
+    text.sample('weft_proxy_telemetry_exported_total', { signal: t.signal }, t.exported);
+  text.family(
+    'weft_proxy_telemetry_dropped_total',
+    'counter',
+    'Spans and metric points lost: buffer full (oldest dropped) or refused (4xx).',
+  );
   for (const t of s.telemetry) {
-    text.sample('weft_proxy_telemetry_dropped_total', { signal: t.signal, reason: 'buffer_full' }, t.droppedBufferFull);
-    text.sample('weft_proxy_telemetry_dropped_total', { signal: t.signal, reason: 'rejected' }, t.droppedRejected);
+    text.sample(
+      'weft_proxy_telemetry_dropped_total',
+      { signal: t.signal, reason: 'buffer_full' },
+      t.droppedBufferFull,
+    );
+    text.sample(
+      'weft_proxy_telemetry_dropped_total',
+      { signal: t.signal, reason: 'rejected' },
+      t.droppedRejected,
+    );
   }
-  text.family('weft_proxy_telemetry_export_failures_total', 'counter', 'Push attempts that failed and will be retried.');
-  for (const t of s.telemetry) text.sample('weft_proxy_telemetry_export_failures_total', { signal: t.signal }, t.failedAttempts);
+  text.family(
+    'weft_proxy_telemetry_export_failures_total',
+    'counter',
+    'Push attempts that failed and will be retried.',
+  );
+  for (const t of s.telemetry)
+    text.sample('weft_proxy_telemetry_export_failures_total', { signal: t.signal }, t.failedAttempts);
 
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
@@ -80,7 +128,11 @@ export function renderMetricsPage(s: ProxyStatus): string {
     .sample('process_resident_memory_bytes', undefined, memory.rss)
     .family('process_heap_bytes', 'gauge', 'V8 heap in use, in bytes.')
     .sample('process_heap_bytes', undefined, memory.heapUsed)
-    .family('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.')
+    .family(
+      'process_start_time_seconds',
+      'gauge',
+      'Start time of the process since the Unix epoch, in seconds.',
+    )
     .sample('process_start_time_seconds', undefined, startTimeSeconds);
   return text.toString();
 }

@@ -3,14 +3,22 @@ import { FlagError, parseFlags } from './flags.ts';
 import { formatHostPort, parseHostPort } from './host-port.ts';
 
 const REQUIRED = [
-  '--service', 'catalog',
-  '--namespace', 'shop',
-  '--version', 'v2',
-  '--app', '127.0.0.1:8080',
-  '--inbound', '127.0.0.1:15006',
-  '--outbound', '127.0.0.1:15001',
-  '--admin', '127.0.0.1:15000',
-  '--control-plane', 'http://127.0.0.1:4000',
+  '--service',
+  'catalog',
+  '--namespace',
+  'shop',
+  '--version',
+  'v2',
+  '--app',
+  '127.0.0.1:8080',
+  '--inbound',
+  '127.0.0.1:15006',
+  '--outbound',
+  '127.0.0.1:15001',
+  '--admin',
+  '127.0.0.1:15000',
+  '--control-plane',
+  'http://127.0.0.1:4000',
 ];
 
 function without(flag: string): string[] {
@@ -63,7 +71,12 @@ describe('parseFlags', () => {
       '--config-file',
       '/tmp/c.json',
     ]);
-    expect(o).toMatchObject({ proxyId: 'p-1', flushIntervalMs: 250, configPollMs: 100, configFile: '/tmp/c.json' });
+    expect(o).toMatchObject({
+      proxyId: 'p-1',
+      flushIntervalMs: 250,
+      configPollMs: 100,
+      configFile: '/tmp/c.json',
+    });
   });
 
   it('makes --control-plane optional only with --config-file', () => {
@@ -74,7 +87,9 @@ describe('parseFlags', () => {
 
   it('lets listeners ask for port 0 but not the app', () => {
     expect(parse([...without('--inbound'), '--inbound', '127.0.0.1:0']).inbound.port).toBe(0);
-    expect(errorOf([...without('--app'), '--app', '127.0.0.1:0'])).toBe('--app: "127.0.0.1:0": port must be between 1 and 65535');
+    expect(errorOf([...without('--app'), '--app', '127.0.0.1:0'])).toBe(
+      '--app: "127.0.0.1:0": port must be between 1 and 65535',
+    );
   });
 
   it('names every missing required flag', () => {
@@ -96,7 +111,11 @@ describe('parseFlags', () => {
   it.each([
     ['--inbound', 'localhost', '--inbound: "localhost" is not HOST:PORT (e.g. 127.0.0.1:15001)'],
     ['--admin', '127.0.0.1:70000', '--admin: "127.0.0.1:70000": port must be between 0 and 65535'],
-    ['--service', 'Catalog', '--service "Catalog" must be a DNS label: lower-case letters, digits and "-", at most 63'],
+    [
+      '--service',
+      'Catalog',
+      '--service "Catalog" must be a DNS label: lower-case letters, digits and "-", at most 63',
+    ],
     ['--version', 'v 1', '--version "v 1" must be 1-63 characters without spaces, "@" or ","'],
     ['--control-plane', 'not a url', '--control-plane "not a url" is not a URL (e.g. http://127.0.0.1:4000)'],
     ['--control-plane', 'ftp://x', '--control-plane "ftp://x" must be an http:// or https:// URL'],
@@ -109,7 +128,9 @@ describe('parseFlags', () => {
     ['--flush-interval-ms', '1.5'],
     ['--config-poll-ms', 'soon'],
   ])('rejects %s %s', (flag, value) => {
-    expect(errorOf([...REQUIRED, flag, value])).toMatch(`--${flag.slice(2)} "${value}" must be a whole number`);
+    expect(errorOf([...REQUIRED, flag, value])).toMatch(
+      `--${flag.slice(2)} "${value}" must be a whole number`,
+    );
   });
 
   it('rejects a proxy id the control plane would refuse', () => {

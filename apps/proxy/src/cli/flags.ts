@@ -75,16 +75,28 @@ const FLAGS: ReadonlySet<string> = new Set<FlagName>([
   'config-file',
 ]);
 
-const REQUIRED: readonly FlagName[] = ['service', 'namespace', 'version', 'app', 'inbound', 'outbound', 'admin'];
+const REQUIRED: readonly FlagName[] = [
+  'service',
+  'namespace',
+  'version',
+  'app',
+  'inbound',
+  'outbound',
+  'admin',
+];
 
 export type ParsedCommandLine = { help: true } | { help: false; options: ProxyOptions };
 
-export function parseFlags(argv: readonly string[], randomSuffix: () => string = defaultSuffix): ParsedCommandLine {
+export function parseFlags(
+  argv: readonly string[],
+  randomSuffix: () => string = defaultSuffix,
+): ParsedCommandLine {
   const values = new Map<FlagName, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { help: true };
-    if (!arg.startsWith('--')) throw new FlagError(`unexpected argument "${arg}" (flags look like --name value)`);
+    if (!arg.startsWith('--'))
+      throw new FlagError(`unexpected argument "${arg}" (flags look like --name value)`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     if (!FLAGS.has(name)) throw new FlagError(`unknown flag --${name}`);
@@ -104,7 +116,9 @@ export function parseFlags(argv: readonly string[], randomSuffix: () => string =
   const missing = REQUIRED.filter((f) => !values.has(f));
   if (!values.has('control-plane') && !values.has('config-file')) missing.push('control-plane');
   if (missing.length > 0) {
-    throw new FlagError(`missing required flag${missing.length > 1 ? 's' : ''}: ${missing.map((f) => `--${f}`).join(', ')}`);
+    throw new FlagError(
+      `missing required flag${missing.length > 1 ? 's' : ''}: ${missing.map((f) => `--${f}`).join(', ')}`,
+    );
   }
   const get = (f: FlagName): string => values.get(f) as string;
 
@@ -144,7 +158,9 @@ function defaultSuffix(): string {
 
 function dnsLabel(flag: FlagName, value: string): string {
   if (!isDnsLabel(value)) {
-    throw new FlagError(`--${flag} "${value}" must be a DNS label: lower-case letters, digits and "-", at most 63`);
+    throw new FlagError(
+      `--${flag} "${value}" must be a DNS label: lower-case letters, digits and "-", at most 63`,
+    );
   }
   return value;
 }
@@ -167,7 +183,8 @@ function controlPlaneUrl(value: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new FlagError(`--control-plane "${value}" must be an http:// or https:// URL`);
   }
-  if (url.search || url.hash) throw new FlagError(`--control-plane "${value}" must not have a query or fragment`);
+  if (url.search || url.hash)
+    throw new FlagError(`--control-plane "${value}" must not have a query or fragment`);
   return url;
 }
 

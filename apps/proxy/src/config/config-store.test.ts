@@ -8,7 +8,10 @@ const good = (version: string, address = '127.0.0.1:15006') => ({
 });
 
 function store() {
-  return new ConfigStore((items) => new RoundRobin(items, 0), () => 42);
+  return new ConfigStore(
+    (items) => new RoundRobin(items, 0),
+    () => 42,
+  );
 }
 
 describe('ConfigStore', () => {
@@ -28,8 +31,16 @@ describe('ConfigStore', () => {
     ['a schema violation', { version: '', services: [] }, 'version:'],
     ['a missing field', { version: '2' }, 'services:'],
     ['not an object', 'nope', '(root):'],
-    ['an endpoint address that is not host:port', good('2', 'catalog'), 'services.0.endpoints.0.address: "catalog" is not HOST:PORT'],
-    ['a service name no host can resolve to', { version: '2', services: [{ name: 'Cat_alog', namespace: 'shop', endpoints: [] }] }, 'services.0.name'],
+    [
+      'an endpoint address that is not host:port',
+      good('2', 'catalog'),
+      'services.0.endpoints.0.address: "catalog" is not HOST:PORT',
+    ],
+    [
+      'a service name no host can resolve to',
+      { version: '2', services: [{ name: 'Cat_alog', namespace: 'shop', endpoints: [] }] },
+      'services.0.name',
+    ],
   ])('refuses %s and keeps the last good config', (_name, raw, reason) => {
     const s = store();
     s.offer(good('1'), 'control-plane');

@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { parseHostPort } from '../cli/host-port.ts';
 import { isDnsLabel } from '../identity.ts';
 
-export type ConfigCheck = { ok: true; config: ProxyConfig } | { ok: false; version: string | undefined; reason: string };
+export type ConfigCheck =
+  { ok: true; config: ProxyConfig } | { ok: false; version: string | undefined; reason: string };
 
 export function checkConfig(raw: unknown): ConfigCheck {
   const version = versionOf(raw);
@@ -16,7 +17,8 @@ export function checkConfig(raw: unknown): ConfigCheck {
   const problems: string[] = [];
   parsed.data.services.forEach((s, i) => {
     if (!isDnsLabel(s.name)) problems.push(`services.${i}.name: "${s.name}" is not a DNS label`);
-    if (!isDnsLabel(s.namespace)) problems.push(`services.${i}.namespace: "${s.namespace}" is not a DNS label`);
+    if (!isDnsLabel(s.namespace))
+      problems.push(`services.${i}.namespace: "${s.namespace}" is not a DNS label`);
     s.endpoints.forEach((e, j) => {
       try {
         parseHostPort(e.address);

@@ -52,7 +52,10 @@ export class ConfigPoller {
     const version = store.active?.source === 'control-plane' ? store.active.config.version : undefined;
     let res;
     try {
-      res = await http.send('GET', path, { headers: version ? { 'if-none-match': `"${version}"` } : {}, timeoutMs: 5_000 });
+      res = await http.send('GET', path, {
+        headers: version ? { 'if-none-match': `"${version}"` } : {},
+        timeoutMs: 5_000,
+      });
     } catch (err) {
       this.#problem(`control plane unreachable at ${http.url(path)}: ${describeFailure(err)}`, 'unreachable');
       return;
@@ -63,7 +66,10 @@ export class ConfigPoller {
     }
     if (res.status !== 200) {
       const body = bodySnippet(res.text);
-      this.#problem(`config poll answered HTTP ${res.status}${body ? `: ${body}` : ''}`, `status ${res.status}`);
+      this.#problem(
+        `config poll answered HTTP ${res.status}${body ? `: ${body}` : ''}`,
+        `status ${res.status}`,
+      );
       return;
     }
     let raw: unknown;

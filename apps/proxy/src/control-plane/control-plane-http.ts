@@ -14,6 +14,8 @@ export interface ControlPlaneResponse {
 
 export interface SendOptions {
   json?: unknown;
+  /** A body already serialised as JSON. */
+  jsonText?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -41,13 +43,17 @@ export class ControlPlaneHttp implements ControlPlaneClient {
   }
 
   /** Resolves with any HTTP status; rejects only when no response came (refused, reset, timeout). */
-  async send(method: 'GET' | 'POST' | 'DELETE', path: string, options: SendOptions = {}): Promise<ControlPlaneResponse> {
+  async send(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    options: SendOptions = {},
+  ): Promise<ControlPlaneResponse> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const headers: Record<string, string> = { ...options.headers };
     if (this.#token !== undefined) headers[Headers.proxyToken] = this.#token;
     let body: string | undefined;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
+    if (options.json !== undefined || options.jsonText !== undefined) {
+      body = options.jsonText ?? JSON.stringify(options.json);
       headers['content-type'] = 'application/json';
     }
     const res = await request(this.url(path), {
@@ -75,7 +81,9 @@ export function describeFailure(err: unknown): string {
     const cause = (err as { cause?: unknown }).cause;
     if (code === undefined && cause instanceof Error) return describeFailure(cause);
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timed out';
-    return code ? `${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}` : err.message;
+    return code
+      ? `${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}`
+      : err.message;
   }
   return String(err);
 }

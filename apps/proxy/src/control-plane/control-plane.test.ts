@@ -25,17 +25,32 @@ function scriptedClient(answers: Answer[]) {
   return { client, calls };
 }
 
-const json = (status: number, body: unknown): ControlPlaneResponse => ({ status, headers: {}, text: JSON.stringify(body) });
+const json = (status: number, body: unknown): ControlPlaneResponse => ({
+  status,
+  headers: {},
+  text: JSON.stringify(body),
+});
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
 function recordingLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 const config = (version: string) => ({
   version,
-  services: [{ name: 'catalog', namespace: 'shop', endpoints: [{ proxyId: 'c', address: '127.0.0.1:9', version: 'v1' }] }],
+  services: [
+    {
+      name: 'catalog',
+      namespace: 'shop',
+      endpoints: [{ proxyId: 'c', address: '127.0.0.1:9', version: 'v1' }],
+    },
+  ],
 });
 
 describe('ConfigPoller', () => {
@@ -43,7 +58,13 @@ describe('ConfigPoller', () => {
     const { client, calls } = scriptedClient(answers);
     const store = new ConfigStore((items) => new RoundRobin(items, 0));
     const log = recordingLog();
-    const poller = new ConfigPoller({ http: client, proxyId: () => 'web.shop-1', store, intervalMs: 1000, log });
+    const poller = new ConfigPoller({
+      http: client,
+      proxyId: () => 'web.shop-1',
+      store,
+      intervalMs: 1000,
+      log,
+    });
     return { poller, store, calls, log };
   }
 
@@ -61,8 +82,22 @@ describe('ConfigPoller', () => {
   });
 
   it('refuses an invalid config, keeps the last good one, and logs the refusal once', async () => {
-    const bad = { version: '2', services: [{ name: 'catalog', namespace: 'shop', endpoints: [{ proxyId: 'c', address: 'nowhere', version: 'v1' }] }] };
-    const { poller, store, log } = setup([json(200, config('1')), json(200, bad), json(200, bad), { status: 200, headers: {}, text: '{oops' }]);
+    const bad = {
+      version: '2',
+      services: [
+        {
+          name: 'catalog',
+          namespace: 'shop',
+          endpoints: [{ proxyId: 'c', address: 'nowhere', version: 'v1' }],
+        },
+      ],
+    };
+    const { poller, store, log } = setup([
+      json(200, config('1')),
+      json(200, bad),
+      json(200, bad),
+      { status: 200, headers: {}, text: '{oops' },
+    ]);
     for (let i = 0; i < 4; i++) await poller.pollOnce();
     expect(store.active?.config.version).toBe('1');
     expect(store.rejections).toBe(1);
@@ -75,7 +110,9 @@ describe('ConfigPoller', () => {
   it('logs an unreachable control plane once, not on every poll', async () => {
     const { poller, log } = setup([refused(), refused(), refused(), json(200, config('1'))]);
     for (let i = 0; i < 3; i++) await poller.pollOnce();
-    expect(poller.lastProblem).toBe('control plane unreachable at http://cp.test/v1/proxies/web.shop-1/config: ECONNREFUSED');
+    expect(poller.lastProblem).toBe(
+      'control plane unreachable at http://cp.test/v1/proxies/web.shop-1/config: ECONNREFUSED',
+    );
     await poller.pollOnce();
     expect(log.lines).toHaveLength(3);
     expect(log.lines[0]).toMatch(/^warn control plane unreachable/);
@@ -125,12 +162,19 @@ describe('Registration', () => {
     expect([await registration.registerOnce(), await registration.registerOnce()]).toEqual([1000, 2000]);
     expect(registration.registered).toBe(false);
     expect(await registration.registerOnce()).toBe(3000);
-    expect([await registration.registerOnce(), await registration.registerOnce(), await registration.registerOnce()]).toEqual([1000, 2000, 3000]);
+    expect([
+      await registration.registerOnce(),
+      await registration.registerOnce(),
+      await registration.registerOnce(),
+    ]).toEqual([1000, 2000, 3000]);
     expect(log.lines.filter((l) => l.startsWith('warn'))).toHaveLength(2); // one per distinct problem
   });
 
   it('adopts the id the control plane assigns and deregisters with it', async () => {
-    const { registration, calls } = setup([json(201, { proxyId: 'assigned-7', heartbeatSeconds: 10 }), json(204, {})]);
+    const { registration, calls } = setup([
+      json(201, { proxyId: 'assigned-7', heartbeatSeconds: 10 }),
+      json(204, {}),
+    ]);
     await registration.registerOnce();
     expect(registration.proxyId).toBe('assigned-7');
     await registration.stop(500);

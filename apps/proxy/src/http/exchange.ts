@@ -4,6 +4,7 @@
  * error), as Envoy's StreamInfo does, so that telemetry can report it when the exchange completes.
  */
 import type { Readable } from 'node:stream';
+import type { ClientSignal } from './client-signal.ts';
 import { UNKNOWN_IDENTITY, type WorkloadIdentity } from '../identity.ts';
 import type { ServiceRoute } from '../routing/routing-table.ts';
 
@@ -46,7 +47,7 @@ export interface ProxyRequestInit {
   body: Readable | null;
   remoteAddress: string;
   receivedAt: number;
-  signal: AbortSignal;
+  signal: ClientSignal;
 }
 
 export class ProxyRequest {
@@ -61,7 +62,7 @@ export class ProxyRequest {
   /** `performance.now()` when the request arrived. */
   readonly receivedAt: number;
   /** Aborted when the client goes away; every layer that waits passes it on. */
-  readonly signal: AbortSignal;
+  readonly signal: ClientSignal;
 
   /** Time allowed until the upstream's response headers, in ms (set by the timeout layer). */
   timeoutMs = 0;

@@ -23,7 +23,12 @@ describe('stripHopByHop', () => {
   });
 
   it('handles Connection given more than once and ignores names that are not own fields', () => {
-    const headers: HeaderMap = { connection: ['x-a', 'x-b , constructor'], 'x-a': '1', 'x-b': '2', 'x-c': '3' };
+    const headers: HeaderMap = {
+      connection: ['x-a', 'x-b , constructor'],
+      'x-a': '1',
+      'x-b': '2',
+      'x-c': '3',
+    };
     stripHopByHop(headers);
     expect(headers).toEqual({ 'x-c': '3' });
   });
@@ -41,9 +46,12 @@ describe('parseRequestTarget', () => {
     expect(parseRequestTarget(url, host)).toEqual(expected);
   });
 
-  it.each(['https://catalog.shop/', 'ftp://x/', 'http:///path', 'http://user@catalog/', 'items'])('refuses %s', (url) => {
-    expect(parseRequestTarget(url, 'h')).toBeNull();
-  });
+  it.each(['https://catalog.shop/', 'ftp://x/', 'http:///path', 'http://user@catalog/', 'items'])(
+    'refuses %s',
+    (url) => {
+      expect(parseRequestTarget(url, 'h')).toBeNull();
+    },
+  );
 
   it('drops the query for span names', () => {
     expect(pathWithoutQuery('/items?id=1')).toBe('/items');

@@ -2,7 +2,12 @@
 import { Headers } from '@weft/schema';
 import type { ProxyErrorKind, ProxyRequest, ProxyResponse } from './exchange.ts';
 
-export function localReply(req: ProxyRequest, status: number, kind: ProxyErrorKind, message: string): ProxyResponse {
+export function localReply(
+  req: ProxyRequest,
+  status: number,
+  kind: ProxyErrorKind,
+  message: string,
+): ProxyResponse {
   req.error = kind;
   return {
     status,

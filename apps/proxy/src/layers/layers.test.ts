@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Headers, type ProxyConfig } from '@weft/schema';
+import { ClientSignal } from '../http/client-signal.ts';
 import { ProxyRequest, type HeaderMap, type ProxyResponse } from '../http/exchange.ts';
 import { stack, type Handler, type Layer } from '../http/layer.ts';
 import { silentLogger } from '../log.ts';
@@ -27,11 +28,15 @@ function request(init: { path?: string; headers?: HeaderMap; receivedAt?: number
     body: null,
     remoteAddress: '127.0.0.1',
     receivedAt: init.receivedAt ?? 100,
-    signal: new AbortController().signal,
+    signal: new ClientSignal(),
   });
 }
 
-const ok = (headers: HeaderMap = {}): ProxyResponse => ({ status: 200, headers, body: Readable.from(['ok']) });
+const ok = (headers: HeaderMap = {}): ProxyResponse => ({
+  status: 200,
+  headers,
+  body: Readable.from(['ok']),
+});
 
 /** A terminal that remembers what reached it. */
 function terminal(answer: (req: ProxyRequest) => ProxyResponse | Promise<ProxyResponse> = () => ok()) {
@@ -67,9 +72,15 @@ describe('telemetry layer', () => {
     const metrics = new RequestMetrics(0);
     const spans: FinishedSpan[] = [];
     const t = terminal();
-    const handler = stack([telemetry({ reporter: 'outbound', metrics, spans: { push: (s) => spans.push(s) } })], t.handler);
+    const handler = stack(
+      [telemetry({ reporter: 'outbound', metrics, spans: { push: (s) => spans.push(s) } })],
+      t.handler,
+    );
     const req = request({
-      headers: { host: 'catalog.shop:80', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      headers: {
+        host: 'catalog.shop:80',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
     });
     await handler(req);
     const forwarded = String(t.seen[0]?.headers.traceparent);
@@ -92,7 +103,12 @@ describe('telemetry layer', () => {
     });
     expect((spans[0]?.endMs ?? 0) - (spans[0]?.startMs ?? 0)).toBeCloseTo(12.5);
     const [series] = [...metrics.series()];
-    expect(series?.labels).toMatchObject({ reporter: 'outbound', source: { service: 'unknown' }, destination: { version: 'v2' }, status: 201 });
+    expect(series?.labels).toMatchObject({
+      reporter: 'outbound',
+      source: { service: 'unknown' },
+      destination: { version: 'v2' },
+      status: 201,
+    });
     expect(series?.total.sum).toBeCloseTo(12.5);
 
     req.complete({ status: 500, endedAt: 200, aborted: false });
@@ -102,13 +118,24 @@ describe('telemetry layer', () => {
   it('starts a trace when none came, and honours a caller that does not sample', async () => {
     const spans: FinishedSpan[] = [];
     const t = terminal();
-    const handler = stack([telemetry({ reporter: 'inbound', metrics: new RequestMetrics(0), spans: { push: (s) => spans.push(s) } })], t.handler);
+    const handler = stack(
+      [
+        telemetry({
+          reporter: 'inbound',
+          metrics: new RequestMetrics(0),
+          spans: { push: (s) => spans.push(s) },
+        }),
+      ],
+      t.handler,
+    );
     const fresh = request();
     await handler(fresh);
     fresh.complete({ status: 0, endedAt: 101, aborted: true });
     expect(spans[0]).toMatchObject({ parentSpanId: undefined, errorType: 'client-aborted', status: 0 });
 
-    const unsampled = request({ headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' } });
+    const unsampled = request({
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' },
+    });
     await handler(unsampled);
     unsampled.complete({ status: 200, endedAt: 101, aborted: false });
     expect(spans).toHaveLength(1);
@@ -161,7 +188,9 @@ describe('routing layers', () => {
   it('routes absolute-form and Host-addressed requests round-robin', async () => {
     const t = terminal();
     const handler = routing(t);
-    await handler(request({ path: 'http://catalog.shop.svc.cluster.local/items', headers: { host: 'ignored' } }));
+    await handler(
+      request({ path: 'http://catalog.shop.svc.cluster.local/items', headers: { host: 'ignored' } }),
+    );
     await handler(request({ headers: { host: 'catalog:8080' } }));
     expect(t.seen.map((r) => [r.upstream, r.destination.version, r.path, r.headers.host])).toEqual([
       ['10.0.0.1:1', 'v1', '/items', 'catalog.shop.svc.cluster.local'],
@@ -199,20 +228,29 @@ describe('localReplies and hopByHop', () => {
     ['UND_ERR_HEADERS_TIMEOUT', 504, 'upstream-timeout'],
     ['UND_ERR_SOCKET', 502, 'upstream-reset'],
   ])('maps %s to %i %s', async (c, status, kind) => {
-    const handler = stack([localReplies(silentLogger)], () => Promise.reject(new UpstreamError('10.0.0.1:1', code(c))));
+    const handler = stack([localReplies(silentLogger)], () =>
+      Promise.reject(new UpstreamError('10.0.0.1:1', code(c))),
+    );
     const req = request();
     const res = await handler(req);
     expect([res.status, res.headers[Headers.proxyError], req.error]).toEqual([status, kind, kind]);
   });
 
   it('answers 500 for a bug in a layer', async () => {
-    const res = await stack([localReplies(silentLogger)], () => Promise.reject(new TypeError('oops')))(request());
+    const res = await stack([localReplies(silentLogger)], () => Promise.reject(new TypeError('oops')))(
+      request(),
+    );
     expect(res.status).toBe(500);
   });
 
   it('strips hop-by-hop fields from the response too', async () => {
-    const t = terminal(() => ok({ connection: 'x-internal', 'x-internal': '1', 'keep-alive': 'timeout=5', 'content-type': 'a/b' }));
-    const res = await stack([hopByHop()], t.handler)(request({ headers: { connection: 'close', te: 'trailers', accept: '*/*' } }));
+    const t = terminal(() =>
+      ok({ connection: 'x-internal', 'x-internal': '1', 'keep-alive': 'timeout=5', 'content-type': 'a/b' }),
+    );
+    const res = await stack(
+      [hopByHop()],
+      t.handler,
+    )(request({ headers: { connection: 'close', te: 'trailers', accept: '*/*' } }));
     expect(t.seen[0]?.headers).toEqual({ accept: '*/*' });
     expect(res.headers).toEqual({ 'content-type': 'a/b' });
   });

@@ -11,7 +11,9 @@ export function localReplies(log: Logger): Layer {
     } catch (err) {
       const failure = classifyUpstreamFailure(err, req.signal.aborted);
       if (failure.kind === 'internal-error') {
-        log.error(`${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        log.error(
+          `${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
       }
       return localReply(req, failure.status, failure.kind, failure.detail);
     }

@@ -12,7 +12,12 @@ export function requestTarget(): Layer {
     const target = parseRequestTarget(req.path, host);
     if (target === null) {
       return Promise.resolve(
-        localReply(req, 400, 'bad-request', `cannot forward request target "${req.path.slice(0, 200)}": only http:// URLs and paths are supported`),
+        localReply(
+          req,
+          400,
+          'bad-request',
+          `cannot forward request target "${req.path.slice(0, 200)}": only http:// URLs and paths are supported`,
+        ),
       );
     }
     if (target.authority !== host && target.authority !== undefined) req.headers.host = target.authority;

@@ -15,13 +15,20 @@ export function resolveDestination(routes: () => RoutingTable | undefined, ownNa
     const name = authority === undefined ? null : resolveServiceName(authority, ownNamespace);
     if (name === null) {
       return Promise.resolve(
-        localReply(req, 503, 'no-endpoints', `no mesh service named "${authority ?? ''}" (use name, name.namespace or name.namespace.svc.cluster.local)`),
+        localReply(
+          req,
+          503,
+          'no-endpoints',
+          `no mesh service named "${authority ?? ''}" (use name, name.namespace or name.namespace.svc.cluster.local)`,
+        ),
       );
     }
     req.destination = { service: name.service, namespace: name.namespace, version: UNKNOWN_SERVICE };
     const route = routes()?.lookup(name);
     if (route === undefined) {
-      return Promise.resolve(localReply(req, 503, 'no-endpoints', `no endpoints for service ${name.service}.${name.namespace}`));
+      return Promise.resolve(
+        localReply(req, 503, 'no-endpoints', `no endpoints for service ${name.service}.${name.namespace}`),
+      );
     }
     req.route = route;
     return next(req);

@@ -38,7 +38,8 @@ export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer
     req.onComplete((r: ProxyRequest, c: Completion) => {
       metrics.record(reporter, r.source, r.destination, c.status, c.endedAt - r.receivedAt);
       if (record === undefined) return;
-      const errorType = r.error ?? (c.status === 0 ? 'client-aborted' : c.aborted ? RESPONSE_ABORTED : undefined);
+      const errorType =
+        r.error ?? (c.status === 0 ? 'client-aborted' : c.aborted ? RESPONSE_ABORTED : undefined);
       record.push({
         traceId,
         spanId,

@@ -33,8 +33,16 @@ describe('RoutingTable', () => {
   const config: ProxyConfig = {
     version: '7',
     services: [
-      { name: 'catalog', namespace: 'shop', endpoints: [{ proxyId: 'c1', address: '10.0.0.1:15006', version: 'v1' }] },
-      { name: 'catalog', namespace: 'shop', endpoints: [{ proxyId: 'c2', address: '10.0.0.2:15006', version: 'v2' }] },
+      {
+        name: 'catalog',
+        namespace: 'shop',
+        endpoints: [{ proxyId: 'c1', address: '10.0.0.1:15006', version: 'v1' }],
+      },
+      {
+        name: 'catalog',
+        namespace: 'shop',
+        endpoints: [{ proxyId: 'c2', address: '10.0.0.2:15006', version: 'v2' }],
+      },
       { name: 'cart', namespace: 'shop', endpoints: [] },
     ],
   };

@@ -19,7 +19,12 @@ export class RoutingTable {
       const previous = this.#routes.get(key);
       // A service listed twice keeps all its endpoints.
       const endpoints = previous ? [...previous.endpoints, ...s.endpoints] : s.endpoints;
-      this.#routes.set(key, { service: s.name, namespace: s.namespace, endpoints, balancer: balancer(endpoints) });
+      this.#routes.set(key, {
+        service: s.name,
+        namespace: s.namespace,
+        endpoints,
+        balancer: balancer(endpoints),
+      });
     }
   }
 

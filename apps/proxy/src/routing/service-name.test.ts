@@ -32,6 +32,9 @@ describe('resolveServiceName', () => {
   });
 
   it('honours another cluster domain', () => {
-    expect(resolveServiceName('a.b.svc.corp.internal', 'x', 'corp.internal')).toEqual({ service: 'a', namespace: 'b' });
+    expect(resolveServiceName('a.b.svc.corp.internal', 'x', 'corp.internal')).toEqual({
+      service: 'a',
+      namespace: 'b',
+    });
   });
 });

@@ -33,14 +33,14 @@ export function inboundStack(o: InboundStackOptions): Handler {
   return stack(
     [
       telemetry({ reporter: 'inbound', metrics: o.metrics, spans: o.spans }), // SERVER span + metrics, sees every reply
-      localReplies(o.log), //                  upstream failures → 502 / 504
-      readSourceIdentity(o.self), //           x-weft-source → caller identity, stripped before the app
-      hopByHop(), //                           connection-scoped headers stop here, both ways
-      requestTarget(), //                      absolute-form → origin-form
+      localReplies(o.log), // upstream failures → 502 / 504
+      readSourceIdentity(o.self), // x-weft-source → caller identity, stripped before the app
+      hopByHop(), // connection-scoped headers stop here, both ways
+      requestTarget(), // absolute-form → origin-form
       // later: mTLS peer identity, authorization, rate limit
-      forwardedFor(), //                       x-forwarded-for, forwarded
-      timeout(o.timeoutMs), //                 504 when the app does not answer in time
-      toLocalApp(o.app), //                    the only upstream: the local application
+      forwardedFor(), // x-forwarded-for, forwarded
+      timeout(o.timeoutMs), // 504 when the app does not answer in time
+      toLocalApp(o.app), // the only upstream: the local application
     ],
     forward(o.pools),
   );

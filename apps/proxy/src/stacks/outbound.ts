@@ -34,15 +34,15 @@ export function outboundStack(o: OutboundStackOptions): Handler {
   return stack(
     [
       telemetry({ reporter: 'outbound', metrics: o.metrics, spans: o.spans }), // CLIENT span + metrics, sees every reply
-      localReplies(o.log), //                  upstream failures → 502 / 504
-      stampSourceIdentity(o.self), //          source = this workload; x-weft-source for the next proxy
-      hopByHop(), //                           connection-scoped headers stop here, both ways
-      requestTarget(), //                      http://catalog.shop/items → /items, Host: catalog.shop
-      forwardedFor(), //                       x-forwarded-for, forwarded
+      localReplies(o.log), // upstream failures → 502 / 504
+      stampSourceIdentity(o.self), // source = this workload; x-weft-source for the next proxy
+      hopByHop(), // connection-scoped headers stop here, both ways
+      requestTarget(), // http://catalog.shop/items → /items, Host: catalog.shop
+      forwardedFor(), // x-forwarded-for, forwarded
       resolveDestination(o.routes, o.self.namespace), // Host → service; 503 no-endpoints when unknown
       // later: traffic split (version subsets), retry, circuit breaker, rate limit
-      loadBalance(), //                        round-robin over the service's endpoints
-      timeout(o.timeoutMs), //                 504 when the upstream does not answer in time
+      loadBalance(), // round-robin over the service's endpoints
+      timeout(o.timeoutMs), // 504 when the upstream does not answer in time
     ],
     forward(o.pools),
   );

@@ -9,7 +9,8 @@ export class BoundedQueue<T> {
   #dropped = 0;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`queue capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`queue capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
   }
 

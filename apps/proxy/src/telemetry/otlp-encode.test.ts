@@ -11,7 +11,11 @@ import {
 } from '@weft/schema';
 import { emptyBuckets } from '@weft/schema';
 import type { FinishedSpan } from './finished-span.ts';
-import { encodeMetrics, encodeSpans, resourceAttributes, unixNano } from './otlp-encode.ts';
+import { encodeMetrics, resourceAttributes, spanJson, traceRequestJson, unixNano } from './otlp-encode.ts';
+
+function encodeSpans(resource: ReturnType<typeof resourceAttributes>, spans: FinishedSpan[]): unknown {
+  return JSON.parse(traceRequestJson(resource, spans.map(spanJson)));
+}
 
 const self = { service: 'web', namespace: 'shop', version: 'v1' };
 const resource = resourceAttributes(self, 'web.shop-abc');
@@ -38,17 +42,24 @@ describe('unixNano', () => {
   it('keeps sub-millisecond precision without floating-point loss', () => {
     expect(unixNano(1_700_000_000_000)).toBe('1700000000000000000');
     expect(unixNano(1_700_000_000_000.25)).toBe('1700000000000250000');
-    expect(unixNano(1_700_000_000_000.9999999)).toBe('1700000000001000000');
+    expect(unixNano(1_700_000_000_000 + 0.99999999)).toBe('1700000000001000000');
   });
 });
 
-describe('encodeSpans', () => {
+describe('span JSON', () => {
   it('produces an ExportTraceServiceRequest the shared schema accepts', () => {
     const body = encodeSpans(resource, [
       span(),
-      span({ spanId: '1111111111111111', reporter: 'inbound', parentSpanId: undefined, status: 502, errorType: 'upstream-connect-failure', serverAddress: undefined }),
+      span({
+        spanId: '1111111111111111',
+        reporter: 'inbound',
+        parentSpanId: undefined,
+        status: 502,
+        errorType: 'upstream-connect-failure',
+        serverAddress: undefined,
+      }),
     ]);
-    const parsed = exportTraceServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));
+    const parsed = exportTraceServiceRequestSchema.parse(body);
     const rs = parsed.resourceSpans[0];
     expect(attributeString(rs?.resource.attributes ?? [], Attr.serviceName)).toBe('web');
     expect(attributeString(rs?.resource.attributes ?? [], Attr.serviceInstanceId)).toBe('web.shop-abc');
@@ -65,14 +76,34 @@ describe('encodeSpans', () => {
     expect(attributeString(client?.attributes ?? [], Attr.peerService)).toBe('catalog');
     expect(attributeString(client?.attributes ?? [], Attr.reporter)).toBe('outbound');
     expect(attributeString(client?.attributes ?? [], Attr.serverAddress)).toBe('catalog.shop');
-    expect(server).toMatchObject({ kind: SpanKind.SERVER, parentSpanId: '', status: { code: StatusCode.ERROR, message: 'upstream-connect-failure' } });
+    expect(server).toMatchObject({
+      kind: SpanKind.SERVER,
+      parentSpanId: '',
+      status: { code: StatusCode.ERROR, message: 'upstream-connect-failure' },
+    });
     expect(attributeString(server?.attributes ?? [], Attr.errorType)).toBe('upstream-connect-failure');
   });
 
+  it('escapes whatever a client put in the path', () => {
+    const nasty = '/a"b\\c\n\u0001/ünï/\u2028?';
+    const parsed = exportTraceServiceRequestSchema.parse(encodeSpans(resource, [span({ path: nasty, method: 'M"' })]));
+    const only = parsed.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(only?.name).toBe(`M" ${nasty}`);
+    expect(attributeString(only?.attributes ?? [], Attr.urlPath)).toBe(nasty);
+  });
+
+  it('caps the span name at 512 characters', () => {
+    const parsed = exportTraceServiceRequestSchema.parse(encodeSpans(resource, [span({ path: `/${'x'.repeat(1000)}` })]));
+    expect(parsed.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name).toHaveLength(512);
+  });
+
   it('marks 5xx, missing responses and cut-short responses as errors, not 4xx', () => {
-    const codes = [span({ status: 503 }), span({ status: 0, errorType: 'client-aborted' }), span({ status: 200, errorType: 'response-aborted' }), span({ status: 404 })].map(
-      (s) => encodeSpans(resource, [s]).resourceSpans[0]?.scopeSpans[0]?.spans[0]?.status?.code,
-    );
+    const codes = [
+      span({ status: 503 }),
+      span({ status: 0, errorType: 'client-aborted' }),
+      span({ status: 200, errorType: 'response-aborted' }),
+      span({ status: 404 }),
+    ].map((s) => exportTraceServiceRequestSchema.parse(encodeSpans(resource, [s])).resourceSpans[0]?.scopeSpans[0]?.spans[0]?.status.code);
     expect(codes).toEqual([StatusCode.ERROR, StatusCode.ERROR, StatusCode.ERROR, StatusCode.UNSET]);
   });
 });
@@ -84,7 +115,12 @@ describe('encodeMetrics', () => {
     counts[LATENCY_BOUNDS_MS.length] = 1;
     const body = encodeMetrics(resource, [
       {
-        labels: { reporter: 'outbound', source: self, destination: { service: 'catalog', namespace: 'shop', version: 'v2' }, status: 503 },
+        labels: {
+          reporter: 'outbound',
+          source: self,
+          destination: { service: 'catalog', namespace: 'shop', version: 'v2' },
+          status: 503,
+        },
         startMs: 1000,
         endMs: 6000,
         counts,
@@ -97,14 +133,26 @@ describe('encodeMetrics', () => {
     expect(metric?.name).toBe(REQUEST_DURATION_METRIC);
     expect(metric?.unit).toBe('ms');
     const point = metric?.histogram?.dataPoints[0];
-    expect(point).toMatchObject({ startTimeUnixNano: 1_000_000_000n, timeUnixNano: 6_000_000_000n, count: 3, sum: 40_000.5 });
+    expect(point).toMatchObject({
+      startTimeUnixNano: 1_000_000_000n,
+      timeUnixNano: 6_000_000_000n,
+      count: 3,
+      sum: 40_000.5,
+    });
     expect(point?.explicitBounds).toEqual([...LATENCY_BOUNDS_MS]);
     expect(point?.bucketCounts).toEqual(counts);
     const attrs = point?.attributes ?? [];
     expect(
-      [Attr.reporter, Attr.sourceService, Attr.sourceNamespace, Attr.sourceVersion, Attr.destinationService, Attr.destinationNamespace, Attr.destinationVersion, Attr.httpStatus].map((k) =>
-        attributeString(attrs, k),
-      ),
+      [
+        Attr.reporter,
+        Attr.sourceService,
+        Attr.sourceNamespace,
+        Attr.sourceVersion,
+        Attr.destinationService,
+        Attr.destinationNamespace,
+        Attr.destinationVersion,
+        Attr.httpStatus,
+      ].map((k) => attributeString(attrs, k)),
     ).toEqual(['outbound', 'web', 'shop', 'v1', 'catalog', 'shop', 'v2', '503']);
   });
 });

@@ -1,4 +1,4 @@
-/** Compact spans and delta points → OTLP/HTTP JSON (ExportTraceServiceRequest, ExportMetricsServiceRequest). */
+/** Finished spans and delta points → OTLP/HTTP JSON (ExportTraceServiceRequest, ExportMetricsServiceRequest). */
 import {
   AggregationTemporality,
   Attr,
@@ -10,7 +10,6 @@ import {
   isErrorStatus,
   stringAttribute,
   type ExportMetricsServiceRequest,
-  type ExportTraceServiceRequest,
   type KeyValue,
 } from '@weft/schema';
 import type { WorkloadIdentity } from '../identity.ts';
@@ -43,45 +42,55 @@ export function unixNano(epochMs: number): string {
   return (BigInt(ms) * 1_000_000n + BigInt(nanos)).toString();
 }
 
-export function encodeSpans(resource: KeyValue[], spans: readonly FinishedSpan[]): ExportTraceServiceRequest {
-  return {
-    resourceSpans: [
-      { resource: { attributes: resource }, scopeSpans: [{ scope: INSTRUMENTATION_SCOPE, spans: spans.map(encodeSpan) }] },
-    ],
-  };
-}
-
-function encodeSpan(span: FinishedSpan) {
-  const attributes: KeyValue[] = [
-    stringAttribute(Attr.reporter, span.reporter),
-    stringAttribute(Attr.httpMethod, span.method),
-    stringAttribute(Attr.urlPath, span.path),
-    intAttribute(Attr.httpStatus, span.status),
-    stringAttribute(Attr.peerService, span.peer.service),
-    stringAttribute(Attr.peerNamespace, span.peer.namespace),
-    stringAttribute(Attr.peerVersion, span.peer.version),
-  ];
-  if (span.serverAddress !== undefined) attributes.push(stringAttribute(Attr.serverAddress, span.serverAddress));
-  if (span.errorType !== undefined) attributes.push(stringAttribute(Attr.errorType, span.errorType));
+/**
+ * One span as OTLP/JSON text. Spans are encoded when they finish and queued as strings: a flat string
+ * is far cheaper for the garbage collector to keep for a few seconds than an object graph, and the
+ * batch is then a join (the shape is checked against the shared zod schema in the tests).
+ */
+export function spanJson(span: FinishedSpan): string {
+  const kind = span.reporter === 'inbound' ? SpanKind.SERVER : SpanKind.CLIENT;
   const failed = isErrorStatus(span.status) || span.errorType === RESPONSE_ABORTED;
-  const start = unixNano(span.startMs);
-  const end = unixNano(Math.max(span.endMs, span.startMs));
-  return {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    parentSpanId: span.parentSpanId ?? '',
-    name: `${span.method} ${span.path}`.slice(0, 512),
-    kind: span.reporter === 'inbound' ? SpanKind.SERVER : SpanKind.CLIENT,
-    startTimeUnixNano: start,
-    endTimeUnixNano: end,
-    attributes,
-    status: failed
-      ? { code: StatusCode.ERROR, message: span.errorType ?? (span.status === 0 ? 'no response' : `HTTP ${span.status}`) }
-      : { code: StatusCode.UNSET },
-  };
+  const status = failed
+    ? `{"code":${StatusCode.ERROR},"message":${JSON.stringify(span.errorType ?? (span.status === 0 ? 'no response' : `HTTP ${span.status}`))}}`
+    : `{"code":${StatusCode.UNSET}}`;
+  let attributes =
+    stringAttr(Attr.reporter, span.reporter) +
+    ',' +
+    stringAttr(Attr.httpMethod, span.method) +
+    ',' +
+    stringAttr(Attr.urlPath, span.path) +
+    `,{"key":"${Attr.httpStatus}","value":{"intValue":"${span.status}"}},` +
+    stringAttr(Attr.peerService, span.peer.service) +
+    ',' +
+    stringAttr(Attr.peerNamespace, span.peer.namespace) +
+    ',' +
+    stringAttr(Attr.peerVersion, span.peer.version);
+  if (span.serverAddress !== undefined) attributes += ',' + stringAttr(Attr.serverAddress, span.serverAddress);
+  if (span.errorType !== undefined) attributes += ',' + stringAttr(Attr.errorType, span.errorType);
+  const name = JSON.stringify(`${span.method} ${span.path}`.slice(0, 512));
+  return (
+    `{"traceId":"${span.traceId}","spanId":"${span.spanId}","parentSpanId":"${span.parentSpanId ?? ''}",` +
+    `"name":${name},"kind":${kind},"startTimeUnixNano":"${unixNano(span.startMs)}",` +
+    `"endTimeUnixNano":"${unixNano(Math.max(span.endMs, span.startMs))}","attributes":[${attributes}],"status":${status}}`
+  );
 }
 
-export function encodeMetrics(resource: KeyValue[], points: readonly DeltaPoint[]): ExportMetricsServiceRequest {
+function stringAttr(key: string, value: string): string {
+  return `{"key":"${key}","value":{"stringValue":${JSON.stringify(value)}}}`;
+}
+
+/** An ExportTraceServiceRequest around spans already encoded by `spanJson`. */
+export function traceRequestJson(resource: KeyValue[], spans: readonly string[]): string {
+  return (
+    `{"resourceSpans":[{"resource":${JSON.stringify({ attributes: resource })},` +
+    `"scopeSpans":[{"scope":${JSON.stringify(INSTRUMENTATION_SCOPE)},"spans":[${spans.join(',')}]}]}]}`
+  );
+}
+
+export function encodeMetrics(
+  resource: KeyValue[],
+  points: readonly DeltaPoint[],
+): ExportMetricsServiceRequest {
   const explicitBounds = [...LATENCY_BOUNDS_MS];
   return {
     resourceMetrics: [

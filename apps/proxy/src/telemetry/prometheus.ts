@@ -31,7 +31,10 @@ export class PrometheusText {
   readonly #lines: string[] = [];
 
   family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): this {
-    this.#lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    this.#lines.push(
+      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+      `# TYPE ${name} ${type}`,
+    );
     return this;
   }
 
@@ -51,7 +54,11 @@ export const REQUEST_DURATION = 'weft_request_duration_ms';
 /** `weft_requests_total` and the cumulative `weft_request_duration_ms` histogram, one series per edge. */
 export function renderRequestMetrics(text: PrometheusText, metrics: RequestMetrics): void {
   const all = [...metrics.series()];
-  text.family(REQUESTS_TOTAL, 'counter', 'Requests handled by this proxy, per reporter, edge and response code.');
+  text.family(
+    REQUESTS_TOTAL,
+    'counter',
+    'Requests handled by this proxy, per reporter, edge and response code.',
+  );
   const labelsOf = all.map(({ labels: l }) => ({
     reporter: l.reporter,
     source_service: l.source.service,

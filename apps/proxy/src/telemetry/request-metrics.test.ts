@@ -32,7 +32,9 @@ describe('RequestMetrics', () => {
     m.record('inbound', web, catalog, 200, 2);
     m.record('outbound', web, { ...catalog, version: 'v1' }, 200, 2);
     const series = [...m.series()];
-    expect(series.map((s) => [s.labels.reporter, s.labels.destination.version, s.labels.status, s.total.count])).toEqual([
+    expect(
+      series.map((s) => [s.labels.reporter, s.labels.destination.version, s.labels.status, s.total.count]),
+    ).toEqual([
       ['outbound', 'v2', 200, 2],
       ['outbound', 'v2', 503, 1],
       ['inbound', 'v2', 200, 1],

@@ -40,7 +40,13 @@ export class RequestMetrics {
     this.#windowStartMs = startMs;
   }
 
-  record(reporter: Reporter, source: WorkloadIdentity, destination: WorkloadIdentity, status: number, latencyMs: number): void {
+  record(
+    reporter: Reporter,
+    source: WorkloadIdentity,
+    destination: WorkloadIdentity,
+    status: number,
+    latencyMs: number,
+  ): void {
     const key = `${reporter} ${formatIdentity(source)} ${formatIdentity(destination)} ${status}`;
     let series = this.#series.get(key);
     if (series === undefined) {
@@ -69,7 +75,14 @@ export class RequestMetrics {
     const points: DeltaPoint[] = [];
     for (const { labels, pending } of this.#series.values()) {
       if (pending.count === 0) continue;
-      points.push({ labels, startMs, endMs, counts: pending.counts.slice(), sum: pending.sum, count: pending.count });
+      points.push({
+        labels,
+        startMs,
+        endMs,
+        counts: pending.counts.slice(),
+        sum: pending.sum,
+        count: pending.count,
+      });
       pending.reset();
     }
     return points;

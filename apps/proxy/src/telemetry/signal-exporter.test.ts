@@ -16,25 +16,35 @@ class FakeClock {
 
 function recordingLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 /** A receiver the test scripts answer by answer; it records every batch it was sent. */
 function scriptedTransport(answers: ExportOutcome[], fallback: ExportOutcome = { kind: 'ok' }) {
   const sent: number[][] = [];
-  const transport = (_path: string, payload: unknown): Promise<ExportOutcome> => {
-    sent.push(payload as number[]);
+  const transport = (_path: string, json: string): Promise<ExportOutcome> => {
+    sent.push(JSON.parse(json) as number[]);
     return Promise.resolve(answers.shift() ?? fallback);
   };
   return { sent, transport };
 }
 
-function exporter(queue: BoundedQueue<number>, transport: (p: string, b: unknown) => Promise<ExportOutcome>, clock: FakeClock, log = recordingLog()) {
+function exporter(
+  queue: BoundedQueue<number>,
+  transport: (p: string, b: string) => Promise<ExportOutcome>,
+  clock: FakeClock,
+  log = recordingLog(),
+) {
   return new SignalExporter<number>({
     signal: 'spans',
     path: '/v1/traces',
     queue,
-    encode: (items) => [...items],
+    encode: (items) => JSON.stringify(items),
     transport,
     backoff: new Backoff({ initialMs: 1000, maxMs: 8000, jitter: 0 }),
     maxBatch: 3,
@@ -82,7 +92,10 @@ describe('SignalExporter', () => {
     queue.push(5);
     clock.advance(2000);
     await e.flush();
-    expect(sent.slice(2)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(sent.slice(2)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     expect(e.exported).toBe(5);
     expect(e.failedAttempts).toBe(2);
     expect(log.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1); // logged once, not per attempt
@@ -123,7 +136,9 @@ describe('SignalExporter', () => {
     expect(sent).toHaveLength(3);
     expect(e.rejected).toBe(6);
     expect(e.exported).toBe(1);
-    expect(log.lines).toEqual(['error spans export refused with HTTP 400, dropping 3: spanId must be 16 hex']);
+    expect(log.lines).toEqual([
+      'error spans export refused with HTTP 400, dropping 3: spanId must be 16 hex',
+    ]);
   });
 
   it('never runs two flushes at once', async () => {

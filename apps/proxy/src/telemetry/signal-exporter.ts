@@ -8,18 +8,17 @@ import type { Backoff } from './backoff.ts';
 import type { BoundedQueue } from './bounded-queue.ts';
 
 export type ExportOutcome =
-  | { kind: 'ok' }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'reject'; status: number; reason: string };
+  { kind: 'ok' } | { kind: 'retry'; reason: string } | { kind: 'reject'; status: number; reason: string };
 
-/** Sends one JSON payload to `path` and says what the receiver made of it. */
-export type ExportTransport = (path: string, payload: unknown) => Promise<ExportOutcome>;
+/** Sends one JSON document to `path` and says what the receiver made of it. */
+export type ExportTransport = (path: string, json: string) => Promise<ExportOutcome>;
 
 export interface SignalExporterOptions<T> {
   signal: 'spans' | 'metrics';
   path: string;
   queue: BoundedQueue<T>;
-  encode: (items: readonly T[]) => unknown;
+  /** Items → the JSON body of one OTLP request. */
+  encode: (items: readonly T[]) => string;
   transport: ExportTransport;
   backoff: Backoff;
   maxBatch: number;
@@ -103,7 +102,9 @@ export class SignalExporter<T> implements TelemetryChannel {
       } else if (outcome.kind === 'reject') {
         this.rejected += batch.length;
         if (this.#logOnce.first(`${outcome.status} ${outcome.reason}`)) {
-          log.error(`${signal} export refused with HTTP ${outcome.status}, dropping ${batch.length}: ${outcome.reason}`);
+          log.error(
+            `${signal} export refused with HTTP ${outcome.status}, dropping ${batch.length}: ${outcome.reason}`,
+          );
         }
       } else {
         queue.putBack(batch);
@@ -112,7 +113,9 @@ export class SignalExporter<T> implements TelemetryChannel {
         this.#nextAttemptAt = this.#o.now() + delay;
         if (!this.#failing) {
           this.#failing = true;
-          log.warn(`${signal} export failed (${outcome.reason}); keeping ${queue.size} queued, retrying with backoff`);
+          log.warn(
+            `${signal} export failed (${outcome.reason}); keeping ${queue.size} queued, retrying with backoff`,
+          );
         }
         return;
       }

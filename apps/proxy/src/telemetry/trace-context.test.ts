@@ -15,7 +15,11 @@ const OWN = '00f067aa0ba902b7';
 
 describe('traceparent', () => {
   it('parses a valid header', () => {
-    expect(parseTraceparent(`00-${TRACE}-${SPAN}-01`)).toEqual({ traceId: TRACE, parentSpanId: SPAN, flags: 1 });
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-01`)).toEqual({
+      traceId: TRACE,
+      parentSpanId: SPAN,
+      flags: 1,
+    });
     expect(parseTraceparent(`00-${TRACE}-${SPAN}-00`)?.flags).toBe(0);
   });
 
@@ -49,18 +53,33 @@ describe('traceparent', () => {
 
 describe('B3', () => {
   it('parses the single header in all its forms', () => {
-    expect(parseB3Single(`${TRACE}-${SPAN}-1-${OWN}`)).toEqual({ traceId: TRACE, parentSpanId: SPAN, sampled: true, format: 'b3-single' });
+    expect(parseB3Single(`${TRACE}-${SPAN}-1-${OWN}`)).toEqual({
+      traceId: TRACE,
+      parentSpanId: SPAN,
+      sampled: true,
+      format: 'b3-single',
+    });
     expect(parseB3Single(`${TRACE}-${SPAN}`)?.sampled).toBe(true);
     expect(parseB3Single(`${TRACE}-${SPAN}-0`)?.sampled).toBe(false);
     expect(parseB3Single(`${TRACE}-${SPAN}-d`)?.sampled).toBe(true);
     expect(parseB3Single(`463ac35c9f6413ad-${SPAN}-1`)?.traceId).toBe('0000000000000000463ac35c9f6413ad');
-    expect(parseB3Single('0')).toEqual({ traceId: undefined, parentSpanId: undefined, sampled: false, format: 'b3-single' });
+    expect(parseB3Single('0')).toEqual({
+      traceId: undefined,
+      parentSpanId: undefined,
+      sampled: false,
+      format: 'b3-single',
+    });
   });
 
-  it.each(['', 'x', `${TRACE}`, `${TRACE}-short`, `${TRACE}-${SPAN}-2`, `${TRACE}-${SPAN}-1-bad`, `${'0'.repeat(32)}-${SPAN}`])(
-    'refuses single %j',
-    (value) => expect(parseB3Single(value)).toBeNull(),
-  );
+  it.each([
+    '',
+    'x',
+    `${TRACE}`,
+    `${TRACE}-short`,
+    `${TRACE}-${SPAN}-2`,
+    `${TRACE}-${SPAN}-1-bad`,
+    `${'0'.repeat(32)}-${SPAN}`,
+  ])('refuses single %j', (value) => expect(parseB3Single(value)).toBeNull());
 
   it('parses the multi headers', () => {
     expect(parseB3Multi({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-sampled': '0' })).toEqual({
@@ -69,7 +88,9 @@ describe('B3', () => {
       sampled: false,
       format: 'b3-multi',
     });
-    expect(parseB3Multi({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-flags': '1' })?.sampled).toBe(true);
+    expect(parseB3Multi({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-flags': '1' })?.sampled).toBe(
+      true,
+    );
     expect(parseB3Multi({ 'x-b3-traceid': TRACE })).toBeNull();
     expect(parseB3Multi({ 'x-b3-sampled': '0' })?.traceId).toBeUndefined();
   });
@@ -82,9 +103,20 @@ describe('extract and inject', () => {
   });
 
   it('falls back to B3 when traceparent is invalid, then to a new sampled trace', () => {
-    expect(extractTrace({ traceparent: 'garbage', b3: `${TRACE}-${SPAN}-1` })).toMatchObject({ traceId: TRACE, format: 'b3-single' });
-    expect(extractTrace({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN })).toMatchObject({ traceId: TRACE, format: 'b3-multi' });
-    expect(extractTrace({ traceparent: 'garbage' })).toEqual({ traceId: undefined, parentSpanId: undefined, sampled: true, format: 'none' });
+    expect(extractTrace({ traceparent: 'garbage', b3: `${TRACE}-${SPAN}-1` })).toMatchObject({
+      traceId: TRACE,
+      format: 'b3-single',
+    });
+    expect(extractTrace({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN })).toMatchObject({
+      traceId: TRACE,
+      format: 'b3-multi',
+    });
+    expect(extractTrace({ traceparent: 'garbage' })).toEqual({
+      traceId: undefined,
+      parentSpanId: undefined,
+      sampled: true,
+      format: 'none',
+    });
   });
 
   it('forwards its own span as the parent and keeps tracestate with its traceparent', () => {

@@ -69,7 +69,8 @@ export function parseB3Single(value: string | string[] | undefined): IncomingTra
   const parts = value.trim().split('-');
   if (parts.length === 1) {
     const sampling = parts[0] as string;
-    if (sampling === '0') return { traceId: undefined, parentSpanId: undefined, sampled: false, format: 'b3-single' };
+    if (sampling === '0')
+      return { traceId: undefined, parentSpanId: undefined, sampled: false, format: 'b3-single' };
     if (sampling === '1' || sampling === 'd') {
       return { traceId: undefined, parentSpanId: undefined, sampled: true, format: 'b3-single' };
     }
@@ -97,7 +98,8 @@ export function parseB3Multi(headers: HeaderMap): IncomingTrace | null {
   if (typeof rawTrace === 'string' && typeof rawSpan === 'string') {
     const traceId = b3TraceId(rawTrace.trim());
     const spanId = b3SpanId(rawSpan.trim());
-    if (traceId && spanId) return { traceId, parentSpanId: spanId, sampled: sampled ?? true, format: 'b3-multi' };
+    if (traceId && spanId)
+      return { traceId, parentSpanId: spanId, sampled: sampled ?? true, format: 'b3-multi' };
     return null;
   }
   if (rawTrace === undefined && rawSpan === undefined && sampled !== undefined) {
@@ -117,13 +119,22 @@ const NEW_TRACE: IncomingTrace = Object.freeze({
 export function extractTrace(headers: HeaderMap): IncomingTrace {
   const w3c = parseTraceparent(headers.traceparent);
   if (w3c) {
-    return { traceId: w3c.traceId, parentSpanId: w3c.parentSpanId, sampled: (w3c.flags & 1) === 1, format: 'w3c' };
+    return {
+      traceId: w3c.traceId,
+      parentSpanId: w3c.parentSpanId,
+      sampled: (w3c.flags & 1) === 1,
+      format: 'w3c',
+    };
   }
   if (headers.b3 !== undefined) {
     const single = parseB3Single(headers.b3);
     if (single) return single;
   }
-  if (headers['x-b3-traceid'] !== undefined || headers['x-b3-sampled'] !== undefined || headers['x-b3-flags'] !== undefined) {
+  if (
+    headers['x-b3-traceid'] !== undefined ||
+    headers['x-b3-sampled'] !== undefined ||
+    headers['x-b3-flags'] !== undefined
+  ) {
     const multi = parseB3Multi(headers);
     if (multi) return multi;
   }
@@ -135,7 +146,12 @@ export function extractTrace(headers: HeaderMap): IncomingTrace {
  * travels with the `traceparent` it belongs to; B3 headers the caller sent are rewritten in the same
  * format, so a B3-only service downstream stays in the trace.
  */
-export function injectTrace(headers: HeaderMap, incoming: IncomingTrace, traceId: string, spanId: string): void {
+export function injectTrace(
+  headers: HeaderMap,
+  incoming: IncomingTrace,
+  traceId: string,
+  spanId: string,
+): void {
   headers.traceparent = formatTraceparent(traceId, spanId, incoming.sampled);
   if (incoming.format !== 'w3c' && headers.tracestate !== undefined) delete headers.tracestate;
   if (headers.b3 !== undefined) {

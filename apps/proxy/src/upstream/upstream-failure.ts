@@ -38,13 +38,21 @@ export function classifyUpstreamFailure(err: unknown, clientGone: boolean): Upst
     return { kind: 'client-aborted', status: 499, detail: 'client closed the request' };
   }
   if (typeof code === 'string' && CONNECT_CODES.has(code)) {
-    return { kind: 'upstream-connect-failure', status: 502, detail: `cannot connect to upstream${where} (${code})` };
+    return {
+      kind: 'upstream-connect-failure',
+      status: 502,
+      detail: `cannot connect to upstream${where} (${code})`,
+    };
   }
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return { kind: 'upstream-timeout', status: 504, detail: `upstream${where} did not answer in time` };
   }
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
-    return { kind: 'upstream-reset', status: 502, detail: `upstream${where} closed the connection before answering` };
+    return {
+      kind: 'upstream-reset',
+      status: 502,
+      detail: `upstream${where} closed the connection before answering`,
+    };
   }
   if (upstream !== undefined) {
     const message = cause instanceof Error ? cause.message : String(cause);

@@ -4,9 +4,7 @@ import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { AppRouter } from '@weft/api/router';
 import { useState, type ReactNode } from 'react';
 import { TRPCProvider } from '@/lib/trpc.ts';
-
-/** Live views poll at this interval; pages may poll faster, never slower. */
-export const REFRESH_MS = 5_000;
+import { REFRESH_MS } from '@/lib/live.ts';
 
 function makeQueryClient(): QueryClient {
   return new QueryClient({

@@ -8,7 +8,6 @@ import {
   Panel,
   ReactFlow,
   ReactFlowProvider,
-  useStore,
   type NodeChange,
   type NodeMouseHandler,
   type NodeTypes,
@@ -77,8 +76,6 @@ export function GraphView() {
   );
 }
 
-const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < 0.45;
-
 function GraphCanvas({
   graph,
   selectedId,
@@ -127,7 +124,6 @@ function GraphCanvas({
   );
   const onPaneClick = useCallback(() => onSelect(null), [onSelect]);
 
-  const hideLabels = useStore(zoomedOut);
   const big = nodes.length > 300;
 
   const minimapColor = useCallback(
@@ -137,7 +133,7 @@ function GraphCanvas({
 
   return (
     <ReactFlow<FlowNode, TrafficFlowEdge>
-      className={hideLabels ? 'graph-flow labels-hidden' : 'graph-flow'}
+      className="graph-flow"
       nodes={nodes}
       edges={edges}
       nodeTypes={nodeTypes}

@@ -1,9 +1,20 @@
 'use client';
-import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from '@xyflow/react';
+import {
+  BaseEdge,
+  EdgeLabelRenderer,
+  getBezierPath,
+  useStore,
+  type EdgeProps,
+  type ReactFlowState,
+} from '@xyflow/react';
 import { memo } from 'react';
 import { HEALTH_COLOR } from '@/lib/health.ts';
 import { errorRatio, formatPercent, formatRps } from '@/lib/format.ts';
 import type { TrafficFlowEdge } from './flowTypes.ts';
+
+/** Below this zoom, labels are unreadable anyway: don't mount them (thousands of DOM nodes on a big mesh). */
+export const LABEL_MIN_ZOOM = 0.45;
+const labelsReadable = (s: ReactFlowState) => s.transform[2] >= LABEL_MIN_ZOOM;
 
 /** Line width grows with the log of the request rate, so a 1000 rps edge doesn't swallow the picture. */
 export function edgeWidth(rps: number): number {
@@ -11,8 +22,17 @@ export function edgeWidth(rps: number): number {
 }
 
 function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
-  const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, markerEnd, data, selected } = props;
-  const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, markerEnd, data, selected } =
+    props;
+  const [path, labelX, labelY] = getBezierPath({
+    sourceX,
+    sourceY,
+    targetX,
+    targetY,
+    sourcePosition,
+    targetPosition,
+  });
+  const showLabel = useStore(labelsReadable);
   if (!data) return null;
   const e = data.edge;
   const t = e.traffic;
@@ -34,19 +54,24 @@ function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
           }}
         />
       </g>
-      <EdgeLabelRenderer>
-        <div
-          className={`graph-edge-label health-${e.health}`}
-          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`, borderColor: color }}
-          data-test={`graph-edge-label-${key}`}
-          data-rps={t.rps}
-          data-error-rate={errRate ?? ''}
-        >
-          {formatRps(t.rps)} rps
-          <span className="sep">·</span>
-          <span className={t.errors > 0 ? 'err' : undefined}>{formatPercent(errRate ?? 0)} err</span>
-        </div>
-      </EdgeLabelRenderer>
+      {showLabel ? (
+        <EdgeLabelRenderer>
+          <div
+            className={`graph-edge-label health-${e.health}`}
+            style={{
+              transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`,
+              borderColor: color,
+            }}
+            data-test={`graph-edge-label-${key}`}
+            data-rps={t.rps}
+            data-error-rate={errRate ?? ''}
+          >
+            {formatRps(t.rps)} rps
+            <span className="sep">·</span>
+            <span className={t.errors > 0 ? 'err' : undefined}>{formatPercent(errRate ?? 0)} err</span>
+          </div>
+        </EdgeLabelRenderer>
+      ) : null}
     </>
   );
 }

@@ -3,7 +3,8 @@
  *  1. break cycles (DFS back edges are ignored for layering),
  *  2. layer = longest call depth from a caller nobody calls (`unknown`, frontends),
  *  3. one horizontal band per namespace (callers outside the mesh first), so each namespace can be drawn as
- *     one box that never overlaps another,
+ *     one box that never overlaps another; on a big mesh the bands wrap into side-by-side stacks so the whole
+ *     picture keeps a screen-like aspect ratio instead of becoming one very tall strip,
  *  4. inside a band, each column is ordered by the mean height of its callers (barycentre), which removes
  *     most edge crossings in one sweep.
  * O(nodes + edges · log) — fine for thousands of services; no dependency.
@@ -40,6 +41,9 @@ export const ROW_GAP = 26;
 export const BAND_HEADER = 34;
 export const BAND_PADDING = 18;
 export const BAND_GAP = 28;
+/** Width/height the stacked bands aim for (a wide screen). */
+const TARGET_ASPECT = 1.6;
+const STACK_GAP = 160;
 
 const COLUMN = NODE_WIDTH + COLUMN_GAP;
 const ROW = NODE_HEIGHT + ROW_GAP;
@@ -143,19 +147,35 @@ export function layeredLayout(
     if (col) col.push(id);
     else cols.set(d, [id]);
   }
-  const bandTop = new Map<string, number>();
+  const maxDepth = Math.max(0, ...depth.values());
   const bandRows = new Map<string, number>();
-  let y = 0;
+  const bandHeight = new Map<string, number>();
   for (const g of groups) {
     const rows = Math.max(...[...columns.get(g)!.values()].map((c) => c.length));
-    bandTop.set(g, y + BAND_HEADER);
     bandRows.set(g, rows);
-    y += BAND_HEADER + rows * ROW - ROW_GAP + BAND_PADDING + BAND_GAP;
+    bandHeight.set(g, BAND_HEADER + rows * ROW - ROW_GAP + BAND_PADDING + BAND_GAP);
+  }
+  // Wrap bands into s stacks: s·W wide and H/s tall is closest to the target aspect when s² ≈ aspect·H/W.
+  const width = (maxDepth + 1) * COLUMN;
+  const totalHeight = [...bandHeight.values()].reduce((a, b) => a + b, 0);
+  const stacks = Math.max(1, Math.min(groups.length, Math.round(Math.sqrt((TARGET_ASPECT * totalHeight) / width))));
+  const stackHeight = totalHeight / stacks;
+  const bandTop = new Map<string, number>();
+  const bandLeft = new Map<string, number>();
+  let stack = 0;
+  let y = 0;
+  for (const g of groups) {
+    if (y > 0 && y + bandHeight.get(g)! / 2 > stackHeight && stack < stacks - 1) {
+      stack++;
+      y = 0;
+    }
+    bandTop.set(g, y + BAND_HEADER);
+    bandLeft.set(g, stack * (width + STACK_GAP));
+    y += bandHeight.get(g)!;
   }
 
   // 4. Column by column, left to right: order by the barycentre of already-placed callers.
   const positions = new Map<string, XY>();
-  const maxDepth = Math.max(0, ...depth.values());
   for (let d = 0; d <= maxDepth; d++) {
     for (const g of groups) {
       const col = columns.get(g)!.get(d);
@@ -170,7 +190,8 @@ export function layeredLayout(
       }
       col.sort((a, b) => key.get(a)! - key.get(b)! || a.localeCompare(b));
       const offset = ((bandRows.get(g)! - col.length) * ROW) / 2;
-      col.forEach((id, i) => positions.set(id, { x: d * COLUMN, y: bandTop.get(g)! + offset + i * ROW }));
+      const x = bandLeft.get(g)! + d * COLUMN;
+      col.forEach((id, i) => positions.set(id, { x, y: bandTop.get(g)! + offset + i * ROW }));
     }
   }
 

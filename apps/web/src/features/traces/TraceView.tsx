@@ -106,7 +106,7 @@ function Waterfall({ trace }: { trace: TraceDetail }) {
             <div className="wf-label" role="columnheader">
               Service · operation
             </div>
-            <div className="wf-timeline wf-axis" role="columnheader">
+            <div className="wf-timeline wf-axis" role="columnheader" data-test="waterfall-axis">
               {ticks.map((t) => (
                 <span key={t} className="wf-tick" style={{ left: `${(t / totalUs) * 100}%` }}>
                   {formatOffsetUs(t)}

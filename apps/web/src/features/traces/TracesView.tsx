@@ -1,12 +1,13 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { usePathname, useRouter, useSearchParams, type ReadonlyURLSearchParams } from 'next/navigation';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { formatDateTime, formatMs } from '@/lib/format.ts';
 import { Empty, ErrorState, LiveStatus, Loading, PageHeader, StaleNotice } from '@/components/ui.tsx';
+import { REFRESH_MS } from '@/lib/live.ts';
 
 const LIMIT = 100;
 
@@ -16,26 +17,42 @@ interface Filters {
   errorsOnly: boolean;
 }
 
-function useFilters(): [Filters, (patch: Partial<Filters>) => void] {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
-  const filters: Filters = {
+function filtersFromUrl(params: URLSearchParams | ReadonlyURLSearchParams): Filters {
+  return {
     service: params.get('service') ?? '',
     minMs: params.get('minMs') ?? '',
     errorsOnly: params.get('errors') === '1',
   };
+}
+
+/**
+ * Filters live in the URL (shareable, back button); the controls update at once from local state while the
+ * URL catches up, so a checkbox never flickers back between the click and the navigation.
+ */
+function useFilters(): [Filters, (patch: Partial<Filters>) => void] {
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const query = params.toString();
+  const [filters, setFilters] = useState<Filters>(() => filtersFromUrl(params));
+  // Back/forward or a shared link: the URL wins.
+  useEffect(() => setFilters(filtersFromUrl(new URLSearchParams(query))), [query]);
+  const latest = useRef(filters);
+  latest.current = filters;
   const update = useCallback(
     (patch: Partial<Filters>) => {
-      const next = new URLSearchParams(params.toString());
+      const merged = { ...latest.current, ...patch };
+      latest.current = merged;
+      setFilters(merged);
+      const next = new URLSearchParams(query);
       const set = (key: string, value: string) => (value ? next.set(key, value) : next.delete(key));
-      if (patch.service !== undefined) set('service', patch.service);
-      if (patch.minMs !== undefined) set('minMs', patch.minMs);
-      if (patch.errorsOnly !== undefined) set('errors', patch.errorsOnly ? '1' : '');
+      set('service', merged.service);
+      set('minMs', merged.minMs);
+      set('errors', merged.errorsOnly ? '1' : '');
       const qs = next.toString();
       router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
     },
-    [params, router, pathname],
+    [query, router, pathname],
   );
   return [filters, update];
 }
@@ -52,15 +69,20 @@ export function TracesView() {
   const [namespace, service] = filters.service.includes('/') ? filters.service.split('/', 2) : [undefined, filters.service || undefined];
   const minDurationMs = Number(filters.minMs);
   const services = useQuery(trpc.services.list.queryOptions({ window: timeWindow.input }, { refetchInterval: 30_000 }));
+  // The list refreshes every few seconds; while the pointer is over it, it holds still so rows don't move under a click.
+  const [paused, setPaused] = useState(false);
   const query = useQuery(
-    trpc.traces.search.queryOptions({
+    trpc.traces.search.queryOptions(
+      {
       window: timeWindow.input,
       namespace: namespace || undefined,
       service,
       minDurationMs: filters.minMs && Number.isFinite(minDurationMs) && minDurationMs >= 0 ? minDurationMs : undefined,
       errorsOnly: filters.errorsOnly,
       limit: LIMIT,
-    }),
+      },
+      { refetchInterval: paused ? false : REFRESH_MS },
+    ),
   );
 
   const serviceOptions = useMemo(() => {
@@ -74,7 +96,14 @@ export function TracesView() {
   return (
     <div className="page" data-test="traces-page">
       <PageHeader title="Traces" subtitle={`Most recent traces in the ${timeWindow.label.toLowerCase()}`}>
-        <LiveStatus updatedAt={query.dataUpdatedAt} fetching={query.isFetching} />
+        {paused ? (
+          <span className="live-status" data-test="traces-paused">
+            <span className="live-dot paused" aria-hidden />
+            Paused while the pointer is over the list
+          </span>
+        ) : (
+          <LiveStatus updatedAt={query.dataUpdatedAt} fetching={query.isFetching} />
+        )}
       </PageHeader>
       <div className="panel">
         <form
@@ -150,7 +179,12 @@ export function TracesView() {
             {query.data.length === 0 ? (
               <Empty testId="traces-empty">No trace matches these filters in this window.</Empty>
             ) : (
-              <table className="table clickable" data-test="traces-table">
+              <table
+                className="table clickable"
+                data-test="traces-table"
+                onMouseEnter={() => setPaused(true)}
+                onMouseLeave={() => setPaused(false)}
+              >
                 <thead>
                   <tr>
                     <th>Root</th>
