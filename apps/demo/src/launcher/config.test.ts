@@ -70,10 +70,14 @@ describe('launcher flags', () => {
   it('turns the console off with --no-console or WEFT_NO_CONSOLE=1', () => {
     expect(parse(['--no-console']).noConsole).toBe(true);
     expect(parse(['--no-console', '--rps', '0'])).toMatchObject({ noConsole: true, rps: 0 });
-    for (const on of ['1', 'true', 'yes', 'ON']) expect(parse([], { WEFT_NO_CONSOLE: on }).noConsole).toBe(true);
-    for (const off of ['0', 'false', 'no', '']) expect(parse([], { WEFT_NO_CONSOLE: off }).noConsole).toBe(false);
+    for (const on of ['1', 'true', 'yes', 'ON'])
+      expect(parse([], { WEFT_NO_CONSOLE: on }).noConsole).toBe(true);
+    for (const off of ['0', 'false', 'no', ''])
+      expect(parse([], { WEFT_NO_CONSOLE: off }).noConsole).toBe(false);
     expect(parse(['--no-console'], { WEFT_NO_CONSOLE: '0' }).noConsole).toBe(true);
-    expect(() => parse([], { WEFT_NO_CONSOLE: 'maybe' })).toThrow(/WEFT_NO_CONSOLE must be 1 or 0 \(got "maybe"\)/);
+    expect(() => parse([], { WEFT_NO_CONSOLE: 'maybe' })).toThrow(
+      /WEFT_NO_CONSOLE must be 1 or 0 \(got "maybe"\)/,
+    );
     expect(() => parse(['--no-console=1'])).toThrow(/--no-console takes no value/);
     expect(usage('ports: …')).toMatch(/--no-console +WEFT_NO_CONSOLE=1 +.*console/);
   });

@@ -73,7 +73,14 @@ describe('port allocation', () => {
   });
 
   it('explains a busy port with the flag and variable to change', () => {
-    const config = { consolePort: 3000, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15, noConsole: false };
+    const config = {
+      consolePort: 3000,
+      apiPort: 4000,
+      portBase: 15000,
+      dataDir: '/x',
+      rps: 15,
+      noConsole: false,
+    };
     const msg = busyPortMessage(
       [{ port: 3000, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT' }],
       config,
@@ -104,7 +111,14 @@ describe('port allocation', () => {
 
 describe('busy port reasons', () => {
   it('tells a privileged port apart from a busy one', () => {
-    const config = { consolePort: 80, apiPort: 4000, portBase: 15000, dataDir: '/x', rps: 15, noConsole: false };
+    const config = {
+      consolePort: 80,
+      apiPort: 4000,
+      portBase: 15000,
+      dataDir: '/x',
+      rps: 15,
+      noConsole: false,
+    };
     const msg = busyPortMessage(
       [{ port: 80, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT', problem: 'EACCES' }],
       config,
