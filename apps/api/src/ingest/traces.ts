@@ -8,6 +8,7 @@ import {
   type ParsedTraceRequest,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
+import { Prisma } from '../generated/sqlite/client.ts';
 import { InvalidInputError, parseOrThrow } from './validation.ts';
 
 export interface SpanRow {
@@ -94,22 +95,27 @@ export function parseTraceRequest(body: unknown): SpanRow[] {
   return rows;
 }
 
-const LOOKUP_CHUNK = 400;
+/** Rows per INSERT statement: 14 parameters each keeps a statement well under SQLite's parameter limit. */
+const INSERT_CHUNK = 500;
 
+function insertSpans(rows: SpanRow[]) {
+  const values = rows.map(
+    (r) =>
+      Prisma.sql`(${r.traceId}, ${r.spanId}, ${r.parentSpanId}, ${r.name}, ${r.kind}, ${r.service}, ${r.namespace}, ${r.version}, ${r.startUs}, ${r.durationUs}, ${r.statusCode}, ${r.statusMessage}, ${r.httpStatus}, ${r.attributes})`,
+  );
+  // ON CONFLICT DO NOTHING is the same in SQLite and PostgreSQL: a span already stored (a retried batch) is skipped.
+  return Prisma.sql`INSERT INTO "Span" ("traceId", "spanId", "parentSpanId", "name", "kind", "service", "namespace", "version", "startUs", "durationUs", "statusCode", "statusMessage", "httpStatus", "attributes") VALUES ${Prisma.join(values)} ON CONFLICT DO NOTHING`;
+}
+
+/** Stores the spans in one transaction; spans already stored are counted as duplicates, not errors. */
 export async function storeSpans(db: Db, rows: SpanRow[]): Promise<IngestResult> {
   if (rows.length === 0) return { accepted: 0, duplicates: 0 };
-  return db.$transaction(async (tx) => {
-    const existing = new Set<string>();
-    for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
-      const chunk = rows.slice(i, i + LOOKUP_CHUNK);
-      const found = await tx.span.findMany({
-        where: { OR: chunk.map((r) => ({ traceId: r.traceId, spanId: r.spanId })) },
-        select: { traceId: true, spanId: true },
-      });
-      for (const f of found) existing.add(`${f.traceId}/${f.spanId}`);
+  const accepted = await db.$transaction(async (tx) => {
+    let inserted = 0;
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      inserted += await tx.$executeRaw(insertSpans(rows.slice(i, i + INSERT_CHUNK)));
     }
-    const fresh = rows.filter((r) => !existing.has(`${r.traceId}/${r.spanId}`));
-    if (fresh.length > 0) await tx.span.createMany({ data: fresh });
-    return { accepted: fresh.length, duplicates: rows.length - fresh.length };
+    return inserted;
   });
+  return { accepted, duplicates: rows.length - accepted };
 }

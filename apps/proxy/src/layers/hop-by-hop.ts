@@ -1,12 +1,12 @@
 /** Connection-scoped fields stop here, in both directions (RFC 9110 §7.6.1). */
-import { stripHopByHop } from '../http/hop-by-hop.ts';
+import { withoutHopByHop } from '../http/hop-by-hop.ts';
 import type { Layer } from '../http/layer.ts';
 
 export function hopByHop(): Layer {
   return (next) => async (req) => {
-    stripHopByHop(req.headers);
+    req.headers = withoutHopByHop(req.headers);
     const res = await next(req);
-    stripHopByHop(res.headers);
+    res.headers = withoutHopByHop(res.headers);
     return res;
   };
 }

@@ -86,14 +86,18 @@ describe('span JSON', () => {
 
   it('escapes whatever a client put in the path', () => {
     const nasty = '/a"b\\c\n\u0001/ünï/\u2028?';
-    const parsed = exportTraceServiceRequestSchema.parse(encodeSpans(resource, [span({ path: nasty, method: 'M"' })]));
+    const parsed = exportTraceServiceRequestSchema.parse(
+      encodeSpans(resource, [span({ path: nasty, method: 'M"' })]),
+    );
     const only = parsed.resourceSpans[0]?.scopeSpans[0]?.spans[0];
     expect(only?.name).toBe(`M" ${nasty}`);
     expect(attributeString(only?.attributes ?? [], Attr.urlPath)).toBe(nasty);
   });
 
   it('caps the span name at 512 characters', () => {
-    const parsed = exportTraceServiceRequestSchema.parse(encodeSpans(resource, [span({ path: `/${'x'.repeat(1000)}` })]));
+    const parsed = exportTraceServiceRequestSchema.parse(
+      encodeSpans(resource, [span({ path: `/${'x'.repeat(1000)}` })]),
+    );
     expect(parsed.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name).toHaveLength(512);
   });
 
@@ -103,7 +107,11 @@ describe('span JSON', () => {
       span({ status: 0, errorType: 'client-aborted' }),
       span({ status: 200, errorType: 'response-aborted' }),
       span({ status: 404 }),
-    ].map((s) => exportTraceServiceRequestSchema.parse(encodeSpans(resource, [s])).resourceSpans[0]?.scopeSpans[0]?.spans[0]?.status.code);
+    ].map(
+      (s) =>
+        exportTraceServiceRequestSchema.parse(encodeSpans(resource, [s])).resourceSpans[0]?.scopeSpans[0]
+          ?.spans[0]?.status.code,
+    );
     expect(codes).toEqual([StatusCode.ERROR, StatusCode.ERROR, StatusCode.ERROR, StatusCode.UNSET]);
   });
 });

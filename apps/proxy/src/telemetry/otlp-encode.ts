@@ -65,7 +65,8 @@ export function spanJson(span: FinishedSpan): string {
     stringAttr(Attr.peerNamespace, span.peer.namespace) +
     ',' +
     stringAttr(Attr.peerVersion, span.peer.version);
-  if (span.serverAddress !== undefined) attributes += ',' + stringAttr(Attr.serverAddress, span.serverAddress);
+  if (span.serverAddress !== undefined)
+    attributes += ',' + stringAttr(Attr.serverAddress, span.serverAddress);
   if (span.errorType !== undefined) attributes += ',' + stringAttr(Attr.errorType, span.errorType);
   const name = JSON.stringify(`${span.method} ${span.path}`.slice(0, 512));
   return (

@@ -153,7 +153,7 @@ export function injectTrace(
   spanId: string,
 ): void {
   headers.traceparent = formatTraceparent(traceId, spanId, incoming.sampled);
-  if (incoming.format !== 'w3c' && headers.tracestate !== undefined) delete headers.tracestate;
+  if (incoming.format !== 'w3c' && headers.tracestate !== undefined) headers.tracestate = undefined;
   if (headers.b3 !== undefined) {
     const parent = incoming.parentSpanId ? `-${incoming.parentSpanId}` : '';
     headers.b3 = `${traceId}-${spanId}-${incoming.sampled ? '1' : '0'}${parent}`;
@@ -163,6 +163,6 @@ export function injectTrace(
     headers['x-b3-spanid'] = spanId;
     headers['x-b3-sampled'] = incoming.sampled ? '1' : '0';
     if (incoming.parentSpanId) headers['x-b3-parentspanid'] = incoming.parentSpanId;
-    else if (headers['x-b3-parentspanid'] !== undefined) delete headers['x-b3-parentspanid'];
+    else if (headers['x-b3-parentspanid'] !== undefined) headers['x-b3-parentspanid'] = undefined;
   }
 }

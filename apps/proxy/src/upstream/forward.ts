@@ -12,7 +12,7 @@ export function forward(pools: UpstreamPools): Handler {
     if (upstream === undefined) throw new Error('no upstream chosen: the stack lacks a routing layer');
     const headers = req.headers;
     // The client's 100-continue was answered by our listener; it is not the upstream's business.
-    if (headers.expect !== undefined) delete headers.expect;
+    if (headers.expect !== undefined) headers.expect = undefined;
     try {
       const res = await pools.get(upstream).request({
         method: req.method,
