@@ -87,6 +87,14 @@ describe('a request through two proxies', () => {
           () => {},
         );
       },
+      '/cookies': (_req, res) => {
+        res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
+        res.end('ok');
+      },
+      '/no-content': (_req, res) => {
+        res.writeHead(204, { 'x-app': 'catalog' });
+        res.end();
+      },
       '/stream-up': (req, res) => {
         let received = '';
         req.on('data', (c: Buffer) => {
@@ -183,6 +191,36 @@ describe('a request through two proxies', () => {
     await appHasFirst;
     upload.end('part2');
     expect((await reply).text).toBe('app got: part1;part2');
+  });
+
+  it('relays HEAD, 204 and repeated response fields', async () => {
+    const head = await send(chain.web.addresses.outbound, {
+      method: 'HEAD',
+      target: '/items',
+      headers: { host: 'catalog.shop' },
+    });
+    expect([head.status, head.body.length, head.headers['x-app']]).toEqual([200, 0, 'catalog']);
+    const empty = await send(chain.web.addresses.outbound, {
+      target: '/no-content',
+      headers: { host: 'catalog.shop' },
+    });
+    expect([empty.status, empty.body.length]).toEqual([204, 0]);
+    const cookies = await send(chain.web.addresses.outbound, {
+      target: '/cookies',
+      headers: { host: 'catalog.shop' },
+    });
+    expect(cookies.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+  });
+
+  it('handles a client that sends Expect: 100-continue', async () => {
+    const res = await send(chain.web.addresses.outbound, {
+      method: 'POST',
+      target: '/upload',
+      headers: { host: 'catalog.shop', expect: '100-continue', 'content-length': '5' },
+      body: 'hello',
+    });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.text) as { bodyLength: number }).bodyLength).toBe(5);
   });
 
   it('answers 503 no-endpoints for a service it does not know or that has no endpoints', async () => {
@@ -408,5 +446,21 @@ describe('load balancing', () => {
       await Promise.all([web.stop(), ...catalogs.map((c) => c.stop())]);
       await Promise.all(apps.map((a) => a.close()));
     }
+  });
+});
+
+describe('shutdown', () => {
+  it('lets in-flight requests finish, then refuses new connections', async () => {
+    const chain = await startChain();
+    const inFlight = send(chain.catalog.addresses.inbound, {
+      target: '/slow/300',
+      headers: { host: 'catalog.shop' },
+    });
+    await waitFor(() => chain.app.seen.some((r) => r.url === '/slow/300'));
+    const stopped = chain.catalog.stop();
+    expect((await inFlight).status).toBe(200);
+    await stopped;
+    await expect(send(chain.catalog.addresses.inbound, { target: '/' })).rejects.toThrow(/ECONNREFUSED/);
+    await chain.stop();
   });
 });

@@ -1,10 +1,11 @@
 /** Real sockets on 127.0.0.1 for the integration tests: upstream apps, an OTLP receiver, proxies in-process. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { afterAll } from 'vitest';
 import type { ProxyConfig } from '@weft/schema';
 import type { ProxyOptions } from '../src/cli/flags.ts';
 import type { HostPort } from '../src/cli/host-port.ts';
@@ -150,9 +151,19 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return { ...server, url: new URL(`http://${server.hostPort}`), traces, metrics, failNext, calls };
 }
 
+let configDir: string | undefined;
+let configCount = 0;
+
+// Registered at import, so it runs after every test file that uses these helpers.
+afterAll(() => {
+  if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
+  configDir = undefined;
+});
+
+/** Writes a static ProxyConfig file in a temporary folder removed after the test file. */
 export function writeConfig(config: ProxyConfig): string {
-  const dir = mkdtempSync(join(tmpdir(), 'weft-proxy-test-'));
-  const path = join(dir, 'config.json');
+  configDir ??= mkdtempSync(join(tmpdir(), 'weft-proxy-test-'));
+  const path = join(configDir, `config-${++configCount}.json`);
   writeFileSync(path, JSON.stringify(config));
   return path;
 }

@@ -3,7 +3,6 @@
  * the schema cannot say (endpoint addresses must be host:port, service names must be resolvable).
  */
 import { proxyConfigSchema, type ProxyConfig } from '@weft/schema';
-import type { z } from 'zod';
 import { parseHostPort } from '../cli/host-port.ts';
 import { isDnsLabel } from '../identity.ts';
 
@@ -39,9 +38,12 @@ function versionOf(raw: unknown): string | undefined {
   return undefined;
 }
 
-export function formatIssues(error: z.ZodError): string {
+/** zod's issues as one line: `path: message; ...` (structural, so the proxy needs no direct zod import). */
+export function formatIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
     .join('; ');
 }
