@@ -155,7 +155,9 @@ async function main(): Promise<void> {
     const mark = s.ok ? 'PASS' : 'FAIL';
     const extra = s.skipped > 0 ? `, ${s.skipped} skipped` : '';
     const note = s.note ? ` — ${s.note}` : '';
-    console.log(`${mark}  ${s.name.padEnd(18)} ${s.passed} passed, ${s.failed} failed${extra}  (${s.seconds.toFixed(1)} s)${note}`);
+    console.log(
+      `${mark}  ${s.name.padEnd(18)} ${s.passed} passed, ${s.failed} failed${extra}  (${s.seconds.toFixed(1)} s)${note}`,
+    );
   }
   const passed = summary.reduce((n, s) => n + s.passed, 0);
   const failed = summary.reduce((n, s) => n + s.failed, 0);

@@ -15,7 +15,10 @@ export interface RunningApi {
 export class ListenError extends Error {}
 
 export async function startApi(
-  env: Pick<ApiEnv, 'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'>,
+  env: Pick<
+    ApiEnv,
+    'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'
+  >,
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<RunningApi> {
   const database = await openDatabase(env.databaseUrl);
@@ -42,7 +45,9 @@ export async function startApi(
       );
     }
     if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-      throw new ListenError(`cannot listen on ${env.host}:${env.port} (${code}); check WEFT_API_HOST / WEFT_API_PORT`);
+      throw new ListenError(
+        `cannot listen on ${env.host}:${env.port} (${code}); check WEFT_API_HOST / WEFT_API_PORT`,
+      );
     }
     throw err;
   }

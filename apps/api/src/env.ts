@@ -23,7 +23,11 @@ const envSchema = z.object({
   /** How often proxies are told to re-register. */
   WEFT_PROXY_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
   /** Largest accepted request body for telemetry and registry endpoints. */
-  WEFT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  WEFT_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
 });
 
 export interface ApiEnv {

@@ -31,7 +31,14 @@ function span(spanId: string, traceId = 'aaaabbbbccccddddeeeeffff00001111') {
 }
 
 function traces(spans: unknown[]) {
-  return { resourceSpans: [{ resource: { attributes: [kv('service.name', 'edge'), kv('service.namespace', 'bad')] }, scopeSpans: [{ spans }] }] };
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [kv('service.name', 'edge'), kv('service.namespace', 'bad')] },
+        scopeSpans: [{ spans }],
+      },
+    ],
+  };
 }
 
 function metrics(count: number, bucketTotal: number) {
@@ -80,7 +87,10 @@ async function post(pathname: string, body: unknown, contentType = 'application/
     headers: { 'content-type': contentType },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as { error?: string; issues?: { path: string; message: string }[] } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { error?: string; issues?: { path: string; message: string }[] },
+  };
 }
 
 async function storedTraces(): Promise<TraceSummary[]> {
@@ -118,7 +128,10 @@ afterAll(async () => {
 
 describe('OTLP trace ingest', () => {
   it('refuses a batch with one bad span and stores none of it', async () => {
-    const res = await post('/v1/traces', traces([span('1111111111111111'), { ...span('2222222222222222'), traceId: 'nothex' }]));
+    const res = await post(
+      '/v1/traces',
+      traces([span('1111111111111111'), { ...span('2222222222222222'), traceId: 'nothex' }]),
+    );
     expect(res.status).toBe(400);
     expect(res.body.issues).toContainEqual({
       path: 'resourceSpans.0.scopeSpans.0.spans.1.traceId',
@@ -136,13 +149,19 @@ describe('OTLP trace ingest', () => {
     expect(protobuf.status).toBe(415);
     expect(protobuf.body.error).toMatch(/JSON encoding/);
 
-    const huge = await post('/v1/traces', traces(Array.from({ length: 600 }, (_, i) => span(i.toString(16).padStart(16, '1')))));
+    const huge = await post(
+      '/v1/traces',
+      traces(Array.from({ length: 600 }, (_, i) => span(i.toString(16).padStart(16, '1')))),
+    );
     expect(huge.status).toBe(413);
     expect(await storedTraces()).toHaveLength(0);
   });
 
   it('stores a good batch once even when the proxy retries it', async () => {
-    const batch = traces([span('3333333333333333'), { ...span('4444444444444444'), parentSpanId: '3333333333333333' }]);
+    const batch = traces([
+      span('3333333333333333'),
+      { ...span('4444444444444444'), parentSpanId: '3333333333333333' },
+    ]);
     const first = await post('/v1/traces', batch);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ accepted: 2, duplicates: 0 });
@@ -158,7 +177,9 @@ describe('OTLP metrics ingest', () => {
   it('refuses an inconsistent histogram with the field and stores nothing', async () => {
     const res = await post('/v1/metrics', metrics(7, 5));
     expect(res.status).toBe(400);
-    expect(res.body.issues?.[0]?.path).toBe('resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.count');
+    expect(res.body.issues?.[0]?.path).toBe(
+      'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.count',
+    );
     expect(await edgeRequests()).toBe(0);
   });
 
@@ -171,7 +192,13 @@ describe('OTLP metrics ingest', () => {
 
 describe('proxy registry', () => {
   it('names every invalid registration field', async () => {
-    const res = await post('/v1/proxies/register', { proxyId: 'p 1', service: 'Bad_Name', namespace: 'ok', inboundAddress: 'nowhere', adminAddress: '127.0.0.1:99999' });
+    const res = await post('/v1/proxies/register', {
+      proxyId: 'p 1',
+      service: 'Bad_Name',
+      namespace: 'ok',
+      inboundAddress: 'nowhere',
+      adminAddress: '127.0.0.1:99999',
+    });
     expect(res.status).toBe(400);
     const paths = res.body.issues?.map((i) => i.path).sort();
     expect(paths).toEqual(['adminAddress', 'inboundAddress', 'proxyId', 'service']);
@@ -191,8 +218,15 @@ describe('proxy registry', () => {
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag');
     const config = (await first.json()) as { services: { name: string; endpoints: { address: string }[] }[] };
-    expect(config.services).toContainEqual(expect.objectContaining({ name: 'edge', endpoints: [expect.objectContaining({ address: '127.0.0.1:20001' })] }));
-    const again = await fetch(`${api.url}/v1/proxies/edge-1/config`, { headers: { 'if-none-match': etag ?? '' } });
+    expect(config.services).toContainEqual(
+      expect.objectContaining({
+        name: 'edge',
+        endpoints: [expect.objectContaining({ address: '127.0.0.1:20001' })],
+      }),
+    );
+    const again = await fetch(`${api.url}/v1/proxies/edge-1/config`, {
+      headers: { 'if-none-match': etag ?? '' },
+    });
     expect(again.status).toBe(304);
     expect((await fetch(`${api.url}/v1/proxies/edge-1`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${api.url}/v1/proxies/edge-1/config`)).status).toBe(404);

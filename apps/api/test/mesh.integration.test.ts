@@ -22,7 +22,8 @@ const SLOW_MS = 250;
 async function trpc<T>(api: RunningApi, procedure: string, input: unknown): Promise<T> {
   const res = await fetch(`${api.url}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`);
   const body = (await res.json()) as { result?: { data: T }; error?: unknown };
-  if (!res.ok || !body.result) throw new Error(`${procedure} failed: ${res.status} ${JSON.stringify(body.error)}`);
+  if (!res.ok || !body.result)
+    throw new Error(`${procedure} failed: ${res.status} ${JSON.stringify(body.error)}`);
   return body.result.data;
 }
 
@@ -71,8 +72,18 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
     beta = await startBeta(SLOW_MS);
     let alphaOutbound = '';
     alpha = await startAlpha(() => alphaOutbound);
-    betaProxy = await startProxy({ service: 'beta', namespace: 'it', app: beta.address, controlPlane: api.url });
-    alphaProxy = await startProxy({ service: 'alpha', namespace: 'it', app: alpha.address, controlPlane: api.url });
+    betaProxy = await startProxy({
+      service: 'beta',
+      namespace: 'it',
+      app: beta.address,
+      controlPlane: api.url,
+    });
+    alphaProxy = await startProxy({
+      service: 'alpha',
+      namespace: 'it',
+      app: alpha.address,
+      controlPlane: api.url,
+    });
     alphaOutbound = alphaProxy.outbound;
     // alpha's proxy must have learned beta's endpoint from the control plane before traffic starts.
     await waitFor('alpha proxy to know beta', async () => {
@@ -103,7 +114,10 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
   it('counts every request and error exactly on each edge of the topology', async () => {
     const graph = await waitFor('all requests to be reported', async () => {
       const g = await trpc<TopologyGraph>(api, 'topology.graph', { window });
-      const reported = [...g.edges.map((e) => e.traffic.requests), g.nodes.find((n) => n.id === 'it/beta')?.traffic.requests ?? 0];
+      const reported = [
+        ...g.edges.map((e) => e.traffic.requests),
+        g.nodes.find((n) => n.id === 'it/beta')?.traffic.requests ?? 0,
+      ];
       return g.edges.length === 2 && reported.every((r) => r >= TOTAL) ? g : undefined;
     });
     // One more flush period: nothing may be counted twice.
@@ -116,13 +130,21 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
       expect(byId.get('unknown->it/alpha')!.traffic).toMatchObject({ requests: TOTAL, errors: FAIL });
       const beta = g.nodes.find((n) => n.id === 'it/beta')!;
       expect(beta).toMatchObject({ kind: 'service', instances: 1, versions: ['v1'] });
-      expect(beta.traffic).toMatchObject({ requests: TOTAL, errors: FAIL, successRate: (TOTAL - FAIL) / TOTAL });
+      expect(beta.traffic).toMatchObject({
+        requests: TOTAL,
+        errors: FAIL,
+        successRate: (TOTAL - FAIL) / TOTAL,
+      });
       expect(beta.health).toBe('failing');
     }
   });
 
   it('keeps the latency distribution: slow calls land in the tail, the rest in the body', async () => {
-    const detail = await trpc<ServiceDetail>(api, 'services.detail', { namespace: 'it', service: 'beta', window });
+    const detail = await trpc<ServiceDetail>(api, 'services.detail', {
+      namespace: 'it',
+      service: 'beta',
+      window,
+    });
     const { p50, p99 } = detail.traffic;
     expect(p50).not.toBeNull();
     expect(p50!).toBeLessThan(SLOW_MS);
@@ -133,7 +155,11 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
   });
 
   it('returns golden-signal series whose points add up to the traffic sent', async () => {
-    const signals = await trpc<GoldenSignals>(api, 'signals.service', { namespace: 'it', service: 'beta', window });
+    const signals = await trpc<GoldenSignals>(api, 'signals.service', {
+      namespace: 'it',
+      service: 'beta',
+      window,
+    });
     const requests = signals.points.reduce((n, p) => n + p.requests, 0);
     const errors = signals.points.reduce((n, p) => n + p.errors, 0);
     expect(requests).toBe(TOTAL);
@@ -160,13 +186,24 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
     // The callee's span sits inside the caller's span in time (separate processes: allow 5 ms of clock skew).
     const skewUs = 5000;
     expect(betaServer.offsetUs).toBeGreaterThanOrEqual(client.offsetUs - skewUs);
-    expect(betaServer.offsetUs + betaServer.durationUs).toBeLessThanOrEqual(client.offsetUs + client.durationUs + skewUs);
+    expect(betaServer.offsetUs + betaServer.durationUs).toBeLessThanOrEqual(
+      client.offsetUs + client.durationUs + skewUs,
+    );
 
-    const slow = await trpc<TraceSummary[]>(api, 'traces.search', { window, minDurationMs: SLOW_MS, limit: 100 });
+    const slow = await trpc<TraceSummary[]>(api, 'traces.search', {
+      window,
+      minDurationMs: SLOW_MS,
+      limit: 100,
+    });
     // Every slow call is found and nothing below the threshold is (other calls may be slow on a busy machine).
     expect(slow.filter((t) => t.rootName === 'GET /call/slow')).toHaveLength(SLOW);
     expect(slow.every((t) => t.durationMs >= SLOW_MS)).toBe(true);
-    const errors = await trpc<TraceSummary[]>(api, 'traces.search', { window, errorsOnly: true, service: 'beta', limit: 100 });
+    const errors = await trpc<TraceSummary[]>(api, 'traces.search', {
+      window,
+      errorsOnly: true,
+      service: 'beta',
+      limit: 100,
+    });
     expect(errors).toHaveLength(FAIL);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BOUNDS_MS, addBuckets, bucketIndex, emptyBuckets, quantileFromBuckets } from './histogram.ts';
+import {
+  LATENCY_BOUNDS_MS,
+  addBuckets,
+  bucketIndex,
+  emptyBuckets,
+  quantileFromBuckets,
+} from './histogram.ts';
 
 describe('latency histogram', () => {
   it('puts a latency in the first bucket whose bound it does not exceed', () => {

@@ -6,7 +6,10 @@
 import { z } from 'zod';
 
 const uint64 = z
-  .union([z.string().regex(/^\d+$/, 'must be a non-negative integer (string-encoded uint64)'), z.number().int().nonnegative()])
+  .union([
+    z.string().regex(/^\d+$/, 'must be a non-negative integer (string-encoded uint64)'),
+    z.number().int().nonnegative(),
+  ])
   .transform((v) => BigInt(v));
 
 const uint64Count = z
@@ -43,8 +46,14 @@ export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 
 export const spanSchema = z
   .object({
-    traceId: z.string().regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lower-case hex characters').refine((v) => !/^0+$/.test(v), 'traceId must not be all zeros'),
-    spanId: z.string().regex(/^[0-9a-f]{16}$/, 'spanId must be 16 lower-case hex characters').refine((v) => !/^0+$/.test(v), 'spanId must not be all zeros'),
+    traceId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lower-case hex characters')
+      .refine((v) => !/^0+$/.test(v), 'traceId must not be all zeros'),
+    spanId: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/, 'spanId must be 16 lower-case hex characters')
+      .refine((v) => !/^0+$/.test(v), 'spanId must not be all zeros'),
     parentSpanId: z
       .string()
       .regex(/^([0-9a-f]{16})?$/, 'parentSpanId must be 16 lower-case hex characters or empty')

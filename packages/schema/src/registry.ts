@@ -16,7 +16,11 @@ const hostPort = z
   }, 'port must be between 1 and 65535');
 
 export const proxyRegistrationSchema = z.object({
-  proxyId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/, 'must use letters, digits, ".", "_" or "-"'),
+  proxyId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._-]+$/, 'must use letters, digits, ".", "_" or "-"'),
   service: dnsLabel,
   namespace: dnsLabel,
   version: z.string().min(1).max(63).default('v1'),

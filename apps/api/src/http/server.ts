@@ -61,7 +61,10 @@ export function createApiServer(deps: ServerDeps): http.Server {
       sendJson(res, 200, {
         partialSuccess:
           parsed.rejectedDataPoints > 0
-            ? { rejectedDataPoints: String(parsed.rejectedDataPoints), errorMessage: parsed.rejectedReason ?? '' }
+            ? {
+                rejectedDataPoints: String(parsed.rejectedDataPoints),
+                errorMessage: parsed.rejectedReason ?? '',
+              }
             : {},
         stored: stored.stored,
         duplicates: stored.duplicates,

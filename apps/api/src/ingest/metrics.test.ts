@@ -34,7 +34,12 @@ function body(points: unknown[], name = 'weft.request.duration') {
     resourceMetrics: [
       {
         resource: { attributes: [kv('service.name', 'frontend'), kv('service.instance.id', 'frontend-1')] },
-        scopeMetrics: [{ scope: { name: 'weft' }, metrics: [{ name, unit: 'ms', histogram: { aggregationTemporality: 1, dataPoints: points } }] }],
+        scopeMetrics: [
+          {
+            scope: { name: 'weft' },
+            metrics: [{ name, unit: 'ms', histogram: { aggregationTemporality: 1, dataPoints: points } }],
+          },
+        ],
       },
     ],
   };
@@ -75,7 +80,9 @@ describe('parseMetricsRequest', () => {
 
   it('refuses foreign bucket bounds with the bounds it expects', () => {
     const bucketCounts = ['4', '0'];
-    expect(() => parseMetricsRequest(body([point({ explicitBounds: [1], bucketCounts })]))).toThrow(InvalidInputError);
+    expect(() => parseMetricsRequest(body([point({ explicitBounds: [1], bucketCounts })]))).toThrow(
+      InvalidInputError,
+    );
   });
 
   it('acknowledges other metrics as rejected data points instead of failing', () => {

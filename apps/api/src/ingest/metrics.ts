@@ -83,7 +83,10 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
           const attr = (key: string) => attributeString(dp.attributes, key);
           const reporter = attr(Attr.reporter);
           if (reporter !== 'inbound' && reporter !== 'outbound') {
-            issues.push({ path: `${at}.attributes`, message: `"${Attr.reporter}" must be "inbound" or "outbound"` });
+            issues.push({
+              path: `${at}.attributes`,
+              message: `"${Attr.reporter}" must be "inbound" or "outbound"`,
+            });
             return;
           }
           const destService = attr(Attr.destinationService);
@@ -93,7 +96,10 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
           }
           const status = attr(Attr.httpStatus);
           if (status === undefined || !/^\d{1,3}$/.test(status)) {
-            issues.push({ path: `${at}.attributes`, message: `"${Attr.httpStatus}" must be an integer status code (0 when no response)` });
+            issues.push({
+              path: `${at}.attributes`,
+              message: `"${Attr.httpStatus}" must be an integer status code (0 when no response)`,
+            });
             return;
           }
           rows.push({
@@ -117,12 +123,15 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
     });
   });
 
-  if (issues.length > 0) throw new InvalidInputError('invalid OTLP ExportMetricsServiceRequest', issues.slice(0, 20));
+  if (issues.length > 0)
+    throw new InvalidInputError('invalid OTLP ExportMetricsServiceRequest', issues.slice(0, 20));
   return {
     rows,
     rejectedDataPoints,
     rejectedReason:
-      ignoredNames.size > 0 ? `only ${REQUEST_DURATION_METRIC} histograms are stored; ignored: ${[...ignoredNames].join(', ')}` : null,
+      ignoredNames.size > 0
+        ? `only ${REQUEST_DURATION_METRIC} histograms are stored; ignored: ${[...ignoredNames].join(', ')}`
+        : null,
   };
 }
 
@@ -130,7 +139,10 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
  * Stores rollups in one transaction. A proxy reports each flush window once; a window already stored for
  * that proxy is a retried batch and is skipped, so retries never double-count.
  */
-export async function storeRollups(db: Db, rows: EdgeRollupRow[]): Promise<{ stored: number; duplicates: number }> {
+export async function storeRollups(
+  db: Db,
+  rows: EdgeRollupRow[],
+): Promise<{ stored: number; duplicates: number }> {
   if (rows.length === 0) return { stored: 0, duplicates: 0 };
   const windows = new Map<string, { proxyId: string; windowStartMs: bigint; windowEndMs: bigint }>();
   for (const r of rows) {

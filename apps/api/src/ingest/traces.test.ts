@@ -4,8 +4,15 @@ import { InvalidInputError } from './validation.ts';
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-function request(spans: unknown[], resourceAttrs: unknown[] = [{ key: 'service.name', value: { stringValue: 'catalog' } }]) {
-  return { resourceSpans: [{ resource: { attributes: resourceAttrs }, scopeSpans: [{ scope: { name: 'weft' }, spans }] }] };
+function request(
+  spans: unknown[],
+  resourceAttrs: unknown[] = [{ key: 'service.name', value: { stringValue: 'catalog' } }],
+) {
+  return {
+    resourceSpans: [
+      { resource: { attributes: resourceAttrs }, scopeSpans: [{ scope: { name: 'weft' }, spans }] },
+    ],
+  };
 }
 
 const goodSpan = {
@@ -33,11 +40,14 @@ function issuesOf(body: unknown) {
 describe('parseTraceRequest', () => {
   it('maps OTLP spans to rows with microsecond times and resource identity', () => {
     const rows = parseTraceRequest(
-      request([goodSpan], [
-        { key: 'service.name', value: { stringValue: 'catalog' } },
-        { key: 'service.namespace', value: { stringValue: 'shop' } },
-        { key: 'service.version', value: { stringValue: 'v2' } },
-      ]),
+      request(
+        [goodSpan],
+        [
+          { key: 'service.name', value: { stringValue: 'catalog' } },
+          { key: 'service.namespace', value: { stringValue: 'shop' } },
+          { key: 'service.version', value: { stringValue: 'v2' } },
+        ],
+      ),
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({

@@ -48,7 +48,10 @@ export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
     const service = attributeString(rs.resource.attributes, Attr.serviceName);
     if (!service) {
       throw new InvalidInputError('invalid OTLP ExportTraceServiceRequest', [
-        { path: `resourceSpans.${ri}.resource.attributes`, message: `resource attribute "${Attr.serviceName}" is required` },
+        {
+          path: `resourceSpans.${ri}.resource.attributes`,
+          message: `resource attribute "${Attr.serviceName}" is required`,
+        },
       ]);
     }
     const namespace = attributeString(rs.resource.attributes, Attr.serviceNamespace) ?? 'default';

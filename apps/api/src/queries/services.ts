@@ -37,7 +37,9 @@ export async function serviceDetail(
   }
   const seconds = rateSeconds(window, draft.observed, nowMs);
   const { kind: _kind, ...summary } = finishNode(node, seconds);
-  const instances = (await allInstances(db)).filter((i) => i.namespace === ref.namespace && i.service === ref.service);
+  const instances = (await allInstances(db)).filter(
+    (i) => i.namespace === ref.namespace && i.service === ref.service,
+  );
   const inbound = [];
   const outbound = [];
   for (const edge of draft.edges.values()) {

@@ -32,9 +32,20 @@ describe('graph appenders', () => {
       row({ count: 10, statusCode: 503 }),
       row({ reporter: 'inbound', count: 95 }),
       row({ reporter: 'inbound', count: 5, statusCode: 500 }),
-      row({ reporter: 'inbound', sourceService: 'unknown', sourceNamespace: '', sourceVersion: '', destService: 'frontend', destNamespace: 'storefront', count: 50 }),
+      row({
+        reporter: 'inbound',
+        sourceService: 'unknown',
+        sourceNamespace: '',
+        sourceVersion: '',
+        destService: 'frontend',
+        destNamespace: 'storefront',
+        count: 50,
+      }),
     ]);
-    expect([...draft.edges.keys()].sort()).toEqual(['storefront/frontend->shop/catalog', 'unknown->storefront/frontend']);
+    expect([...draft.edges.keys()].sort()).toEqual([
+      'storefront/frontend->shop/catalog',
+      'unknown->storefront/frontend',
+    ]);
     const edge = draft.edges.get('storefront/frontend->shop/catalog')!;
     expect(edge.traffic.stats(5)).toMatchObject({ requests: 100, errors: 10, rps: 20, successRate: 0.9 });
     const catalog = finishNode(draft.nodes.get('shop/catalog')!, 5);

@@ -88,7 +88,8 @@ export function appendTraffic(draft: GraphDraft, rows: RollupRow[]): void {
   }
   const unknown = draft.nodes.get(UNKNOWN_SERVICE);
   if (unknown) {
-    for (const edge of draft.edges.values()) if (edge.source === UNKNOWN_SERVICE) unknown.traffic.merge(edge.traffic);
+    for (const edge of draft.edges.values())
+      if (edge.source === UNKNOWN_SERVICE) unknown.traffic.merge(edge.traffic);
   }
 }
 
@@ -140,7 +141,8 @@ export async function buildTopology(
 ): Promise<TopologyGraph> {
   const draft = await graphDraft(db, window, nowMs);
   const seconds = rateSeconds(window, draft.observed, nowMs);
-  const inScope = (n: NodeDraft) => !namespaces || namespaces.length === 0 || namespaces.includes(n.namespace);
+  const inScope = (n: NodeDraft) =>
+    !namespaces || namespaces.length === 0 || namespaces.includes(n.namespace);
 
   const edges: GraphEdge[] = [];
   const keep = new Set<string>();
@@ -150,7 +152,13 @@ export async function buildTopology(
     if (!inScope(source) && !inScope(target)) continue;
     keep.add(source.id).add(target.id);
     const traffic = edge.traffic.stats(seconds);
-    edges.push({ id, source: edge.source, target: edge.target, traffic, health: healthFromTraffic(traffic.requests, traffic.errors) });
+    edges.push({
+      id,
+      source: edge.source,
+      target: edge.target,
+      traffic,
+      health: healthFromTraffic(traffic.requests, traffic.errors),
+    });
   }
   const nodes = [...draft.nodes.values()]
     .filter((n) => inScope(n) || keep.has(n.id))

@@ -1,5 +1,11 @@
 import { TRPCError } from '@trpc/server';
-import { StatusCode, type SpanView, type TimeWindow, type TraceDetail, type TraceSummary } from '@weft/schema';
+import {
+  StatusCode,
+  type SpanView,
+  type TimeWindow,
+  type TraceDetail,
+  type TraceSummary,
+} from '@weft/schema';
 import type { Db } from '../db/client.ts';
 
 export interface TraceSearch {
@@ -41,7 +47,14 @@ const spanSelect = {
   attributes: true,
 } as const;
 
-const KIND_NAMES: SpanView['kind'][] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const KIND_NAMES: SpanView['kind'][] = [
+  'unspecified',
+  'internal',
+  'server',
+  'client',
+  'producer',
+  'consumer',
+];
 const STATUS_NAMES: SpanView['status'][] = ['unset', 'ok', 'error'];
 
 /** The root: a span with no parent, or whose parent never arrived; the earliest such span wins. */
@@ -121,9 +134,16 @@ export async function searchTraces(db: Db, search: TraceSearch): Promise<TraceSu
 }
 
 export async function getTrace(db: Db, traceId: string): Promise<TraceDetail> {
-  const spans = await db.span.findMany({ where: { traceId }, select: spanSelect, orderBy: { startUs: 'asc' } });
+  const spans = await db.span.findMany({
+    where: { traceId },
+    select: spanSelect,
+    orderBy: { startUs: 'asc' },
+  });
   if (spans.length === 0) {
-    throw new TRPCError({ code: 'NOT_FOUND', message: `trace ${traceId} was not found (it may not have arrived yet, or has expired)` });
+    throw new TRPCError({
+      code: 'NOT_FOUND',
+      message: `trace ${traceId} was not found (it may not have arrived yet, or has expired)`,
+    });
   }
   const start = spans[0]!.startUs;
   let end = start;

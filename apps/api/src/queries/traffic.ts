@@ -75,7 +75,11 @@ export class TrafficAccumulator {
  * telemetry started (or stopped) inside it, so a mesh that started a minute ago does not show a fifth of
  * its rate in a 5-minute window.
  */
-export function rateSeconds(window: TimeWindow, observed: { firstMs: number; lastMs: number }, nowMs: number): number {
+export function rateSeconds(
+  window: TimeWindow,
+  observed: { firstMs: number; lastMs: number },
+  nowMs: number,
+): number {
   const end = Math.min(window.toMs, nowMs);
   if (!Number.isFinite(observed.firstMs)) return Math.max(0, (end - window.fromMs) / 1000);
   const start = Math.max(window.fromMs, observed.firstMs);
@@ -102,7 +106,13 @@ const rollupSelect = {
 export async function rollupsInWindow(
   db: Db,
   window: TimeWindow,
-  filter: { reporter?: string; destNamespace?: string; destService?: string; sourceNamespace?: string; sourceService?: string } = {},
+  filter: {
+    reporter?: string;
+    destNamespace?: string;
+    destService?: string;
+    sourceNamespace?: string;
+    sourceService?: string;
+  } = {},
 ): Promise<RollupRow[]> {
   return db.edgeRollup.findMany({
     where: {

@@ -52,7 +52,8 @@ export class ServiceRegistry {
       create: { proxyId: reg.proxyId, ...fields },
       update: fields,
     });
-    const wasLive = previous !== null && previous.lastSeenAt.getTime() > this.now() - this.options.ttlSeconds * 1000;
+    const wasLive =
+      previous !== null && previous.lastSeenAt.getTime() > this.now() - this.options.ttlSeconds * 1000;
     const changed =
       !wasLive ||
       previous.service !== reg.service ||

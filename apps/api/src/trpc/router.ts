@@ -35,7 +35,12 @@ export const appRouter = router({
         z.object({
           ...serviceRef,
           window: windowInputSchema,
-          stepMs: z.number().int().min(1000).max(24 * 3600 * 1000).optional(),
+          stepMs: z
+            .number()
+            .int()
+            .min(1000)
+            .max(24 * 3600 * 1000)
+            .optional(),
         }),
       )
       .query(({ ctx, input }) =>
@@ -54,9 +59,15 @@ export const appRouter = router({
           limit: z.number().int().min(1).max(500).default(50),
         }),
       )
-      .query(({ ctx, input }) => searchTraces(ctx.db, { ...input, window: resolveWindow(input.window, ctx.now()) })),
+      .query(({ ctx, input }) =>
+        searchTraces(ctx.db, { ...input, window: resolveWindow(input.window, ctx.now()) }),
+      ),
     get: publicProcedure
-      .input(z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lower-case hex characters') }))
+      .input(
+        z.object({
+          traceId: z.string().regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lower-case hex characters'),
+        }),
+      )
       .query(({ ctx, input }) => getTrace(ctx.db, input.traceId)),
   }),
 });

@@ -32,7 +32,9 @@ export function startBeta(slowMs: number): Promise<TestService> {
     http.createServer((req, res) => {
       const reply = (status: number) => {
         res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ service: 'beta', path: req.url, traceparent: req.headers.traceparent ?? null }));
+        res.end(
+          JSON.stringify({ service: 'beta', path: req.url, traceparent: req.headers.traceparent ?? null }),
+        );
       };
       if (req.url === '/fail') reply(500);
       else if (req.url === '/slow') setTimeout(() => reply(200), slowMs);
@@ -51,14 +53,17 @@ export function startAlpha(getOutbound: () => string): Promise<TestService> {
       const [host, port] = getOutbound().split(':');
       const headers: http.OutgoingHttpHeaders = { host: 'beta' };
       for (const h of PROPAGATED) if (req.headers[h]) headers[h] = req.headers[h];
-      const upstream = http.request({ host, port: Number(port), path: target, method: 'GET', headers }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json' });
-          res.end(Buffer.concat(chunks));
-        });
-      });
+      const upstream = http.request(
+        { host, port: Number(port), path: target, method: 'GET', headers },
+        (up) => {
+          const chunks: Buffer[] = [];
+          up.on('data', (c: Buffer) => chunks.push(c));
+          up.on('end', () => {
+            res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json' });
+            res.end(Buffer.concat(chunks));
+          });
+        },
+      );
       upstream.on('error', (err) => {
         res.writeHead(502);
         res.end(err.message);
