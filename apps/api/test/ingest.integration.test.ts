@@ -204,6 +204,36 @@ describe('proxy registry', () => {
     expect(paths).toEqual(['adminAddress', 'inboundAddress', 'proxyId', 'service']);
   });
 
+  it('answers a long-polling proxy as soon as another proxy registers', async () => {
+    const register = (proxyId: string, port: number) =>
+      post('/v1/proxies/register', {
+        proxyId,
+        service: proxyId.split('-')[0],
+        namespace: 'watch',
+        inboundAddress: `127.0.0.1:${port}`,
+        adminAddress: `127.0.0.1:${port + 1}`,
+      });
+    expect((await register('first-1', 21001)).status).toBe(200);
+    const initial = await fetch(`${api.url}/v1/proxies/first-1/config`);
+    const etag = initial.headers.get('etag') ?? '';
+    await initial.arrayBuffer();
+
+    const started = Date.now();
+    const held = fetch(`${api.url}/v1/proxies/first-1/config?wait=20`, {
+      headers: { 'if-none-match': etag },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await register('second-1', 21011)).status).toBe(200);
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const config = (await res.json()) as { services: { name: string }[] };
+    expect(config.services.map((s) => s.name)).toContain('second');
+
+    const bad = await fetch(`${api.url}/v1/proxies/first-1/config?wait=600`);
+    expect(bad.status).toBe(400);
+  });
+
   it('serves config only to registered proxies, with an ETag that turns repeats into 304', async () => {
     expect((await fetch(`${api.url}/v1/proxies/ghost/config`)).status).toBe(404);
     const reg = await post('/v1/proxies/register', {

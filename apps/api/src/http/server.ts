@@ -20,6 +20,9 @@ export interface ServerDeps {
   log?: (line: string) => void;
 }
 
+/** Longest a config long poll (`?wait=`) is held open. */
+const MAX_CONFIG_WAIT_SECONDS = 60;
+
 const PROXY_PATH = /^\/v1\/proxies\/([A-Za-z0-9._-]+)(\/config)?$/;
 
 export function createApiServer(deps: ServerDeps): http.Server {
@@ -84,9 +87,23 @@ export function createApiServer(deps: ServerDeps): http.Server {
         if (!(await deps.registry.isKnown(proxyId))) {
           throw new HttpError(404, `proxy ${proxyId} is not registered: POST /v1/proxies/register first`);
         }
-        const config = await deps.registry.currentConfig();
+        const known = /^"([^"]+)"$/.exec(req.headers['if-none-match'] ?? '')?.[1];
+        const waitSeconds = Number(url.searchParams.get('wait') ?? '0');
+        if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_CONFIG_WAIT_SECONDS) {
+          throw new HttpError(
+            400,
+            `wait must be a number of seconds between 0 and ${MAX_CONFIG_WAIT_SECONDS}`,
+          );
+        }
+        let config = await deps.registry.currentConfig();
+        if (known !== undefined && config.version === known && waitSeconds > 0) {
+          const gone = new AbortController();
+          res.once('close', () => gone.abort());
+          config = await deps.registry.waitForNewConfig(known, waitSeconds * 1000, gone.signal);
+          if (gone.signal.aborted) return;
+        }
         const etag = `"${config.version}"`;
-        if (req.headers['if-none-match'] === etag) {
+        if (known === config.version) {
           res.writeHead(304, { etag });
           res.end();
           return;

@@ -3,6 +3,7 @@
  * the endpoints every proxy receives in its config.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
 import {
   proxyRegistrationSchema,
   type ProxyConfig,
@@ -23,6 +24,7 @@ export class ServiceRegistry {
   private cached: { config: ProxyConfig; computedAtMs: number; generation: number } | null = null;
   /** Bumped on every membership change so the cached config is rebuilt at once. */
   private generation = 0;
+  private readonly changes = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly db: Db,
@@ -60,15 +62,39 @@ export class ServiceRegistry {
       previous.namespace !== reg.namespace ||
       previous.version !== reg.version ||
       previous.inboundAddress !== reg.inboundAddress;
-    if (changed) this.generation++;
+    if (changed) this.membershipChanged();
     return { proxyId: reg.proxyId, heartbeatSeconds: this.options.heartbeatSeconds };
   }
 
   /** Returns false when the proxy was not registered. */
   async deregister(proxyId: string): Promise<boolean> {
     const { count } = await this.db.serviceInstance.deleteMany({ where: { proxyId } });
-    if (count > 0) this.generation++;
+    if (count > 0) this.membershipChanged();
     return count > 0;
+  }
+
+  private membershipChanged(): void {
+    this.generation++;
+    this.changes.emit('change');
+  }
+
+  /**
+   * Long poll: resolves with a config whose version differs from `knownVersion` as soon as there is one,
+   * or with the unchanged config after `waitMs`. Membership changes wake waiters at once; instances that
+   * expire are noticed within a second.
+   */
+  async waitForNewConfig(knownVersion: string, waitMs: number, signal: AbortSignal): Promise<ProxyConfig> {
+    const deadline = this.now() + waitMs;
+    let config = await this.currentConfig();
+    while (config.version === knownVersion && this.now() < deadline && !signal.aborted) {
+      const tick = AbortSignal.any([
+        signal,
+        AbortSignal.timeout(Math.min(1000, Math.max(1, deadline - this.now()))),
+      ]);
+      await once(this.changes, 'change', { signal: tick }).catch(() => undefined);
+      config = await this.currentConfig();
+    }
+    return config;
   }
 
   async isKnown(proxyId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 /**
- * Polls `GET {cp}/v1/proxies/{proxyId}/config` with `If-None-Match: "<version>"`: 304 keeps the config,
+ * Long-polls `GET {cp}/v1/proxies/{proxyId}/config?wait=N` with `If-None-Match: "<version>"`: the control
+ * plane answers as soon as the config changes (or 304 after N seconds). 304 keeps the config,
  * 200 offers the new one to the store (which refuses an invalid one and keeps the last good config).
  * Logs state changes only, so a control plane that is down or a bad config repeated on every poll
  * produces one line, not one per poll.
@@ -12,9 +13,15 @@ export interface ConfigPollerOptions {
   http: ControlPlaneClient;
   proxyId: () => string;
   store: ConfigStore;
+  /** Least time between the starts of two polls (a control plane that answers at once is not hammered). */
   intervalMs: number;
+  /** How long the control plane may hold a poll open waiting for a change; 0 for plain polling. */
+  waitSeconds?: number;
   log: Logger;
 }
+
+/** Default long-poll hold; well under the control plane's limit and typical idle timeouts. */
+export const DEFAULT_CONFIG_WAIT_SECONDS = 25;
 
 export class ConfigPoller {
   readonly #o: ConfigPollerOptions;
@@ -41,7 +48,10 @@ export class ConfigPoller {
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      void this.pollOnce().finally(() => this.#schedule(this.#o.intervalMs));
+      const started = Date.now();
+      void this.pollOnce().finally(() =>
+        this.#schedule(Math.max(0, this.#o.intervalMs - (Date.now() - started))),
+      );
     }, delayMs);
     this.#timer.unref();
   }
@@ -50,11 +60,12 @@ export class ConfigPoller {
     const { http, store, log } = this.#o;
     const path = `/v1/proxies/${encodeURIComponent(this.#o.proxyId())}/config`;
     const version = store.active?.source === 'control-plane' ? store.active.config.version : undefined;
+    const waitSeconds = version ? (this.#o.waitSeconds ?? DEFAULT_CONFIG_WAIT_SECONDS) : 0;
     let res;
     try {
-      res = await http.send('GET', path, {
+      res = await http.send('GET', waitSeconds > 0 ? `${path}?wait=${waitSeconds}` : path, {
         headers: version ? { 'if-none-match': `"${version}"` } : {},
-        timeoutMs: 5_000,
+        timeoutMs: 5_000 + waitSeconds * 1000,
       });
     } catch (err) {
       this.#problem(`control plane unreachable at ${http.url(path)}: ${describeFailure(err)}`, 'unreachable');

@@ -75,8 +75,10 @@ describe('ConfigPoller', () => {
     await poller.pollOnce();
     expect(calls.map((c) => [c.method, c.path, c.options?.headers])).toEqual([
       ['GET', '/v1/proxies/web.shop-1/config', {}],
-      ['GET', '/v1/proxies/web.shop-1/config', { 'if-none-match': '"1"' }],
+      // Once it has a version it long-polls: the control plane holds the request until the config changes.
+      ['GET', '/v1/proxies/web.shop-1/config?wait=25', { 'if-none-match': '"1"' }],
     ]);
+    expect(calls[1]?.options?.timeoutMs).toBeGreaterThan(25_000);
     expect(store.active?.config.version).toBe('1');
     expect(poller.lastProblem).toBeUndefined();
   });
