@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 export const endpointSchema = z.object({
   proxyId: z.string(),
+  /** The destination's inbound proxy listener (host:port; the proxy checks it with a precise message). */
   address: z.string(),
   version: z.string(),
 });

@@ -1,19 +1,12 @@
 /** Universal-mode service registry: what a proxy tells the control plane about itself, and what it gets back. */
 import { z } from 'zod';
+import { hostPort } from './net.ts';
 
 const dnsLabel = z
   .string()
   .min(1)
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lower-case letters, digits and "-"');
-
-const hostPort = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port', abort: true })
-  .refine((v) => {
-    const port = Number(v.slice(v.lastIndexOf(':') + 1));
-    return port > 0 && port < 65536;
-  }, 'port must be between 1 and 65535');
 
 export const proxyRegistrationSchema = z.object({
   proxyId: z
