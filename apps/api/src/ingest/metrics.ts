@@ -12,24 +12,11 @@ import {
   type ParsedMetricsRequest,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
+import type { EdgeRollup } from '../generated/sqlite/client.ts';
 import { InvalidInputError, parseOrThrow, type FieldIssue } from './validation.ts';
 
-export interface EdgeRollupRow {
-  windowStartMs: bigint;
-  windowEndMs: bigint;
-  reporter: string;
-  proxyId: string;
-  sourceService: string;
-  sourceNamespace: string;
-  sourceVersion: string;
-  destService: string;
-  destNamespace: string;
-  destVersion: string;
-  statusCode: number;
-  count: number;
-  sumMs: number;
-  buckets: string;
-}
+/** A row as stored: one delta histogram for one edge and status code over one proxy flush window. */
+export type EdgeRollupRow = Omit<EdgeRollup, 'id'>;
 
 export interface MetricsParseResult {
   rows: EdgeRollupRow[];

@@ -8,25 +8,11 @@ import {
   type ParsedTraceRequest,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
+import { Prisma, type Span } from '../generated/sqlite/client.ts';
 import { InvalidInputError, parseOrThrow } from './validation.ts';
 
-export interface SpanRow {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  name: string;
-  kind: number;
-  service: string;
-  namespace: string;
-  version: string;
-  startUs: bigint;
-  durationUs: bigint;
-  statusCode: number;
-  statusMessage: string | null;
-  httpStatus: number | null;
-  attributes: string;
-}
+/** A span as stored. */
+export type SpanRow = Span;
 
 export interface IngestResult {
   accepted: number;

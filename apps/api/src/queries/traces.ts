@@ -7,6 +7,7 @@ import {
   type TraceSummary,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
+import type { Span } from '../generated/sqlite/client.ts';
 
 export interface TraceSearch {
   window: TimeWindow;
@@ -17,20 +18,7 @@ export interface TraceSearch {
   limit: number;
 }
 
-interface StoredSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  name: string;
-  kind: number;
-  service: string;
-  namespace: string;
-  startUs: bigint;
-  durationUs: bigint;
-  statusCode: number;
-  statusMessage: string | null;
-  attributes: string;
-}
+type StoredSpan = Omit<Span, 'version' | 'httpStatus'>;
 
 const spanSelect = {
   traceId: true,

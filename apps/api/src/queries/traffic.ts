@@ -11,22 +11,9 @@ import {
   type TrafficStats,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
+import type { EdgeRollup } from '../generated/sqlite/client.ts';
 
-export interface RollupRow {
-  windowStartMs: bigint;
-  windowEndMs: bigint;
-  reporter: string;
-  sourceService: string;
-  sourceNamespace: string;
-  sourceVersion: string;
-  destService: string;
-  destNamespace: string;
-  destVersion: string;
-  statusCode: number;
-  count: number;
-  sumMs: number;
-  buckets: string;
-}
+export type RollupRow = Omit<EdgeRollup, 'id' | 'proxyId'>;
 
 export class TrafficAccumulator {
   requests = 0;
