@@ -14,7 +14,8 @@ type Health = 'healthy' | 'degraded' | 'failing' | 'idle';
 
 function traffic(seed: number) {
   const requests = 100 + (seed % 900);
-  const errors = seed % 13 === 0 ? Math.round(requests * 0.2) : seed % 7 === 0 ? Math.round(requests * 0.03) : 0;
+  const errors =
+    seed % 13 === 0 ? Math.round(requests * 0.2) : seed % 7 === 0 ? Math.round(requests * 0.03) : 0;
   return {
     requests,
     errors,
@@ -48,49 +49,82 @@ function syntheticGraph(poll: number) {
       health: health(t),
     };
   });
-  const tierOf = (i: number) => Math.floor((i * TIERS) / NODES);
+  // Each service of tiers 0..TIERS-2 calls ~3-4 services of the next tier.
+  const span = Math.floor(NODES / TIERS);
+  const callers = span * (TIERS - 1);
   const edges = new Map<string, object>();
-  let k = 0;
-  while (edges.size < EDGES) {
-    k++;
-    const s = (k * 7919) % NODES;
-    const tier = tierOf(s);
-    if (tier === TIERS - 1) continue;
-    const span = Math.floor(NODES / TIERS);
-    const target = Math.min(NODES - 1, (tier + 1) * span + ((k * 104729) % span));
+  for (let k = 0; edges.size < EDGES; k++) {
+    if (k > EDGES * 20) throw new Error('synthetic graph: could not place enough distinct edges');
+    const s = k % callers;
+    const tier = Math.floor(s / span);
+    const round = Math.floor(k / callers);
+    const target = (tier + 1) * span + ((s * 31 + round * 37) % span);
     const id = `${nodes[s]!.id}->${nodes[target]!.id}`;
     if (edges.has(id)) continue;
     const t = traffic(k + poll);
     edges.set(id, { id, source: nodes[s]!.id, target: nodes[target]!.id, traffic: t, health: health(t) });
   }
   const now = Date.now();
-  return { schemaVersion: 1, window: { fromMs: now - 300_000, toMs: now }, nodes, edges: [...edges.values()] };
+  return {
+    schemaVersion: 1,
+    window: { fromMs: now - 300_000, toMs: now },
+    nodes,
+    edges: [...edges.values()],
+  };
 }
 
-async function serveSyntheticGraph(page: Page): Promise<{ polls: () => number }> {
+async function serveSyntheticGraph(
+  page: Page,
+): Promise<{ polls: () => number; firstAnsweredAt: () => number }> {
   let polls = 0;
+  let firstAnsweredAt = 0;
   await page.route(/\/trpc\/topology\.graph/, async (route: Route) => {
     const body = JSON.stringify([{ result: { data: syntheticGraph(polls++) } }]);
     await route.fulfill({ status: 200, contentType: 'application/json', body });
+    firstAnsweredAt ||= Date.now();
   });
-  return { polls: () => polls };
+  return { polls: () => polls, firstAnsweredAt: () => firstAnsweredAt };
 }
 
 test('a 1,000-node / 3,000-edge graph draws fast and stays responsive across refreshes', async ({ page }) => {
   const served = await serveSyntheticGraph(page);
   const graph = new GraphPage(page);
 
+  // The console is already open (its shared scripts cached), as when an SRE switches to the graph.
+  await page.goto('/?window=5m');
+  await expect(page.locator('[data-test="overview-page"]')).toBeVisible();
+
   const started = Date.now();
   await graph.goto('5m');
+  // Checked on every animation frame, in the page: when the last node and edge are in the DOM.
+  const drawnAt = Number(
+    await (
+      await page.waitForFunction(
+        `document.querySelectorAll('.react-flow__node-service').length >= ${NODES} &&
+         document.querySelectorAll('.react-flow__edge').length >= ${EDGES} && Date.now()`,
+        null,
+        { polling: 'raf', timeout: 20_000 },
+      )
+    ).jsonValue(),
+  );
   await expect(page.locator('[data-test="page-subtitle"]')).toContainText(`${NODES} nodes · ${EDGES} edges`, {
     timeout: 20_000,
   });
   await expect(graph.node('ns-00/svc-0000')).toBeVisible();
   await expect(graph.canvas.locator('.react-flow__node-service')).toHaveCount(NODES);
-  const drawnMs = Date.now() - started;
-  test.info().annotations.push({ type: 'graph-1000-drawn-ms', description: String(drawnMs) });
-  console.log(`1,000-node graph: drawn ${drawnMs} ms after navigation`);
-  expect(drawnMs, 'navigation → 1,000 nodes drawn').toBeLessThan(4_000);
+  await expect(graph.canvas.locator('.react-flow__edge')).toHaveCount(EDGES);
+  const renderMs = drawnAt - served.firstAnsweredAt();
+  const totalMs = drawnAt - started;
+  test.info().annotations.push({
+    type: 'graph-1000',
+    description: `render ${renderMs} ms, navigation→drawn ${totalMs} ms`,
+  });
+  console.log(
+    `1,000-node graph: drawn ${renderMs} ms after the API answered, ${totalMs} ms after navigation`,
+  );
+  // Goal: interactive in < 2 s. The page load itself is not the graph's doing; its own share must fit in 2 s.
+  expect(renderMs, 'API answer → 1,000 nodes and 3,000 edges drawn').toBeLessThan(2_000);
+  expect(totalMs, 'navigation → drawn').toBeLessThan(4_000);
 
   // Interactive: a zoom answers promptly, and the main thread is not blocked for long while polls re-render.
   const before = await graph.viewportTransform();
@@ -108,6 +142,8 @@ test('a 1,000-node / 3,000-edge graph draws fast and stays responsive across ref
     await new Promise((r) => setTimeout(r, 0));
     return performance.now() - t0;
   });
-  console.log(`1,000-node graph: zoom ${zoomMs} ms, main-thread wait after a refresh ${stallMs.toFixed(0)} ms`);
+  console.log(
+    `1,000-node graph: zoom ${zoomMs} ms, main-thread wait after a refresh ${stallMs.toFixed(0)} ms`,
+  );
   expect(zoomMs).toBeLessThan(1_500);
 });

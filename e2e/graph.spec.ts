@@ -7,7 +7,10 @@ test.describe('service graph', () => {
   test('shows the demo services and the calls between them, with numbers', async ({ page }) => {
     const graph = new GraphPage(page);
     await graph.goto('5m');
-    await graph.waitForGraph([...DEMO_SERVICES, EXTERNAL_CALLER], [[EXTERNAL_CALLER, 'storefront/frontend'], ...DEMO_EDGES]);
+    await graph.waitForGraph(
+      [...DEMO_SERVICES, EXTERNAL_CALLER],
+      [[EXTERNAL_CALLER, 'storefront/frontend'], ...DEMO_EDGES],
+    );
 
     // Every demo call carries live traffic: a positive request rate and an error percentage on its label.
     for (const [source, target] of DEMO_EDGES) {
@@ -18,7 +21,9 @@ test.describe('service graph', () => {
         })
         .toBeGreaterThan(0);
       const edge = await graph.readEdge(source, target);
-      expect(edge.text, `label of ${source} → ${target}`).toMatch(/^(<0\.01|\d+(\.\d+)?k?) rps\s*·\s*\d+(\.\d+)?% err$/);
+      expect(edge.text, `label of ${source} → ${target}`).toMatch(
+        /^(<0\.01|\d+(\.\d+)?k?) rps\s*·\s*\d+(\.\d+)?% err$/,
+      );
       expect(edge.errorRate, `error rate of ${source} → ${target}`).not.toBeNull();
     }
 
@@ -41,7 +46,9 @@ test.describe('service graph', () => {
     await graph.node('shop/catalog').click();
     await expect(graph.sidePanel).toBeVisible();
     await expect(graph.sidePanel.locator('[data-test="graph-panel-title"]')).toHaveText('catalog');
-    await expect(graph.sidePanel.locator('[data-test="graph-panel-rps"]')).toHaveText(/^(<0\.01|\d+(\.\d+)?k?)$/);
+    await expect(graph.sidePanel.locator('[data-test="graph-panel-rps"]')).toHaveText(
+      /^(<0\.01|\d+(\.\d+)?k?)$/,
+    );
     await expect(graph.sidePanel).toContainText('storefront/frontend');
     await graph.sidePanel.locator('[data-test="graph-panel-service-link"]').click();
     await expect(page).toHaveURL(/\/services\/shop\/catalog\?window=5m$/);

@@ -9,9 +9,14 @@ test('overview lists every service with its signals and links to its page', asyn
     const row = overview.row(id);
     await expect(row).toBeVisible({ timeout: 30_000 });
     await expect(row.locator('[data-test="cell-success"]')).toHaveText(/%$/);
-    await expect(row.locator('[data-test="health-badge"]')).toHaveAttribute('data-health', /^(healthy|degraded|failing)$/);
+    await expect(row.locator('[data-test="health-badge"]')).toHaveAttribute(
+      'data-health',
+      /^(healthy|degraded|failing)$/,
+    );
   }
-  await expect.poll(async () => overview.row('storefront/frontend').locator('[data-test="cell-rps"]').innerText()).not.toBe('0');
+  await expect
+    .poll(async () => overview.row('storefront/frontend').locator('[data-test="cell-rps"]').innerText())
+    .not.toBe('0');
   // reviews runs two versions.
   await expect(overview.row('shop/reviews')).toContainText('v1');
   await expect(overview.row('shop/reviews')).toContainText('v2');

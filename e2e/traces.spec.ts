@@ -41,7 +41,9 @@ test.describe('traces', () => {
       const parent = byId.get(child.parentSpanId);
       expect(parent, `parent of span ${child.spanId}`).toBeDefined();
       expect(child.depth).toBe(parent!.depth + 1);
-      expect(await trace.labelIndentX(child.spanId)).toBeGreaterThan(await trace.labelIndentX(parent!.spanId));
+      expect(await trace.labelIndentX(child.spanId)).toBeGreaterThan(
+        await trace.labelIndentX(parent!.spanId),
+      );
       // A child's bar starts no earlier than its parent's (clock skew across processes is tiny on one host).
       const [c, p] = await Promise.all([trace.barBox(child.spanId), trace.barBox(parent!.spanId)]);
       expect(c.x).toBeGreaterThanOrEqual(p.x - 2);
@@ -88,7 +90,9 @@ test.describe('traces', () => {
     await expect
       .poll(async () => {
         const rows = await traces.readRows();
-        return rows.length > 0 || (await traces.empty.isVisible()) ? rows.every((r) => r.durationMs >= 20) : null;
+        return rows.length > 0 || (await traces.empty.isVisible())
+          ? rows.every((r) => r.durationMs >= 20)
+          : null;
       })
       .toBe(true);
 
@@ -100,9 +104,8 @@ test.describe('traces', () => {
     await expect(traces.rows.first()).toBeVisible({ timeout: 30_000 });
     await expect
       .poll(async () => {
-        const rows = await traces.rows.all();
-        const services = await Promise.all(rows.map((r) => r.locator('td').last().innerText()));
-        return services.length > 0 && services.every((s) => s.includes('ratings'));
+        const services = await traces.rowServices();
+        return services.length > 0 && services.every((s) => s.includes('shop/ratings'));
       })
       .toBe(true);
   });

@@ -18,7 +18,9 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -69,7 +71,9 @@ test('pages say the API is unreachable, and where they looked for it', async ({ 
 });
 
 test('the /trpc proxy answers in tRPC error shape, one error per batched call', async ({ request }) => {
-  const input = encodeURIComponent(JSON.stringify({ 0: { window: { lastMs: 300000 } }, 1: { window: { lastMs: 300000 } } }));
+  const input = encodeURIComponent(
+    JSON.stringify({ 0: { window: { lastMs: 300000 } }, 1: { window: { lastMs: 300000 } } }),
+  );
   const res = await request.get(`${consoleUrl}/trpc/services.list,topology.graph?batch=1&input=${input}`);
   expect(res.status()).toBe(502);
   expect(res.headers()['content-type']).toContain('application/json');

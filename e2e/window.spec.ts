@@ -18,7 +18,9 @@ test.describe('time window', () => {
     await overview.expectWindow('1h');
     const response = await reload;
     const body = (await response.json()) as { result?: { data?: unknown[] } }[];
-    expect(Array.isArray(body) ? body[0]?.result?.data?.length : 0).toBeGreaterThanOrEqual(DEMO_SERVICES.length);
+    expect(Array.isArray(body) ? body[0]?.result?.data?.length : 0).toBeGreaterThanOrEqual(
+      DEMO_SERVICES.length,
+    );
     await expect(overview.page.locator('[data-test="page-subtitle"]')).toContainText('last 1h');
     await expect(overview.row('shop/catalog')).toBeVisible();
 

@@ -11,6 +11,14 @@ export const WINDOW_MS: Record<WindowKey, number> = {
   '7d': 7 * 24 * 3_600_000,
 };
 
+/**
+ * The part of a DOM element the page objects read inside `evaluateAll` (the e2e project compiles without the
+ * DOM library, so this is spelled out).
+ */
+export interface AttrElement {
+  getAttribute(name: string): string | null;
+}
+
 /** A tRPC call the console made through its /trpc proxy (batched calls count for each procedure). */
 export function isTrpcCall(response: Response, procedure: string, window?: WindowKey): boolean {
   const url = decodeURIComponent(response.url());
@@ -51,6 +59,8 @@ export class ConsolePage {
 
   /** Resolves on the next successful answer to `procedure` (optionally for a given window). */
   nextCall(procedure: string, window?: WindowKey, timeout = 15_000): Promise<Response> {
-    return this.page.waitForResponse((r) => isTrpcCall(r, procedure, window) && r.status() === 200, { timeout });
+    return this.page.waitForResponse((r) => isTrpcCall(r, procedure, window) && r.status() === 200, {
+      timeout,
+    });
   }
 }

@@ -52,7 +52,11 @@ export class GraphPage extends ConsolePage {
   }
 
   /** Waits (up to `timeout`) until every given node and edge is drawn. */
-  async waitForGraph(nodes: readonly string[], edges: readonly (readonly [string, string])[], timeout = 30_000): Promise<void> {
+  async waitForGraph(
+    nodes: readonly string[],
+    edges: readonly (readonly [string, string])[],
+    timeout = 30_000,
+  ): Promise<void> {
     for (const id of nodes) await expect(this.node(id), `node ${id}`).toBeVisible({ timeout });
     for (const [s, t] of edges) await expect(this.edge(s, t), `edge ${s} → ${t}`).toHaveCount(1, { timeout });
   }

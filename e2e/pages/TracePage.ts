@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { ConsolePage } from './ConsolePage.ts';
+import { ConsolePage, type AttrElement } from './ConsolePage.ts';
 
 export interface SpanRowInfo {
   spanId: string;
@@ -32,18 +32,15 @@ export class TracePage extends ConsolePage {
   }
 
   async readSpans(): Promise<SpanRowInfo[]> {
-    const result: SpanRowInfo[] = [];
-    for (const row of await this.spans.all()) {
-      const attr = async (name: string) => (await row.getAttribute(name)) ?? '';
-      result.push({
-        spanId: await attr('data-span-id'),
-        parentSpanId: await attr('data-parent-span-id'),
-        depth: Number(await attr('data-depth')),
-        service: await attr('data-service'),
-        status: await attr('data-status'),
-      });
-    }
-    return result;
+    return this.spans.evaluateAll((rows: AttrElement[]) =>
+      rows.map((r) => ({
+        spanId: r.getAttribute('data-span-id') ?? '',
+        parentSpanId: r.getAttribute('data-parent-span-id') ?? '',
+        depth: Number(r.getAttribute('data-depth')),
+        service: r.getAttribute('data-service') ?? '',
+        status: r.getAttribute('data-status') ?? '',
+      })),
+    );
   }
 
   /** Screen x of where a span's name starts: what the eye uses to see nesting. */

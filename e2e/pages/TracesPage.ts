@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
-import { ConsolePage, type WindowKey } from './ConsolePage.ts';
+import { ConsolePage, type AttrElement, type WindowKey } from './ConsolePage.ts';
 
 export interface TraceRowInfo {
   traceId: string;
@@ -42,22 +42,32 @@ export class TracesPage extends ConsolePage {
     await expect(this.rows.first()).toBeVisible({ timeout });
   }
 
+  /** Reads every row in one go (the list re-renders every few seconds; row-by-row reads could straddle two renders). */
   async readRows(): Promise<TraceRowInfo[]> {
-    const result: TraceRowInfo[] = [];
-    for (const row of await this.rows.all()) {
-      const attr = async (name: string) => (await row.getAttribute(name)) ?? '';
-      result.push({
-        traceId: await attr('data-trace-id'),
-        spans: Number(await attr('data-span-count')),
-        errors: Number(await attr('data-error-count')),
-        services: Number(await attr('data-service-count')),
-        durationMs: Number(await attr('data-duration-ms')),
-      });
-    }
-    return result;
+    return this.rows.evaluateAll((rows: AttrElement[]) =>
+      rows.map((r) => ({
+        traceId: r.getAttribute('data-trace-id') ?? '',
+        spans: Number(r.getAttribute('data-span-count')),
+        errors: Number(r.getAttribute('data-error-count')),
+        services: Number(r.getAttribute('data-service-count')),
+        durationMs: Number(r.getAttribute('data-duration-ms')),
+      })),
+    );
+  }
+
+  /** Per row, the services the trace went through ("namespace/service"). */
+  async rowServices(): Promise<string[][]> {
+    return this.rows
+      .locator('[data-test="trace-services"]')
+      .evaluateAll((cells: (AttrElement & { querySelectorAll(s: string): ArrayLike<AttrElement> })[]) =>
+        cells.map((c) => Array.from(c.querySelectorAll('.tag')).map((t) => t.getAttribute('title') ?? '')),
+      );
   }
 
   async open(traceId: string): Promise<void> {
-    await this.rows.and(this.page.locator(`[data-trace-id="${traceId}"]`)).locator('[data-test="trace-link"]').click();
+    await this.rows
+      .and(this.page.locator(`[data-trace-id="${traceId}"]`))
+      .locator('[data-test="trace-link"]')
+      .click();
   }
 }

@@ -183,8 +183,8 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
     expect(server.parentSpanId).toBeNull();
     expect(client.parentSpanId).toBe(server.spanId);
     expect(betaServer.parentSpanId).toBe(client.spanId);
-    // The callee's span sits inside the caller's span in time (separate processes: allow 5 ms of clock skew).
-    const skewUs = 5000;
+    // The callee's span sits inside the caller's span in time (separate processes: allow 2 ms for their clocks).
+    const skewUs = 2000;
     expect(betaServer.offsetUs).toBeGreaterThanOrEqual(client.offsetUs - skewUs);
     expect(betaServer.offsetUs + betaServer.durationUs).toBeLessThanOrEqual(
       client.offsetUs + client.durationUs + skewUs,

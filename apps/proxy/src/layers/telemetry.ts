@@ -9,6 +9,7 @@ import type { Layer } from '../http/layer.ts';
 import { pathWithoutQuery } from '../http/request-target.ts';
 import type { FinishedSpan } from '../telemetry/finished-span.ts';
 import { newSpanId, newTraceId } from '../telemetry/ids.ts';
+import { epochMs } from '../telemetry/wall-clock.ts';
 import { RESPONSE_ABORTED } from '../telemetry/otlp-encode.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
 import { extractTrace, injectTrace } from '../telemetry/trace-context.ts';
@@ -23,9 +24,6 @@ export interface TelemetryOptions {
   /** Where finished spans go; absent when nothing would export them. */
   spans: SpanSink | undefined;
 }
-
-/** performance.now() → epoch ms. */
-const epochOffset = performance.timeOrigin;
 
 export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer {
   return (next) => (req) => {
@@ -51,8 +49,8 @@ export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer
         peer: reporter === 'inbound' ? r.source : r.destination,
         serverAddress: reporter === 'outbound' ? hostOf(r.authority) : undefined,
         errorType,
-        startMs: epochOffset + r.receivedAt,
-        endMs: epochOffset + c.endedAt,
+        startMs: epochMs(r.receivedAt),
+        endMs: epochMs(c.endedAt),
       });
     });
     return next(req);

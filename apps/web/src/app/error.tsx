@@ -2,7 +2,13 @@
 import { ErrorState } from '@/components/ui.tsx';
 
 /** Last line of defence for a rendering bug: say what broke and offer a retry, never a blank page. */
-export default function RouteError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+export default function RouteError({
+  error,
+  reset,
+}: {
+  error: Error & { digest?: string };
+  reset: () => void;
+}) {
   return (
     <div className="page">
       <ErrorState error={error} what="this page" />

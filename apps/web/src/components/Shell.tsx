@@ -4,7 +4,12 @@ import { usePathname } from 'next/navigation';
 import { TIME_WINDOWS, useSetTimeWindow, useTimeWindow, useWindowHref } from '@/lib/window.ts';
 
 const NAV = [
-  { href: '/', label: 'Overview', test: 'nav-overview', match: (p: string) => p === '/' || p.startsWith('/services') },
+  {
+    href: '/',
+    label: 'Overview',
+    test: 'nav-overview',
+    match: (p: string) => p === '/' || p.startsWith('/services'),
+  },
   { href: '/graph', label: 'Graph', test: 'nav-graph', match: (p: string) => p.startsWith('/graph') },
   { href: '/traces', label: 'Traces', test: 'nav-traces', match: (p: string) => p.startsWith('/traces') },
 ] as const;

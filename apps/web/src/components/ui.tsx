@@ -6,14 +6,28 @@ import { formatAgo } from '@/lib/format.ts';
 
 export function HealthBadge({ health, testId }: { health: Health; testId?: string }) {
   return (
-    <span className={`health-badge health-${health}`} data-test={testId ?? 'health-badge'} data-health={health}>
+    <span
+      className={`health-badge health-${health}`}
+      data-test={testId ?? 'health-badge'}
+      data-health={health}
+    >
       <span className="dot" style={{ background: HEALTH_COLOR[health] }} aria-hidden />
       {HEALTH_LABEL[health]}
     </span>
   );
 }
 
-export function Stat({ label, value, testId, hint }: { label: string; value: ReactNode; testId?: string; hint?: string }) {
+export function Stat({
+  label,
+  value,
+  testId,
+  hint,
+}: {
+  label: string;
+  value: ReactNode;
+  testId?: string;
+  hint?: string;
+}) {
   return (
     <div className="stat" data-test={testId} title={hint}>
       <div className="stat-label">{label}</div>
@@ -90,12 +104,24 @@ export function LiveStatus({ updatedAt, fetching }: { updatedAt: number; fetchin
   );
 }
 
-export function PageHeader({ title, subtitle, children }: { title: ReactNode; subtitle?: ReactNode; children?: ReactNode }) {
+export function PageHeader({
+  title,
+  subtitle,
+  children,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  children?: ReactNode;
+}) {
   return (
     <div className="page-header">
       <div>
         <h1 data-test="page-title">{title}</h1>
-        {subtitle ? <div className="page-subtitle" data-test="page-subtitle">{subtitle}</div> : null}
+        {subtitle ? (
+          <div className="page-subtitle" data-test="page-subtitle">
+            {subtitle}
+          </div>
+        ) : null}
       </div>
       <div className="page-header-actions">{children}</div>
     </div>

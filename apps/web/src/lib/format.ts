@@ -44,18 +44,18 @@ export function formatOffsetUs(us: number): string {
   return `${trim(us / 1_000_000)}s`;
 }
 
+/** Axis tick: no padded decimals ("4", "12", "0.5", "1.2k"). */
+export function formatAxisNumber(v: number): string {
+  if (Math.abs(v) >= 1000) return `${Number((v / 1000).toPrecision(3))}k`;
+  return String(Number(v.toPrecision(3)));
+}
+
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hour12: false,
-});
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
   month: 'short',
   day: '2-digit',
@@ -64,10 +64,6 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
   second: '2-digit',
   hour12: false,
 });
-
-export function formatClock(epochMs: number): string {
-  return timeFormat.format(epochMs);
-}
 
 export function formatDateTime(epochMs: number): string {
   return dateTimeFormat.format(epochMs);

@@ -89,7 +89,13 @@ function unreachable(path: string, isBatch: boolean, apiUrl: string, error: unkn
     error: {
       message,
       code: -32603,
-      data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 502, path: procedure, weft: 'api-unreachable', apiUrl },
+      data: {
+        code: 'INTERNAL_SERVER_ERROR',
+        httpStatus: 502,
+        path: procedure,
+        weft: 'api-unreachable',
+        apiUrl,
+      },
     },
   });
   const payload = isBatch ? procedures.map(errorFor) : errorFor(procedures[0] ?? '');

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import {
   applyNodeChanges,
   Background,
+  getViewportForBounds,
   Controls,
   MiniMap,
   Panel,
@@ -12,15 +13,24 @@ import {
   type NodeMouseHandler,
   type NodeTypes,
   type EdgeTypes,
+  type Viewport,
 } from '@xyflow/react';
 import type { GraphEdge, GraphNode, TopologyGraph } from '@weft/schema';
 import Link from 'next/link';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { HEALTH_COLOR, HEALTH_LABEL } from '@/lib/health.ts';
 import { errorRatio, formatCount, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
-import { Empty, ErrorState, HealthBadge, LiveStatus, Loading, PageHeader, StaleNotice } from '@/components/ui.tsx';
+import {
+  Empty,
+  ErrorState,
+  HealthBadge,
+  LiveStatus,
+  Loading,
+  PageHeader,
+  StaleNotice,
+} from '@/components/ui.tsx';
 import { NamespaceNode, ServiceNode } from './ServiceNode.tsx';
 import { TrafficEdge } from './TrafficEdge.tsx';
 import type { FlowNode, TrafficFlowEdge } from './flowTypes.ts';
@@ -32,7 +42,36 @@ export const GRAPH_REFRESH_MS = 5_000;
 const nodeTypes: NodeTypes = { service: ServiceNode, namespace: NamespaceNode };
 const edgeTypes: EdgeTypes = { traffic: TrafficEdge };
 const proOptions = { hideAttribution: true };
-const fitViewOptions = { padding: 0.12, maxZoom: 1 };
+const FIT = { padding: 0.12, minZoom: 0.05, maxZoom: 1 };
+const fitViewOptions = { padding: FIT.padding, maxZoom: FIT.maxZoom, minZoom: FIT.minZoom };
+
+/**
+ * The first viewport, computed from the layout before anything is drawn: nodes render once, already at the
+ * zoom (and level of detail) they will be seen at, instead of drawing at 100% and then fitting.
+ */
+function initialViewport(nodes: readonly FlowNode[], width: number, height: number): Viewport {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const n of nodes) {
+    const w = n.width ?? 0;
+    const h = n.height ?? 0;
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + w);
+    y1 = Math.max(y1, n.position.y + h);
+  }
+  if (!Number.isFinite(x0)) return { x: 0, y: 0, zoom: 1 };
+  return getViewportForBounds(
+    { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+    width,
+    height,
+    FIT.minZoom,
+    FIT.maxZoom,
+    FIT.padding,
+  );
+}
 
 export function GraphView() {
   const trpc = useTRPC();
@@ -61,27 +100,52 @@ export function GraphView() {
       ) : !graph ? (
         <ErrorState error={query.error} what="the service graph" />
       ) : graph.nodes.length === 0 ? (
-        <Empty testId="graph-empty">No traffic in this window yet. Send requests through the mesh and wait a few seconds.</Empty>
+        <Empty testId="graph-empty">
+          No traffic in this window yet. Send requests through the mesh and wait a few seconds.
+        </Empty>
       ) : (
         <div className="graph-layout">
-          <div className="graph-canvas" data-test="graph-canvas">
-            <ReactFlowProvider>
-              <GraphCanvas graph={graph} selectedId={selectedId} onSelect={setSelectedId} />
-            </ReactFlowProvider>
-          </div>
-          {selectedId ? <NodePanel graph={graph} id={selectedId} onClose={() => setSelectedId(null)} /> : null}
+          <SizedCanvas>
+            {(size) => (
+              <ReactFlowProvider>
+                <GraphCanvas graph={graph} size={size} selectedId={selectedId} onSelect={setSelectedId} />
+              </ReactFlowProvider>
+            )}
+          </SizedCanvas>
+          {selectedId ? (
+            <NodePanel graph={graph} id={selectedId} onClose={() => setSelectedId(null)} />
+          ) : null}
         </div>
       )}
     </div>
   );
 }
 
+/** Renders its child only once the canvas has a size (needed to compute the first viewport). */
+function SizedCanvas({ children }: { children: (size: { width: number; height: number }) => ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || size) return;
+    const { width, height } = el.getBoundingClientRect();
+    setSize({ width: Math.max(100, width), height: Math.max(100, height) });
+  }, [size]);
+  return (
+    <div className="graph-canvas" data-test="graph-canvas" ref={ref}>
+      {size ? children(size) : null}
+    </div>
+  );
+}
+
 function GraphCanvas({
   graph,
+  size,
   selectedId,
   onSelect,
 }: {
   graph: TopologyGraph;
+  size: { width: number; height: number };
   selectedId: string | null;
   onSelect: (id: string | null) => void;
 }) {
@@ -92,6 +156,7 @@ function GraphCanvas({
     return reconcileNodes([], graph, layoutGraph(graph), dragged.current);
   });
   const [edges, setEdges] = useState<TrafficFlowEdge[]>(() => reconcileEdges([], graph));
+  const [defaultViewport] = useState(() => initialViewport(nodes, size.width, size.height));
 
   // Each poll: refresh data in place; re-run the layout only when nodes or edges appeared or disappeared.
   useEffect(() => {
@@ -124,8 +189,6 @@ function GraphCanvas({
   );
   const onPaneClick = useCallback(() => onSelect(null), [onSelect]);
 
-  const big = nodes.length > 300;
-
   const minimapColor = useCallback(
     (n: FlowNode) => (n.type === 'service' ? HEALTH_COLOR[n.data.node.health] : 'transparent'),
     [],
@@ -144,10 +207,10 @@ function GraphCanvas({
       nodesConnectable={false}
       edgesFocusable={false}
       elementsSelectable
-      onlyRenderVisibleElements={big}
+      onlyRenderVisibleElements={false}
       minZoom={0.05}
       maxZoom={2.5}
-      fitView
+      defaultViewport={defaultViewport}
       fitViewOptions={fitViewOptions}
       proOptions={proOptions}
       data-selected={selectedId ?? ''}
@@ -170,7 +233,15 @@ function GraphCanvas({
   );
 }
 
-function EdgeRows({ edges, other, label }: { edges: GraphEdge[]; other: (e: GraphEdge) => string; label: string }) {
+function EdgeRows({
+  edges,
+  other,
+  label,
+}: {
+  edges: GraphEdge[];
+  other: (e: GraphEdge) => string;
+  label: string;
+}) {
   if (edges.length === 0) return <div className="muted small">No {label.toLowerCase()} traffic.</div>;
   return (
     <table className="table compact">
@@ -225,9 +296,17 @@ function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; o
           <div className="side-panel-title" data-test="graph-panel-title">
             {unknown ? 'unknown' : node.service}
           </div>
-          <div className="muted small">{unknown ? 'Callers outside the mesh' : `namespace ${node.namespace}`}</div>
+          <div className="muted small">
+            {unknown ? 'Callers outside the mesh' : `namespace ${node.namespace}`}
+          </div>
         </div>
-        <button type="button" className="icon-button" onClick={onClose} aria-label="Close panel" data-test="graph-panel-close">
+        <button
+          type="button"
+          className="icon-button"
+          onClick={onClose}
+          aria-label="Close panel"
+          data-test="graph-panel-close"
+        >
           ×
         </button>
       </div>
@@ -235,7 +314,8 @@ function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; o
         <HealthBadge health={node.health} />
         {!unknown ? (
           <span className="muted small">
-            {node.instances} instance{node.instances === 1 ? '' : 's'} · {node.versions.join(', ') || 'no version'}
+            {node.instances} instance{node.instances === 1 ? '' : 's'} ·{' '}
+            {node.versions.join(', ') || 'no version'}
           </span>
         ) : null}
       </div>

@@ -1,15 +1,41 @@
 'use client';
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, Position, useStore, type NodeProps, type ReactFlowState } from '@xyflow/react';
 import { memo } from 'react';
 import { HEALTH_COLOR } from '@/lib/health.ts';
 import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import type { NamespaceFlowNode, ServiceFlowNode } from './flowTypes.ts';
 
+/**
+ * Level of detail by zoom: text nobody can read still costs layout and paint, and on a 1,000-node mesh it is
+ * most of the cost of panning. Far out, a node is a coloured box; closer, its name; close, everything.
+ */
+type Detail = 'box' | 'name' | 'full';
+const detailAt = (s: ReactFlowState): Detail =>
+  s.transform[2] < 0.22 ? 'box' : s.transform[2] < 0.45 ? 'name' : 'full';
+
 function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
+  const detail = useStore(detailAt);
   const n = data.node;
   const t = n.traffic;
   const unknown = n.kind === 'unknown';
+  if (detail !== 'full') {
+    return (
+      <div
+        className={`graph-node compact health-${n.health}${selected ? ' selected' : ''}`}
+        style={{ width: NODE_WIDTH, height: NODE_HEIGHT, borderLeftColor: HEALTH_COLOR[n.health] }}
+        data-test={`graph-node-${n.id}`}
+        data-health={n.health}
+        title={`${n.id} — ${n.health}`}
+      >
+        <Handle type="target" position={Position.Left} isConnectable={false} className="graph-handle" />
+        {detail === 'name' ? (
+          <span className="graph-node-bigname">{unknown ? 'unknown' : n.service}</span>
+        ) : null}
+        <Handle type="source" position={Position.Right} isConnectable={false} className="graph-handle" />
+      </div>
+    );
+  }
   return (
     <div
       className={`graph-node health-${n.health}${selected ? ' selected' : ''}${unknown ? ' unknown' : ''}`}
@@ -21,7 +47,9 @@ function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
       <Handle type="target" position={Position.Left} isConnectable={false} className="graph-handle" />
       <div className="graph-node-title">
         <span className="graph-node-name">{unknown ? 'unknown' : n.service}</span>
-        {!unknown && n.versions.length > 1 ? <span className="graph-node-versions">{n.versions.join(' ')}</span> : null}
+        {!unknown && n.versions.length > 1 ? (
+          <span className="graph-node-versions">{n.versions.join(' ')}</span>
+        ) : null}
       </div>
       <div className="graph-node-sub">{unknown ? 'outside the mesh' : n.namespace}</div>
       <div className="graph-node-stats" data-test="graph-node-stats">

@@ -11,15 +11,11 @@ import { memo } from 'react';
 import { HEALTH_COLOR } from '@/lib/health.ts';
 import { errorRatio, formatPercent, formatRps } from '@/lib/format.ts';
 import type { TrafficFlowEdge } from './flowTypes.ts';
+import { edgeWidth } from './edgeStyle.ts';
 
 /** Below this zoom, labels are unreadable anyway: don't mount them (thousands of DOM nodes on a big mesh). */
 export const LABEL_MIN_ZOOM = 0.45;
 const labelsReadable = (s: ReactFlowState) => s.transform[2] >= LABEL_MIN_ZOOM;
-
-/** Line width grows with the log of the request rate, so a 1000 rps edge doesn't swallow the picture. */
-export function edgeWidth(rps: number): number {
-  return Math.min(5, 1.25 + Math.log10(1 + rps) * 1.2);
-}
 
 function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, markerEnd, data, selected } =
@@ -46,7 +42,7 @@ function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
           id={props.id}
           path={path}
           markerEnd={markerEnd}
-          interactionWidth={12}
+          interactionWidth={0}
           style={{
             stroke: color,
             strokeWidth: edgeWidth(t.rps) + (selected ? 1 : 0),

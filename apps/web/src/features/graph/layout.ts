@@ -158,7 +158,10 @@ export function layeredLayout(
   // Wrap bands into s stacks: s·W wide and H/s tall is closest to the target aspect when s² ≈ aspect·H/W.
   const width = (maxDepth + 1) * COLUMN;
   const totalHeight = [...bandHeight.values()].reduce((a, b) => a + b, 0);
-  const stacks = Math.max(1, Math.min(groups.length, Math.round(Math.sqrt((TARGET_ASPECT * totalHeight) / width))));
+  const stacks = Math.max(
+    1,
+    Math.min(groups.length, Math.round(Math.sqrt((TARGET_ASPECT * totalHeight) / width))),
+  );
   const stackHeight = totalHeight / stacks;
   const bandTop = new Map<string, number>();
   const bandLeft = new Map<string, number>();

@@ -5,11 +5,20 @@
  * keeps a 1,000-node graph cheap to refresh every few seconds. Positions survive polls; the layout only runs
  * again when the set of nodes or edges changes, and never moves a node the user has dragged.
  */
-import { MarkerType } from '@xyflow/react';
-import type { TopologyGraph } from '@weft/schema';
+import { MarkerType, Position, type NodeHandle } from '@xyflow/react';
+import type { GraphEdge, GraphNode, TopologyGraph } from '@weft/schema';
 import { HEALTH_COLOR } from '@/lib/health.ts';
-import { groupBoxes, layeredLayout, type LayoutResult } from './layout.ts';
-import { groupOf, OUTSIDE_MESH, type FlowNode, type NamespaceFlowNode, type ServiceFlowNode, type TrafficFlowEdge } from './flowTypes.ts';
+import { errorRatio, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
+import { groupBoxes, layeredLayout, NODE_HEIGHT, NODE_WIDTH, type LayoutResult } from './layout.ts';
+import { edgeWidth } from './edgeStyle.ts';
+import {
+  groupOf,
+  OUTSIDE_MESH,
+  type FlowNode,
+  type NamespaceFlowNode,
+  type ServiceFlowNode,
+  type TrafficFlowEdge,
+} from './flowTypes.ts';
 
 export function structureKey(graph: TopologyGraph): string {
   const nodes = graph.nodes.map((n) => n.id).sort();
@@ -24,6 +33,44 @@ export function layoutGraph(graph: TopologyGraph): LayoutResult {
     (a, b) => (a === OUTSIDE_MESH ? -1 : b === OUTSIDE_MESH ? 1 : a.localeCompare(b)),
   );
 }
+
+/**
+ * What a node shows, as text. When a poll changes a number below display precision, the old node object is
+ * kept: nothing on screen would change, so React Flow has nothing to redo.
+ */
+function nodeLook(n: GraphNode): string {
+  const t = n.traffic;
+  return `${n.health}|${formatRps(t.rps)}|${formatPercent(t.successRate)}|${formatMs(t.p95)}|${n.versions.join(',')}|${n.instances}`;
+}
+
+function edgeLook(e: GraphEdge): string {
+  const t = e.traffic;
+  return `${e.health}|${formatRps(t.rps)}|${formatPercent(errorRatio(t.requests, t.errors) ?? 0)}|${edgeWidth(t.rps).toFixed(1)}`;
+}
+
+/**
+ * Size and handle positions are fixed (ServiceNode draws exactly NODE_WIDTH × NODE_HEIGHT), so React Flow can
+ * draw nodes and edges in the first pass instead of measuring every node first.
+ */
+const HANDLE = 6;
+const SERVICE_HANDLES: NodeHandle[] = [
+  {
+    type: 'target',
+    position: Position.Left,
+    x: -HANDLE / 2,
+    y: NODE_HEIGHT / 2 - HANDLE / 2,
+    width: HANDLE,
+    height: HANDLE,
+  },
+  {
+    type: 'source',
+    position: Position.Right,
+    x: NODE_WIDTH - HANDLE / 2,
+    y: NODE_HEIGHT / 2 - HANDLE / 2,
+    width: HANDLE,
+    height: HANDLE,
+  },
+];
 
 const isService = (n: FlowNode): n is ServiceFlowNode => n.type === 'service';
 const isNamespace = (n: FlowNode): n is NamespaceFlowNode => n.type === 'namespace';
@@ -41,13 +88,23 @@ export function reconcileNodes(
     const old = prevById.get(gn.id);
     const laidOut = layout?.positions.get(gn.id);
     const position = old && (!laidOut || dragged.has(gn.id)) ? old.position : (laidOut ?? { x: 0, y: 0 });
-    if (old && old.data.node === gn && old.position === position) return old;
+    if (
+      old &&
+      old.position === position &&
+      (old.data.node === gn || nodeLook(old.data.node) === nodeLook(gn))
+    ) {
+      return old;
+    }
     if (old) return { ...old, position, data: { node: gn, group: groupOf(gn) } };
     return {
       id: gn.id,
       type: 'service',
       position,
       data: { node: gn, group: groupOf(gn) },
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
+      measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
+      handles: SERVICE_HANDLES,
       zIndex: 1,
     };
   });
@@ -55,7 +112,10 @@ export function reconcileNodes(
 }
 
 /** Namespace boxes around the current node positions, reusing unchanged box objects. */
-export function reconcileBoxes(prev: readonly FlowNode[], services: readonly ServiceFlowNode[]): NamespaceFlowNode[] {
+export function reconcileBoxes(
+  prev: readonly FlowNode[],
+  services: readonly ServiceFlowNode[],
+): NamespaceFlowNode[] {
   const prevBoxes = new Map<string, NamespaceFlowNode>();
   for (const n of prev) if (isNamespace(n)) prevBoxes.set(n.id, n);
   const counts = new Map<string, number>();
@@ -106,7 +166,7 @@ export function reconcileEdges(prev: readonly TrafficFlowEdge[], graph: Topology
   for (const ge of graph.edges) {
     if (!nodeIds.has(ge.source) || !nodeIds.has(ge.target)) continue;
     const old = prevById.get(ge.id);
-    if (old && old.data?.edge === ge) {
+    if (old?.data && (old.data.edge === ge || edgeLook(old.data.edge) === edgeLook(ge))) {
       result.push(old);
       continue;
     }

@@ -6,7 +6,16 @@ import { useMemo, useState } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
-import { Empty, ErrorState, HealthBadge, LiveStatus, Loading, PageHeader, StaleNotice, Stat } from '@/components/ui.tsx';
+import {
+  Empty,
+  ErrorState,
+  HealthBadge,
+  LiveStatus,
+  Loading,
+  PageHeader,
+  StaleNotice,
+  Stat,
+} from '@/components/ui.tsx';
 
 type SortKey = 'namespace' | 'service' | 'instances' | 'rps' | 'successRate' | 'p95' | 'health';
 
@@ -41,11 +50,14 @@ export function OverviewView() {
 
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
-    const list = (query.data ?? []).filter((s) => !needle || `${s.namespace}/${s.service}`.toLowerCase().includes(needle));
+    const list = (query.data ?? []).filter(
+      (s) => !needle || `${s.namespace}/${s.service}`.toLowerCase().includes(needle),
+    );
     return list.sort((a, b) => {
       const va = sortValue(a, sort.key);
       const vb = sortValue(b, sort.key);
-      const cmp = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+      const cmp =
+        typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
       return sort.desc ? -cmp : cmp;
     });
   }, [query.data, filter, sort]);
@@ -89,7 +101,10 @@ export function OverviewView() {
             <Stat label="Services" value={totals.services} testId="overview-total-services" />
             <Stat label="Instances" value={totals.instances} />
             <Stat label="Degraded" value={totals.degraded} />
-            <Stat label="Failing" value={<span className={totals.failing ? 'text-failing' : undefined}>{totals.failing}</span>} />
+            <Stat
+              label="Failing"
+              value={<span className={totals.failing ? 'text-failing' : undefined}>{totals.failing}</span>}
+            />
           </div>
           <div className="panel">
             <div className="panel-toolbar">
@@ -127,7 +142,9 @@ export function OverviewView() {
                       <td className="muted">{s.namespace}</td>
                       <td>
                         <Link
-                          href={href(`/services/${encodeURIComponent(s.namespace)}/${encodeURIComponent(s.service)}`)}
+                          href={href(
+                            `/services/${encodeURIComponent(s.namespace)}/${encodeURIComponent(s.service)}`,
+                          )}
                           data-test={`service-link-${s.namespace}/${s.service}`}
                           className="strong-link"
                         >

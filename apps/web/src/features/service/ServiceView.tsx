@@ -5,7 +5,16 @@ import Link from 'next/link';
 import { useTRPC } from '@/lib/trpc.ts';
 import { stepForWindow, useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { errorRatio, formatAgo, formatCount, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
-import { Empty, ErrorState, HealthBadge, LiveStatus, Loading, PageHeader, StaleNotice, Stat } from '@/components/ui.tsx';
+import {
+  Empty,
+  ErrorState,
+  HealthBadge,
+  LiveStatus,
+  Loading,
+  PageHeader,
+  StaleNotice,
+  Stat,
+} from '@/components/ui.tsx';
 import { SignalCharts } from './SignalCharts.tsx';
 
 function serviceHref(id: string): string | null {
@@ -26,7 +35,8 @@ function EdgeTable({
   testId: string;
 }) {
   const href = useWindowHref();
-  if (rows.length === 0) return <Empty testId={`${testId}-empty`}>No {direction} traffic in this window.</Empty>;
+  if (rows.length === 0)
+    return <Empty testId={`${testId}-empty`}>No {direction} traffic in this window.</Empty>;
   return (
     <table className="table" data-test={testId}>
       <thead>
@@ -70,7 +80,9 @@ export function ServiceView({ namespace, service }: { namespace: string; service
   const trpc = useTRPC();
   const timeWindow = useTimeWindow();
   const href = useWindowHref();
-  const detail = useQuery(trpc.services.detail.queryOptions({ namespace, service, window: timeWindow.input }));
+  const detail = useQuery(
+    trpc.services.detail.queryOptions({ namespace, service, window: timeWindow.input }),
+  );
   const signals = useQuery(
     trpc.signals.service.queryOptions({
       namespace,
@@ -111,7 +123,10 @@ export function ServiceView({ namespace, service }: { namespace: string; service
           </>
         }
       >
-        <LiveStatus updatedAt={Math.max(detail.dataUpdatedAt, signals.dataUpdatedAt)} fetching={detail.isFetching || signals.isFetching} />
+        <LiveStatus
+          updatedAt={Math.max(detail.dataUpdatedAt, signals.dataUpdatedAt)}
+          fetching={detail.isFetching || signals.isFetching}
+        />
         <Link className="button" href={tracesHref} data-test="service-traces-link">
           View traces →
         </Link>
@@ -126,14 +141,20 @@ export function ServiceView({ namespace, service }: { namespace: string; service
           {detail.isError ? <StaleNotice error={detail.error} /> : null}
           <div className="stat-row" data-test="service-stats">
             <Stat label="RPS" value={formatRps(d.traffic.rps)} testId="stat-rps" />
-            <Stat label="Success rate" value={formatPercent(d.traffic.successRate, 2)} testId="stat-success" />
+            <Stat
+              label="Success rate"
+              value={formatPercent(d.traffic.successRate, 2)}
+              testId="stat-success"
+            />
             <Stat label="Requests" value={formatCount(d.traffic.requests)} testId="stat-requests" />
             <Stat
               label="Errors"
               value={
                 <span className={d.traffic.errors ? 'text-failing' : undefined}>
                   {formatCount(d.traffic.errors)}{' '}
-                  <span className="muted small">({formatPercent(errorRatio(d.traffic.requests, d.traffic.errors) ?? 0)})</span>
+                  <span className="muted small">
+                    ({formatPercent(errorRatio(d.traffic.requests, d.traffic.errors) ?? 0)})
+                  </span>
                 </span>
               }
               testId="stat-errors"
@@ -163,13 +184,23 @@ export function ServiceView({ namespace, service }: { namespace: string; service
             <section className="section">
               <h2>Inbound</h2>
               <div className="panel">
-                <EdgeTable rows={d.inbound.map((e) => ({ peer: e.from, traffic: e.traffic }))} peerLabel="From" direction="inbound" testId="inbound-table" />
+                <EdgeTable
+                  rows={d.inbound.map((e) => ({ peer: e.from, traffic: e.traffic }))}
+                  peerLabel="From"
+                  direction="inbound"
+                  testId="inbound-table"
+                />
               </div>
             </section>
             <section className="section">
               <h2>Outbound</h2>
               <div className="panel">
-                <EdgeTable rows={d.outbound.map((e) => ({ peer: e.to, traffic: e.traffic }))} peerLabel="To" direction="outbound" testId="outbound-table" />
+                <EdgeTable
+                  rows={d.outbound.map((e) => ({ peer: e.to, traffic: e.traffic }))}
+                  peerLabel="To"
+                  direction="outbound"
+                  testId="outbound-table"
+                />
               </div>
             </section>
           </div>
@@ -189,7 +220,18 @@ export function ServiceView({ namespace, service }: { namespace: string; service
   );
 }
 
-function InstancesTable({ instances }: { instances: { proxyId: string; version: string; inboundAddress: string; adminAddress: string; lastSeenMs: number; healthy: boolean }[] }) {
+function InstancesTable({
+  instances,
+}: {
+  instances: {
+    proxyId: string;
+    version: string;
+    inboundAddress: string;
+    adminAddress: string;
+    lastSeenMs: number;
+    healthy: boolean;
+  }[];
+}) {
   const now = Date.now();
   return (
     <table className="table" data-test="instances-table">
@@ -214,7 +256,9 @@ function InstancesTable({ instances }: { instances: { proxyId: string; version: 
             <td className="mono">{i.adminAddress}</td>
             <td>{formatAgo(i.lastSeenMs, now)}</td>
             <td>
-              <span className={i.healthy ? 'status-ok' : 'status-bad'}>{i.healthy ? 'Healthy' : 'Not reporting'}</span>
+              <span className={i.healthy ? 'status-ok' : 'status-bad'}>
+                {i.healthy ? 'Healthy' : 'Not reporting'}
+              </span>
             </td>
           </tr>
         ))}

@@ -1,6 +1,6 @@
 'use client';
 import type { GoldenSignals } from '@weft/schema';
-import { memo, useMemo } from 'react';
+import { memo, useMemo, type ReactElement } from 'react';
 import {
   Area,
   AreaChart,
@@ -13,7 +13,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { formatMs, formatRps, formatTick } from '@/lib/format.ts';
+import { formatAxisNumber, formatMs, formatRps, formatTick } from '@/lib/format.ts';
 
 interface ChartPoint {
   t: number;
@@ -64,7 +64,7 @@ function ChartCard({
   testId: string;
   points: number;
   hasData: boolean;
-  children: React.ReactElement;
+  children: ReactElement;
 }) {
   return (
     <div className="chart-card" data-test={testId} data-points={points}>
@@ -85,9 +85,15 @@ function ChartCard({
 function SignalChartsView({ signals }: { signals: GoldenSignals }) {
   const points = useMemo(() => toPoints(signals), [signals]);
   const windowMs = signals.window.toMs - signals.window.fromMs;
-  const domain = useMemo<[number, number]>(() => [signals.window.fromMs, signals.window.toMs], [signals.window]);
+  const domain = useMemo<[number, number]>(
+    () => [signals.window.fromMs, signals.window.toMs],
+    [signals.window],
+  );
   const tick = useMemo(() => (v: number) => formatTick(v, windowMs), [windowMs]);
-  const label = useMemo(() => (v: unknown) => (typeof v === 'number' ? formatTick(v, Math.min(windowMs, 3_600_000)) : ''), [windowMs]);
+  const label = useMemo(
+    () => (v: unknown) => (typeof v === 'number' ? formatTick(v, Math.min(windowMs, 3_600_000)) : ''),
+    [windowMs],
+  );
   const withRequests = points.filter((p) => p.rps > 0).length;
   const withLatency = points.filter((p) => p.p50 !== null).length;
   const floor = successFloor(points);
@@ -107,12 +113,20 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
 
   return (
     <div className="chart-grid">
-      <ChartCard title="Requests per second" testId="chart-rps" points={withRequests} hasData={withRequests > 0}>
+      <ChartCard
+        title="Requests per second"
+        testId="chart-rps"
+        points={withRequests}
+        hasData={withRequests > 0}
+      >
         <AreaChart data={points} margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
           {xAxis}
-          <YAxis tick={AXIS_TICK} width={44} tickFormatter={(v: number) => formatRps(v)} allowDecimals />
-          <Tooltip labelFormatter={label} formatter={(v) => (typeof v === 'number' ? formatRps(v) : String(v))} />
+          <YAxis tick={AXIS_TICK} width={44} tickFormatter={formatAxisNumber} allowDecimals />
+          <Tooltip
+            labelFormatter={label}
+            formatter={(v) => (typeof v === 'number' ? formatRps(v) : String(v))}
+          />
           <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
           <Area
             type="linear"
@@ -139,7 +153,12 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
         </AreaChart>
       </ChartCard>
 
-      <ChartCard title="Success rate" testId="chart-success" points={points.filter((p) => p.success !== null).length} hasData={withRequests > 0}>
+      <ChartCard
+        title="Success rate"
+        testId="chart-success"
+        points={points.filter((p) => p.success !== null).length}
+        hasData={withRequests > 0}
+      >
         <LineChart data={points} margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
           {xAxis}
@@ -150,7 +169,10 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
             allowDataOverflow
             tickFormatter={(v: number) => `${Number(v.toFixed(2))}%`}
           />
-          <Tooltip labelFormatter={label} formatter={(v) => (typeof v === 'number' ? `${v.toFixed(2)}%` : String(v))} />
+          <Tooltip
+            labelFormatter={label}
+            formatter={(v) => (typeof v === 'number' ? `${v.toFixed(2)}%` : String(v))}
+          />
           <Line
             type="linear"
             dataKey="success"
@@ -168,11 +190,38 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
           {xAxis}
           <YAxis tick={AXIS_TICK} width={52} tickFormatter={(v: number) => formatMs(v)} />
-          <Tooltip labelFormatter={label} formatter={(v) => (typeof v === 'number' ? formatMs(v) : String(v))} />
+          <Tooltip
+            labelFormatter={label}
+            formatter={(v) => (typeof v === 'number' ? formatMs(v) : String(v))}
+          />
           <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
-          <Line type="linear" dataKey="p50" name="p50" stroke="#0066cc" strokeWidth={1.5} dot={false} isAnimationActive={false} />
-          <Line type="linear" dataKey="p95" name="p95" stroke="#ec7a08" strokeWidth={1.5} dot={false} isAnimationActive={false} />
-          <Line type="linear" dataKey="p99" name="p99" stroke="#a30000" strokeWidth={1.5} dot={false} isAnimationActive={false} />
+          <Line
+            type="linear"
+            dataKey="p50"
+            name="p50"
+            stroke="#0066cc"
+            strokeWidth={1.5}
+            dot={false}
+            isAnimationActive={false}
+          />
+          <Line
+            type="linear"
+            dataKey="p95"
+            name="p95"
+            stroke="#ec7a08"
+            strokeWidth={1.5}
+            dot={false}
+            isAnimationActive={false}
+          />
+          <Line
+            type="linear"
+            dataKey="p99"
+            name="p99"
+            stroke="#a30000"
+            strokeWidth={1.5}
+            dot={false}
+            isAnimationActive={false}
+          />
         </LineChart>
       </ChartCard>
     </div>

@@ -10,7 +10,20 @@ import { ErrorState, Loading, PageHeader, StaleNotice } from '@/components/ui.ts
 import { timeTicks, waterfallRows, type WaterfallRow } from './waterfall.ts';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_COLORS = ['#0066cc', '#4cb140', '#7d3fb8', '#ec7a08', '#009596', '#5752d1', '#c58c00', '#2b9af3', '#6a6e73', '#23511e', '#a18fff', '#8f4700'];
+const SPAN_COLORS = [
+  '#0066cc',
+  '#4cb140',
+  '#7d3fb8',
+  '#ec7a08',
+  '#009596',
+  '#5752d1',
+  '#c58c00',
+  '#2b9af3',
+  '#6a6e73',
+  '#23511e',
+  '#a18fff',
+  '#8f4700',
+];
 const ERROR_COLOR = '#c9190b';
 const INDENT_PX = 16;
 
@@ -23,7 +36,10 @@ export function TraceView({ traceId }: { traceId: string }) {
   const href = useWindowHref();
   const valid = TRACE_ID.test(traceId);
   const query = useQuery(
-    trpc.traces.get.queryOptions({ traceId }, { enabled: valid, refetchInterval: 10_000, placeholderData: undefined }),
+    trpc.traces.get.queryOptions(
+      { traceId },
+      { enabled: valid, refetchInterval: 10_000, placeholderData: undefined },
+    ),
   );
 
   return (
@@ -32,7 +48,10 @@ export function TraceView({ traceId }: { traceId: string }) {
         <Link href={href('/traces')}>Traces</Link> <span>/</span> <span className="mono">{traceId}</span>
       </div>
       {!valid ? (
-        <ErrorState error={new Error(`"${traceId}" is not a trace id (32 lower-case hex characters).`)} what="trace" />
+        <ErrorState
+          error={new Error(`"${traceId}" is not a trace id (32 lower-case hex characters).`)}
+          what="trace"
+        />
       ) : query.isPending ? (
         <Loading what="trace" />
       ) : !query.data ? (
@@ -77,15 +96,11 @@ function Waterfall({ trace }: { trace: TraceDetail }) {
   return (
     <>
       <PageHeader
-        title={
-          <>
-            {root ? `${root.service}: ${root.name}` : 'Trace'}
-          </>
-        }
+        title={<>{root ? `${root.service}: ${root.name}` : 'Trace'}</>}
         subtitle={
           <span data-test="trace-summary">
-            {formatDateTime(trace.startMs)} · <strong>{formatUs(trace.durationUs)}</strong> · {trace.spans.length} spans ·{' '}
-            {colors.size} services ·{' '}
+            {formatDateTime(trace.startMs)} · <strong>{formatUs(trace.durationUs)}</strong> ·{' '}
+            {trace.spans.length} spans · {colors.size} services ·{' '}
             <span className={errors ? 'text-failing' : undefined}>
               {errors} error{errors === 1 ? '' : 's'}
             </span>
@@ -181,7 +196,12 @@ function SpanRow({
       data-status={s.status}
       aria-selected={selected}
     >
-      <div className="wf-label" role="cell" style={{ paddingLeft: 6 + row.depth * INDENT_PX }} data-test="waterfall-span-label">
+      <div
+        className="wf-label"
+        role="cell"
+        style={{ paddingLeft: 6 + row.depth * INDENT_PX }}
+        data-test="waterfall-span-label"
+      >
         {row.childCount > 0 ? (
           <button
             type="button"
@@ -202,7 +222,11 @@ function SpanRow({
         <span className="wf-name" title={s.name}>
           {s.name}
         </span>
-        {s.status === 'error' ? <span className="wf-error-mark" title="error">!</span> : null}
+        {s.status === 'error' ? (
+          <span className="wf-error-mark" title="error">
+            !
+          </span>
+        ) : null}
       </div>
       <div className="wf-timeline" role="cell">
         {ticks.map((t) => (
@@ -242,7 +266,11 @@ function SpanDetails({ span, trace, onClose }: { span: SpanView; trace: TraceDet
           <div className="side-panel-title">{span.name}</div>
           <div className="muted small">
             {span.namespace ? (
-              <Link href={href(`/services/${encodeURIComponent(span.namespace)}/${encodeURIComponent(span.service)}`)}>
+              <Link
+                href={href(
+                  `/services/${encodeURIComponent(span.namespace)}/${encodeURIComponent(span.service)}`,
+                )}
+              >
                 {span.namespace}/{span.service}
               </Link>
             ) : (
@@ -273,7 +301,11 @@ function SpanDetails({ span, trace, onClose }: { span: SpanView; trace: TraceDet
         <dt>Span id</dt>
         <dd className="mono">{span.spanId}</dd>
         <dt>Parent</dt>
-        <dd className="mono">{span.parentSpanId ? `${span.parentSpanId}${parent ? ` (${parent.service})` : ' (not in trace)'}` : '— (root)'}</dd>
+        <dd className="mono">
+          {span.parentSpanId
+            ? `${span.parentSpanId}${parent ? ` (${parent.service})` : ' (not in trace)'}`
+            : '— (root)'}
+        </dd>
       </dl>
       <h3>Attributes</h3>
       {attrs.length === 0 ? (

@@ -66,20 +66,25 @@ export function TracesView() {
   const [minDraft, setMinDraft] = useState(filters.minMs);
   useEffect(() => setMinDraft(filters.minMs), [filters.minMs]);
 
-  const [namespace, service] = filters.service.includes('/') ? filters.service.split('/', 2) : [undefined, filters.service || undefined];
+  const [namespace, service] = filters.service.includes('/')
+    ? filters.service.split('/', 2)
+    : [undefined, filters.service || undefined];
   const minDurationMs = Number(filters.minMs);
-  const services = useQuery(trpc.services.list.queryOptions({ window: timeWindow.input }, { refetchInterval: 30_000 }));
+  const services = useQuery(
+    trpc.services.list.queryOptions({ window: timeWindow.input }, { refetchInterval: 30_000 }),
+  );
   // The list refreshes every few seconds; while the pointer is over it, it holds still so rows don't move under a click.
   const [paused, setPaused] = useState(false);
   const query = useQuery(
     trpc.traces.search.queryOptions(
       {
-      window: timeWindow.input,
-      namespace: namespace || undefined,
-      service,
-      minDurationMs: filters.minMs && Number.isFinite(minDurationMs) && minDurationMs >= 0 ? minDurationMs : undefined,
-      errorsOnly: filters.errorsOnly,
-      limit: LIMIT,
+        window: timeWindow.input,
+        namespace: namespace || undefined,
+        service,
+        minDurationMs:
+          filters.minMs && Number.isFinite(minDurationMs) && minDurationMs >= 0 ? minDurationMs : undefined,
+        errorsOnly: filters.errorsOnly,
+        limit: LIMIT,
       },
       { refetchInterval: paused ? false : REFRESH_MS },
     ),
@@ -91,7 +96,10 @@ export function TracesView() {
     return [...ids].sort();
   }, [services.data, filters.service]);
 
-  const maxDuration = useMemo(() => Math.max(1, ...(query.data ?? []).map((t) => t.durationMs)), [query.data]);
+  const maxDuration = useMemo(
+    () => Math.max(1, ...(query.data ?? []).map((t) => t.durationMs)),
+    [query.data],
+  );
 
   return (
     <div className="page" data-test="traces-page">
@@ -236,7 +244,9 @@ export function TracesView() {
                           </div>
                         </td>
                         <td className="num">{t.spanCount}</td>
-                        <td className="num">{t.errorCount ? <span className="text-failing">{t.errorCount}</span> : 0}</td>
+                        <td className="num">
+                          {t.errorCount ? <span className="text-failing">{t.errorCount}</span> : 0}
+                        </td>
                         <td className="trace-services" data-test="trace-services">
                           {t.services.map((s) => (
                             <span key={s} className="tag" title={s}>
@@ -251,7 +261,9 @@ export function TracesView() {
               </table>
             )}
             {query.data.length >= LIMIT ? (
-              <div className="muted small table-footnote">Showing the {LIMIT} most recent traces; narrow the filters to see others.</div>
+              <div className="muted small table-footnote">
+                Showing the {LIMIT} most recent traces; narrow the filters to see others.
+              </div>
             ) : null}
           </>
         )}
