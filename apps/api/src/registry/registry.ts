@@ -3,7 +3,7 @@
  * the endpoints every proxy receives in its config.
  */
 import { createHash } from 'node:crypto';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import {
   proxyRegistrationSchema,
   type ProxyConfig,
@@ -87,14 +87,29 @@ export class ServiceRegistry {
     const deadline = this.now() + waitMs;
     let config = await this.currentConfig();
     while (config.version === knownVersion && this.now() < deadline && !signal.aborted) {
-      const tick = AbortSignal.any([
-        signal,
-        AbortSignal.timeout(Math.min(1000, Math.max(1, deadline - this.now()))),
-      ]);
-      await once(this.changes, 'change', { signal: tick }).catch(() => undefined);
+      await this.nextChange(Math.min(1000, Math.max(1, deadline - this.now())), signal);
       config = await this.currentConfig();
     }
     return config;
+  }
+
+  /**
+   * Resolves on the next membership change, after `ms`, or when `signal` aborts, whichever is first.
+   * Plain timers on purpose: on Node 20 a signal from AbortSignal.any() over AbortSignal.timeout() can be
+   * garbage-collected before it fires, which left long polls hanging.
+   */
+  private nextChange(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.changes.off('change', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.changes.on('change', done);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   async isKnown(proxyId: string): Promise<boolean> {

@@ -68,6 +68,8 @@ export class ConfigPoller {
         timeoutMs: 5_000 + waitSeconds * 1000,
       });
     } catch (err) {
+      // A poll cut short by our own shutdown is not a control-plane problem.
+      if (this.#stopped) return;
       this.#problem(`control plane unreachable at ${http.url(path)}: ${describeFailure(err)}`, 'unreachable');
       return;
     }
