@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{apps,packages}/*/{src,test}/**/*.test.ts'],
-          exclude: ['**/*.integration.test.ts', '**/node_modules/**', 'apps/web/**'],
+          exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
       },
