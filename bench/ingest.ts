@@ -12,19 +12,11 @@
  * Prints tables and writes them as markdown to bench/results/ingest-<timestamp>.md. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type TestPostgres } from '../apps/api/test/support/postgres.ts';
+import { interrupted, startBenchRun } from './lib/bench-run.ts';
 import { freePort, Supervisor, waitForHttp, type Child } from './lib/children.ts';
 import { LatencyProbe, RssSampler, rssKib, sendAll, type SendOutcome } from './lib/ingest-load.ts';
 import {
@@ -156,26 +148,6 @@ function log(message: string): void {
   process.stderr.write(`[bench:ingest] ${message}\n`);
 }
 
-/** Set on Ctrl-C / SIGTERM: the run is being torn down, failures after that are expected. */
-let interrupted = false;
-
-/** Temp dirs of earlier runs killed outright: only ours, only with our pid file, only when that pid is gone. */
-function removeStaleTempDirs(): void {
-  for (const name of readdirSync(os.tmpdir())) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join(os.tmpdir(), name);
-    let pid: number;
-    try {
-      pid = Number(readFileSync(path.join(dir, 'bench.pid'), 'utf8'));
-    } catch {
-      continue;
-    }
-    if (!Number.isInteger(pid) || pid <= 0 || existsSync(`/proc/${pid}`)) continue;
-    rmSync(dir, { recursive: true, force: true });
-    log(`removed ${dir}, left behind by an earlier run that was killed`);
-  }
-}
-
 interface Workload {
   warmTraces: TraceBatches;
   traces: TraceBatches;
@@ -226,7 +198,7 @@ async function measurePhase(
     payloads,
     senders: s.senders,
     timeLimitS: s.timeLimitS,
-    shouldStop: () => interrupted,
+    shouldStop: interrupted,
     ...(s.pace ? { ratePerS: INGEST_GOALS[signal] } : {}),
     onAnswer: (done) => {
       if (done === total || done - lastShown >= Math.max(1, Math.ceil(total / 5))) {
@@ -317,7 +289,7 @@ async function runDatabase(
       payloads: work.warmTraces.payloads,
       senders: s.senders,
       timeLimitS: s.timeLimitS,
-      shouldStop: () => interrupted,
+      shouldStop: interrupted,
     });
     const warmRollups = await sendAll({
       apiUrl,
@@ -325,7 +297,7 @@ async function runDatabase(
       payloads: work.warmMetrics.payloads,
       senders: s.senders,
       timeLimitS: s.timeLimitS,
-      shouldStop: () => interrupted,
+      shouldStop: interrupted,
     });
     run.warmup = { spans: warmSpans, rollups: warmRollups };
     log(`warm-up: ${describeOutcome(warmSpans, 'spans')}; ${describeOutcome(warmRollups, 'rollups')}`);
@@ -334,12 +306,12 @@ async function runDatabase(
       ['spans', work.traces.payloads],
       ['rollups', work.metrics.payloads],
     ] as const) {
-      if (interrupted) break;
+      if (interrupted()) break;
       log(
         `${label} ${signal}: ${payloads.length} POSTs from ${s.senders} senders (at most ${s.timeLimitS} s)`,
       );
       const phase = await measurePhase(signal, api, apiUrl, payloads, s, db);
-      if (interrupted) break;
+      if (interrupted()) break;
       run.phases.push(phase);
       log(
         `  ${Math.round(rate(phase)).toLocaleString('en-US')} ${signal}/s; ${describeOutcome(phase.send, 'measured')}`,
@@ -347,7 +319,7 @@ async function runDatabase(
     }
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
-    if (!interrupted) log(`${label}: ${run.error}`);
+    if (!interrupted()) log(`${label}: ${run.error}`);
   }
 
   // Stop the API (the profile is written when it exits), then read what it stored.
@@ -359,7 +331,7 @@ async function runDatabase(
     await api.stop(30_000);
     run.apiExit = await api.done;
   }
-  if (!interrupted && run.phases.length > 0) {
+  if (!interrupted() && run.phases.length > 0) {
     try {
       run.stored =
         db === 'sqlite'
@@ -369,7 +341,7 @@ async function runDatabase(
       run.error ??= `could not count what the database holds: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
-  if (s.cpuProf && !interrupted) {
+  if (s.cpuProf && !interrupted()) {
     const windows = run.phases.map((p) => ({
       label: `the ${p.signal} phase (${p.send.elapsedS.toFixed(1)} s)`,
       fromUs: p.fromUs,
@@ -417,38 +389,18 @@ async function main(): Promise<number> {
     throw new Error('this benchmark reads /proc for CPU time and memory: it runs on Linux only');
   }
   if (!existsSync(API_MAIN)) throw new Error(`the API entry point ${API_MAIN} does not exist`);
-  const startedAt = Date.now();
-  const stamp = new Date(startedAt)
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  removeStaleTempDirs();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), TMP_PREFIX));
-  writeFileSync(path.join(tmp, 'bench.pid'), String(process.pid));
-  const res: Resources = { supervisor: new Supervisor(), tmp, postgres: undefined };
-
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> => {
-    cleaning ??= (async () => {
-      await res.supervisor.stopAll();
+  const supervisor = new Supervisor();
+  const { tmp, stamp, startedAt, cleanup } = startBenchRun({
+    tmpPrefix: TMP_PREFIX,
+    log,
+    // `res` is set right below, before any signal can be handled.
+    stop: async () => {
+      await supervisor.stopAll();
       await res.postgres?.stop();
-      rmSync(tmp, { recursive: true, force: true });
-    })();
-    return cleaning;
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  // `on`, not `once`: under npm the signal can arrive twice (terminal and tsx relaying it).
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.once('exit', () => {
-    res.supervisor.killAllNow();
-    rmSync(tmp, { recursive: true, force: true });
+    },
+    killNow: () => supervisor.killAllNow(),
   });
+  const res: Resources = { supervisor, tmp, postgres: undefined };
 
   try {
     const quiet = new BackgroundCpu();
@@ -477,10 +429,10 @@ async function main(): Promise<number> {
 
     const runs: DatabaseRun[] = [];
     for (const db of s.databases) {
-      if (interrupted) break;
+      if (interrupted()) break;
       runs.push(await runDatabase(db, s, work, res, stamp));
     }
-    if (interrupted) return 130;
+    if (interrupted()) return 130;
 
     const command = [
       'npm run bench:ingest',
@@ -550,7 +502,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (interrupted) process.exit(130);
+    if (interrupted()) process.exit(130);
     if (err instanceof UsageError) {
       console.error(`bench:ingest: ${err.message}\n${USAGE}`);
       process.exit(2);

@@ -19,14 +19,13 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { interrupted, startBenchRun } from './lib/bench-run.ts';
 import { freePorts, Supervisor, waitForHttp, type Child } from './lib/children.ts';
 import {
   findWrk,
@@ -142,29 +141,6 @@ class UsageError extends Error {}
 
 const TMP_PREFIX = 'weft-bench-';
 
-/**
- * Temp dirs of earlier runs that were killed outright (SIGKILL leaves no chance to clean up): only our own
- * prefix, only with our pid file in it, and only when that process is gone.
- */
-function removeStaleTempDirs(): void {
-  for (const name of readdirSync(os.tmpdir())) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join(os.tmpdir(), name);
-    let pid: number;
-    try {
-      pid = Number(readFileSync(path.join(dir, 'bench.pid'), 'utf8'));
-    } catch {
-      continue;
-    }
-    if (!Number.isInteger(pid) || pid <= 0 || existsSync(`/proc/${pid}`)) continue;
-    rmSync(dir, { recursive: true, force: true });
-    log(`removed ${dir}, left behind by an earlier run that was killed`);
-  }
-}
-
-/** Set on Ctrl-C / SIGTERM: the run is being torn down, failures after that are expected. */
-let interrupted = false;
-
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
@@ -209,44 +185,22 @@ async function main(): Promise<number> {
       throw new Error(`${what} entry point ${path.relative(repoRoot, file)} does not exist yet`);
   }
 
-  const startedAt = Date.now();
-  const stamp = new Date(startedAt)
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  removeStaleTempDirs();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), TMP_PREFIX));
-  writeFileSync(path.join(tmp, 'bench.pid'), String(process.pid));
-  // nginx workers run as `nobody` under a root master: they must be able to enter their prefix.
-  chmodSync(tmp, 0o755);
   const supervisor = new Supervisor();
   let loadChild: ChildProcess | undefined;
-
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> => {
-    cleaning ??= (async () => {
+  const { tmp, stamp, startedAt, cleanup } = startBenchRun({
+    tmpPrefix: TMP_PREFIX,
+    log,
+    stop: async () => {
       loadChild?.kill('SIGKILL');
       await supervisor.stopAll();
-      rmSync(tmp, { recursive: true, force: true });
-    })();
-    return cleaning;
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  // `on`, not `once`: under `npm run bench` the signal arrives twice (from the terminal and relayed by the tsx
-  // CLI), and a second one with no listener left would exit before the cleanup has finished.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.once('exit', () => {
-    // Last resort if something threw past the finally below.
-    supervisor.killAllNow();
-    loadChild?.kill('SIGKILL');
-    rmSync(tmp, { recursive: true, force: true });
+    },
+    killNow: () => {
+      supervisor.killAllNow();
+      loadChild?.kill('SIGKILL');
+    },
   });
+  // nginx workers run as `nobody` under a root master: they must be able to enter their prefix.
+  chmodSync(tmp, 0o755);
 
   try {
     const nginx = findNginx();
@@ -627,7 +581,7 @@ async function runLoad(
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (interrupted) process.exit(130);
+    if (interrupted()) process.exit(130);
     if (err instanceof UsageError) {
       console.error(`bench: ${err.message}\n${USAGE}`);
       process.exit(2);
