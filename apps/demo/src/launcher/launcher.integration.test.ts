@@ -287,7 +287,8 @@ async function waitForTraffic(apiUrl: string, timeoutMs: number): Promise<Edge[]
   let edges: Edge[] = [];
   while (Date.now() < deadline) {
     edges = await graphEdges(apiUrl).catch(() => []);
-    if (edges.some((e) => e.traffic.requests > 0 && !e.source.startsWith('unknown'))) return edges;
+    // The load enters at the frontend: wait for its calls, not just any proxy's first flush.
+    if (edges.some((e) => e.traffic.requests > 0 && e.source === 'storefront/frontend')) return edges;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`no traffic on the graph within ${timeoutMs / 1000} s: ${JSON.stringify(edges)}`);
