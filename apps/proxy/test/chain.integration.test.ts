@@ -13,9 +13,11 @@ import {
   sample,
   send,
   startApp,
+  startChain as startSharedChain,
   startTestProxy,
   waitFor,
   writeConfig,
+  type ChainOptions,
 } from './helpers.ts';
 
 const WEB = { source_service: 'web', source_namespace: 'shop', source_version: 'v1' };
@@ -26,49 +28,19 @@ const CATALOG_V2 = {
 };
 
 /** web (v1) → catalog (v2); `dead.shop` has an endpoint nobody listens on; `empty.shop` has none. */
-async function startChain(raw: Parameters<typeof startApp>[1] = {}) {
-  const controlPlane = new URL(`http://${LOOPBACK}:${await closedPort()}`);
-  const app = await startApp('catalog', raw);
-  const catalog = await startTestProxy({
-    service: 'catalog',
-    version: 'v2',
-    app: app.address,
-    controlPlane,
-    configFile: writeConfig({ version: 'catalog-1', services: [] }),
-    tuning: { upstreamTimeoutMs: 500 },
-  });
-  const web = await startTestProxy({
-    service: 'web',
-    app: { host: LOOPBACK, port: await closedPort() },
-    controlPlane,
-    configFile: writeConfig({
-      version: 'web-1',
-      services: [
-        {
-          name: 'catalog',
-          namespace: 'shop',
-          endpoints: [
-            { proxyId: 'catalog.shop-test', address: hostPortOf(catalog.addresses.inbound), version: 'v2' },
-          ],
-        },
-        {
-          name: 'dead',
-          namespace: 'shop',
-          endpoints: [{ proxyId: 'dead-1', address: `${LOOPBACK}:${await closedPort()}`, version: 'v9' }],
-        },
-        { name: 'empty', namespace: 'shop', endpoints: [] },
-      ],
-    }),
-  });
-  return {
+async function startChain(app: ChainOptions['app'] = {}) {
+  return startSharedChain({
     app,
-    catalog,
-    web,
-    stop: async () => {
-      await Promise.all([web.stop(), catalog.stop()]);
-      await app.close();
-    },
-  };
+    catalogTuning: { upstreamTimeoutMs: 500 },
+    moreServices: [
+      {
+        name: 'dead',
+        namespace: 'shop',
+        endpoints: [{ proxyId: 'dead-1', address: `${LOOPBACK}:${await closedPort()}`, version: 'v9' }],
+      },
+      { name: 'empty', namespace: 'shop', endpoints: [] },
+    ],
+  });
 }
 
 describe('a request through two proxies', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
-import type { ProxyConfig } from '@weft/schema';
+import type { ProxyConfig, ServiceEndpoints } from '@weft/schema';
 import type { ProxyOptions } from '../src/cli/flags.ts';
 import type { HostPort } from '../src/cli/host-port.ts';
 import type { Logger } from '../src/log.ts';
@@ -291,4 +291,63 @@ export async function waitFor<T>(
 
 export function hostPortOf(a: HostPort): string {
   return `${a.host}:${a.port}`;
+}
+
+export interface ChainOptions {
+  /** Control plane of the "web" proxy (where it pushes telemetry); a closed port when absent. */
+  controlPlane?: URL;
+  /** Control plane of the "catalog" proxy; the same as web's when absent. */
+  catalogControlPlane?: URL;
+  flushIntervalMs?: number;
+  /** How the catalog app answers (see startApp). */
+  app?: Parameters<typeof startApp>[1];
+  catalogTuning?: Partial<ProxyTuning>;
+  /** Services in web's config besides catalog. */
+  moreServices?: ServiceEndpoints[];
+}
+
+/**
+ * The two-proxy chain most tests use: test client → outbound of "web" (v1) → inbound of "catalog" (v2) →
+ * catalog app. Both proxies take their config from static files.
+ */
+export async function startChain(o: ChainOptions = {}) {
+  const controlPlane = o.controlPlane ?? new URL(`http://${LOOPBACK}:${await closedPort()}`);
+  const app = await startApp('catalog', o.app);
+  const catalog = await startTestProxy({
+    service: 'catalog',
+    version: 'v2',
+    app: app.address,
+    controlPlane: o.catalogControlPlane ?? controlPlane,
+    flushIntervalMs: o.flushIntervalMs,
+    configFile: writeConfig({ version: 'catalog-1', services: [] }),
+    tuning: o.catalogTuning,
+  });
+  const web = await startTestProxy({
+    service: 'web',
+    app: { host: LOOPBACK, port: await closedPort() },
+    controlPlane,
+    flushIntervalMs: o.flushIntervalMs,
+    configFile: writeConfig({
+      version: 'web-1',
+      services: [
+        {
+          name: 'catalog',
+          namespace: 'shop',
+          endpoints: [
+            { proxyId: 'catalog.shop-test', address: hostPortOf(catalog.addresses.inbound), version: 'v2' },
+          ],
+        },
+        ...(o.moreServices ?? []),
+      ],
+    }),
+  });
+  return {
+    app,
+    catalog,
+    web,
+    stop: async () => {
+      await Promise.all([web.stop(), catalog.stop()]);
+      await app.close();
+    },
+  };
 }

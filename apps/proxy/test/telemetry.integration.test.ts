@@ -20,14 +20,11 @@ import {
   LOOPBACK,
   adminGet,
   closedPort,
-  hostPortOf,
   sample,
   send,
-  startApp,
+  startChain as startSharedChain,
   startOtlpReceiver,
-  startTestProxy,
   waitFor,
-  writeConfig,
 } from './helpers.ts';
 
 type ParsedSpan = ParsedTraceRequest['resourceSpans'][number]['scopeSpans'][number]['spans'][number];
@@ -64,41 +61,8 @@ function pointsOf(payloads: unknown[]) {
   });
 }
 
-async function startChain(receiverUrl: URL, flushIntervalMs: number, catalogControlPlane: URL = receiverUrl) {
-  const app = await startApp('catalog');
-  const catalog = await startTestProxy({
-    service: 'catalog',
-    version: 'v2',
-    app: app.address,
-    controlPlane: catalogControlPlane,
-    flushIntervalMs,
-    configFile: writeConfig({ version: '1', services: [] }),
-  });
-  const web = await startTestProxy({
-    service: 'web',
-    app: { host: LOOPBACK, port: await closedPort() },
-    controlPlane: receiverUrl,
-    flushIntervalMs,
-    configFile: writeConfig({
-      version: '1',
-      services: [
-        {
-          name: 'catalog',
-          namespace: 'shop',
-          endpoints: [{ proxyId: 'c', address: hostPortOf(catalog.addresses.inbound), version: 'v2' }],
-        },
-      ],
-    }),
-  });
-  return {
-    app,
-    catalog,
-    web,
-    stop: async () => {
-      await Promise.all([web.stop(), catalog.stop()]);
-      await app.close();
-    },
-  };
+function startChain(receiverUrl: URL, flushIntervalMs: number, catalogControlPlane: URL = receiverUrl) {
+  return startSharedChain({ controlPlane: receiverUrl, catalogControlPlane, flushIntervalMs });
 }
 
 describe('spans and metrics pushed over OTLP', () => {
