@@ -99,17 +99,7 @@ export class Supervisor {
   }
 }
 
-/** A port the OS reports free on 127.0.0.1 now (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../apps/api/test/support/ports.ts';
 
 /** Distinct free ports (asked all at once, so the OS does not hand out the same one twice). */
 export async function freePorts(count: number): Promise<number[]> {

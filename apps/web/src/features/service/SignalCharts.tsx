@@ -82,6 +82,17 @@ function ChartCard({
   );
 }
 
+const RATE_SERIES = [
+  { key: 'rps', name: 'rps', color: '#0066cc', opacity: 0.15 },
+  { key: 'errorRps', name: 'errors/s', color: '#c9190b', opacity: 0.25 },
+] as const;
+
+const LATENCY_SERIES = [
+  { key: 'p50', color: '#0066cc' },
+  { key: 'p95', color: '#ec7a08' },
+  { key: 'p99', color: '#a30000' },
+] as const;
+
 function SignalChartsView({ signals }: { signals: GoldenSignals }) {
   const points = useMemo(() => toPoints(signals), [signals]);
   const windowMs = signals.window.toMs - signals.window.fromMs;
@@ -128,28 +139,20 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
             formatter={(v) => (typeof v === 'number' ? formatRps(v) : String(v))}
           />
           <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
-          <Area
-            type="linear"
-            dataKey="rps"
-            name="rps"
-            stroke="#0066cc"
-            fill="#0066cc"
-            fillOpacity={0.15}
-            strokeWidth={1.5}
-            isAnimationActive={false}
-            dot={false}
-          />
-          <Area
-            type="linear"
-            dataKey="errorRps"
-            name="errors/s"
-            stroke="#c9190b"
-            fill="#c9190b"
-            fillOpacity={0.25}
-            strokeWidth={1.5}
-            isAnimationActive={false}
-            dot={false}
-          />
+          {RATE_SERIES.map(({ key, name, color, opacity }) => (
+            <Area
+              key={key}
+              type="linear"
+              dataKey={key}
+              name={name}
+              stroke={color}
+              fill={color}
+              fillOpacity={opacity}
+              strokeWidth={1.5}
+              isAnimationActive={false}
+              dot={false}
+            />
+          ))}
         </AreaChart>
       </ChartCard>
 
@@ -195,33 +198,18 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
             formatter={(v) => (typeof v === 'number' ? formatMs(v) : String(v))}
           />
           <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
-          <Line
-            type="linear"
-            dataKey="p50"
-            name="p50"
-            stroke="#0066cc"
-            strokeWidth={1.5}
-            dot={false}
-            isAnimationActive={false}
-          />
-          <Line
-            type="linear"
-            dataKey="p95"
-            name="p95"
-            stroke="#ec7a08"
-            strokeWidth={1.5}
-            dot={false}
-            isAnimationActive={false}
-          />
-          <Line
-            type="linear"
-            dataKey="p99"
-            name="p99"
-            stroke="#a30000"
-            strokeWidth={1.5}
-            dot={false}
-            isAnimationActive={false}
-          />
+          {LATENCY_SERIES.map(({ key, color }) => (
+            <Line
+              key={key}
+              type="linear"
+              dataKey={key}
+              name={key}
+              stroke={color}
+              strokeWidth={1.5}
+              dot={false}
+              isAnimationActive={false}
+            />
+          ))}
         </LineChart>
       </ChartCard>
     </div>
