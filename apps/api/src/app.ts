@@ -1,5 +1,7 @@
-/** Assembles the API process: database, registry, HTTP server. Used by main.ts and by integration tests. */
+/** Assembles the API process: database, auth, registry, HTTP server. Used by main.ts and by integration tests. */
 import type { AddressInfo } from 'node:net';
+import { BOOTSTRAP_ADMIN_USERNAME } from '@weft/schema';
+import { createAuthServices } from './auth/services.ts';
 import { openDatabase } from './db/client.ts';
 import type { ApiEnv } from './env.ts';
 import { createApiServer } from './http/server.ts';
@@ -12,21 +14,45 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+export type StartOptions = Pick<
+  ApiEnv,
+  'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'
+> &
+  Partial<Pick<ApiEnv, 'adminPassword' | 'secureCookies' | 'oidc'>>;
+
 export class ListenError extends Error {}
 
 export async function startApi(
-  env: Pick<
-    ApiEnv,
-    'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'
-  >,
+  env: StartOptions,
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<RunningApi> {
   const database = await openDatabase(env.databaseUrl);
+  const auth = createAuthServices(database.db, {
+    oidc: env.oidc ?? null,
+    secureCookies: env.secureCookies ?? 'auto',
+  });
+  try {
+    const created = await auth.users.ensureBootstrapAdmin(env.adminPassword);
+    if (created?.generated) {
+      log(
+        [
+          `weft-api: created the first admin user "${BOOTSTRAP_ADMIN_USERNAME}" with this one-time password (shown only now):`,
+          `    ${created.password}`,
+          '  Sign in to the console with it and change it, or set WEFT_ADMIN_PASSWORD before the first start.',
+        ].join('\n'),
+      );
+    } else if (created) {
+      log(`weft-api: created the first admin user "${BOOTSTRAP_ADMIN_USERNAME}" with the password in WEFT_ADMIN_PASSWORD`);
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const registry = new ServiceRegistry(database.db, {
     ttlSeconds: env.proxyTtlSeconds,
     heartbeatSeconds: env.heartbeatSeconds,
   });
-  const server = createApiServer({ db: database.db, registry, maxBodyBytes: env.maxBodyBytes, log });
+  const server = createApiServer({ db: database.db, registry, auth, maxBodyBytes: env.maxBodyBytes, log });
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {

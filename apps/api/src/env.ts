@@ -3,6 +3,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { AuthPaths, passwordSchema } from '@weft/schema';
+import type { OidcSettings } from './auth/oidc.ts';
 
 const port = z.coerce
   .number({ message: 'must be a number' })
@@ -28,6 +30,23 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(8 * 1024 * 1024),
+  /** Password of the first admin ("admin") when it is created; otherwise a one-time password is printed. */
+  WEFT_ADMIN_PASSWORD: passwordSchema.optional(),
+  /** Cookies get `Secure` always, never, or when the request came over TLS (X-Forwarded-Proto). */
+  WEFT_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
+  WEFT_OIDC_ISSUER: z.url({ message: 'must be the issuer URL, e.g. https://login.example.com/realms/x' }).optional(),
+  WEFT_OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
+  WEFT_OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
+  WEFT_OIDC_REDIRECT_URL: z
+    .url({ message: "must be the console's URL + /auth/oidc/callback" })
+    .refine((u) => new URL(u).pathname === AuthPaths.oidcCallback, {
+      message: `must end in ${AuthPaths.oidcCallback} (the console forwards it to the API)`,
+    })
+    .optional(),
+  WEFT_OIDC_NAME: z.string().min(1).max(64).default('SSO'),
+  WEFT_OIDC_ROLE_CLAIM: z.string().min(1).max(128).default('groups'),
+  WEFT_OIDC_ADMIN_GROUPS: z.string().max(4096).default(''),
+  WEFT_OIDC_EDITOR_GROUPS: z.string().max(4096).default(''),
 });
 
 export interface ApiEnv {
@@ -38,7 +57,16 @@ export interface ApiEnv {
   proxyTtlSeconds: number;
   heartbeatSeconds: number;
   maxBodyBytes: number;
+  adminPassword: string | undefined;
+  secureCookies: 'auto' | 'always' | 'never';
+  oidc: OidcSettings | null;
 }
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 export class EnvError extends Error {}
 
@@ -50,6 +78,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.WEFT_DATA_DIR);
+  const oidcSet = [e.WEFT_OIDC_ISSUER, e.WEFT_OIDC_CLIENT_ID, e.WEFT_OIDC_REDIRECT_URL];
+  if (oidcSet.some(Boolean) && !oidcSet.every(Boolean)) {
+    throw new EnvError(
+      'invalid configuration:\n  OIDC sign-in needs all of WEFT_OIDC_ISSUER, WEFT_OIDC_CLIENT_ID and WEFT_OIDC_REDIRECT_URL',
+    );
+  }
   return {
     host: e.WEFT_API_HOST,
     port: e.WEFT_API_PORT,
@@ -58,5 +92,20 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
     proxyTtlSeconds: e.WEFT_PROXY_TTL_SECONDS,
     heartbeatSeconds: e.WEFT_PROXY_HEARTBEAT_SECONDS,
     maxBodyBytes: e.WEFT_MAX_BODY_BYTES,
+    adminPassword: e.WEFT_ADMIN_PASSWORD,
+    secureCookies: e.WEFT_SECURE_COOKIES,
+    oidc:
+      e.WEFT_OIDC_ISSUER && e.WEFT_OIDC_CLIENT_ID && e.WEFT_OIDC_REDIRECT_URL
+        ? {
+            issuer: e.WEFT_OIDC_ISSUER,
+            clientId: e.WEFT_OIDC_CLIENT_ID,
+            clientSecret: e.WEFT_OIDC_CLIENT_SECRET,
+            redirectUrl: e.WEFT_OIDC_REDIRECT_URL,
+            name: e.WEFT_OIDC_NAME,
+            roleClaim: e.WEFT_OIDC_ROLE_CLAIM,
+            adminGroups: list(e.WEFT_OIDC_ADMIN_GROUPS),
+            editorGroups: list(e.WEFT_OIDC_EDITOR_GROUPS),
+          }
+        : null,
   };
 }

@@ -1,6 +1,9 @@
 /** The only place the proxy reads the environment. */
 export interface ProxyEnv {
-  /** Sent as `x-weft-proxy-token` on every control-plane call when set. */
+  /**
+   * The workload token (WEFT_PROXY_TOKEN), sent as `Authorization: Bearer <token>` on every
+   * control-plane call when set. Never logged.
+   */
   controlPlaneToken: string | undefined;
 }
 

@@ -1,5 +1,5 @@
 /** Who a workload is, as the mesh names it: service, namespace and version ("name.namespace@version"). */
-import { UNKNOWN_SERVICE } from '@weft/schema';
+import { isDnsLabel, isVersionName, UNKNOWN_SERVICE } from '@weft/schema';
 
 export interface WorkloadIdentity {
   readonly service: string;
@@ -13,13 +13,6 @@ export const UNKNOWN_IDENTITY: WorkloadIdentity = Object.freeze({
   namespace: UNKNOWN_SERVICE,
   version: UNKNOWN_SERVICE,
 });
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const VERSION = /^[^\s@,]{1,63}$/;
-
-export function isDnsLabel(value: string): boolean {
-  return DNS_LABEL.test(value);
-}
 
 export function formatIdentity(id: WorkloadIdentity): string {
   return `${id.service}.${id.namespace}@${id.version}`;
@@ -36,6 +29,6 @@ export function parseIdentity(value: string | string[] | undefined): WorkloadIde
   if (dot <= 0) return undefined;
   const service = name.slice(0, dot);
   const namespace = name.slice(dot + 1);
-  if (!isDnsLabel(service) || !isDnsLabel(namespace) || !VERSION.test(version)) return undefined;
+  if (!isDnsLabel(service) || !isDnsLabel(namespace) || !isVersionName(version)) return undefined;
   return { service, namespace, version };
 }

@@ -3,13 +3,12 @@
  * push and the control-plane client. `startProxy` resolves once every listener is bound.
  */
 import type { Server } from 'node:http';
-import type { ProxyRegistration } from '@weft/schema';
+import { formatHostPort, type HostPort, type ProxyRegistration } from '@weft/schema';
 import { createAdminServer } from './admin/admin-server.ts';
 import { renderMetricsPage, type SignalStatus } from './admin/metrics-page.ts';
 import type { ProxyOptions } from './cli/flags.ts';
-import { formatHostPort, type HostPort } from './cli/host-port.ts';
 import { readConfigFile } from './config/config-file.ts';
-import { ConfigStore } from './config/config-store.ts';
+import { ConfigStore, logApplied } from './config/config-store.ts';
 import { ConfigPoller } from './control-plane/config-poller.ts';
 import { ControlPlaneHttp } from './control-plane/control-plane-http.ts';
 import { Registration } from './control-plane/registration.ts';
@@ -80,7 +79,10 @@ export async function startProxy(
   const meshPools = new UpstreamPools();
   config.onApplied((active) => meshPools.retainOnly(active.routes.addresses()));
 
-  if (options.configFile !== undefined) config.offer(await readConfigFile(options.configFile), 'file');
+  if (options.configFile !== undefined) {
+    const result = config.offer(await readConfigFile(options.configFile), 'file');
+    if (result.kind === 'applied' && result.newlyRefused.length > 0) logApplied(result, log);
+  }
 
   const cp = options.controlPlane
     ? new ControlPlaneHttp(options.controlPlane, env.controlPlaneToken)
@@ -129,7 +131,7 @@ export async function startProxy(
       }
       return undefined;
     },
-    config: () => config.active?.config,
+    config: () => config.active,
     metrics: () =>
       renderMetricsPage({
         proxyId: registration?.proxyId ?? options.proxyId,
@@ -267,6 +269,7 @@ function signalStatus(e: TelemetryChannel): SignalStatus {
     queued: e.queued,
     droppedBufferFull: e.dropped,
     droppedRejected: e.rejected,
+    droppedUnauthorized: e.unauthorized,
     exported: e.exported,
     failedAttempts: e.failedAttempts,
   };

@@ -4,9 +4,10 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Headers } from '@weft/schema';
+import { Headers, type HostPort } from '@weft/schema';
 import {
   LOOPBACK,
+  loopback,
   adminGet,
   closedPort,
   hostPortOf,
@@ -367,7 +368,7 @@ describe('load balancing', () => {
     );
     const web = await startTestProxy({
       service: 'web',
-      app: { host: LOOPBACK, port: await closedPort() },
+      app: loopback(await closedPort()),
       controlPlane,
       configFile: writeConfig({
         version: '1',
@@ -417,6 +418,50 @@ describe('load balancing', () => {
     } finally {
       await Promise.all([web.stop(), ...catalogs.map((c) => c.stop())]);
       await Promise.all(apps.map((a) => a.close()));
+    }
+  });
+});
+
+describe('IPv6', () => {
+  it('listens on [::1] and forwards to an endpoint advertised as [::1]:port', async () => {
+    const v6 = (port: number): HostPort => ({ host: '::1', port, family: 'ipv6' });
+    const controlPlane = new URL(`http://${LOOPBACK}:${await closedPort()}`);
+    const app = await startApp('catalog-v6', {}, v6(0));
+    const catalog = await startTestProxy({
+      service: 'catalog',
+      app: app.address,
+      controlPlane,
+      listenHost: v6(0),
+      configFile: writeConfig({ version: '1', services: [] }),
+    });
+    const web = await startTestProxy({
+      service: 'web',
+      app: loopback(await closedPort()),
+      controlPlane,
+      listenHost: v6(0),
+      configFile: writeConfig({
+        version: '1',
+        services: [
+          {
+            name: 'catalog',
+            namespace: 'shop',
+            endpoints: [{ proxyId: 'c6', address: hostPortOf(catalog.addresses.inbound), version: 'v1' }],
+          },
+        ],
+      }),
+    });
+    try {
+      expect(hostPortOf(catalog.addresses.inbound)).toMatch(/^\[::1\]:\d+$/);
+      expect(web.readyLine).toMatch(/outbound \[::1\]:\d+, admin \[::1\]:\d+$/);
+      const res = await send(web.addresses.outbound, { target: '/v6', headers: { host: 'catalog.shop' } });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-app']).toBe('catalog-v6');
+      expect(app.seen.map((r) => r.url)).toEqual(['/v6']);
+      const config = JSON.parse((await adminGet(web, '/config')).text) as { refused: unknown[] };
+      expect(config.refused).toEqual([]);
+    } finally {
+      await Promise.all([web.stop(), catalog.stop()]);
+      await app.close();
     }
   });
 });

@@ -6,30 +6,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
-import type { ProxyConfig, ServiceEndpoints } from '@weft/schema';
+import { formatHostPort, type HostPort, type ProxyConfig, type ServiceEndpoints } from '@weft/schema';
 import type { ProxyOptions } from '../src/cli/flags.ts';
-import type { HostPort } from '../src/cli/host-port.ts';
 import type { Logger } from '../src/log.ts';
 import { startProxy, type ProxyTuning, type RunningProxy } from '../src/proxy.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
+export function loopback(port: number): HostPort {
+  return { host: LOOPBACK, port, family: 'ipv4' };
+}
+
 export interface TestServer {
   address: HostPort;
-  /** "127.0.0.1:port" */
+  /** "127.0.0.1:port" or "[::1]:port" */
   hostPort: string;
   close(): Promise<void>;
 }
 
 export async function startServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
+  /** Where to listen; IPv4 loopback unless a test asks for [::1]. */
+  on: HostPort = loopback(0),
 ): Promise<TestServer> {
   const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+  await new Promise<void>((resolve) => server.listen(on.port, on.host, resolve));
   const { port } = server.address() as AddressInfo;
+  const address = { ...on, port };
   return {
-    address: { host: LOOPBACK, port },
-    hostPort: `${LOOPBACK}:${port}`,
+    address,
+    hostPort: formatHostPort(address),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -72,6 +78,7 @@ export async function startApp(
   name: string,
   /** Handlers that take over a path before the body is read (streaming tests). */
   raw: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {},
+  on?: HostPort,
 ): Promise<TestServer & { seen: SeenRequest[] }> {
   const seen: SeenRequest[] = [];
   const server = await startServer((req, res) => {
@@ -111,7 +118,7 @@ export async function startApp(
       if (slow) setTimeout(answer, Number(slow[1]));
       else answer();
     });
-  });
+  }, on);
   return { ...server, seen };
 }
 
@@ -186,13 +193,18 @@ export interface TestProxyOptions {
   controlPlane?: URL;
   configFile?: string;
   flushIntervalMs?: number;
+  configPollMs?: number;
+  /** WEFT_PROXY_TOKEN */
+  token?: string;
+  /** Host of the three listeners (OS-assigned ports); 127.0.0.1 by default. */
+  listenHost?: HostPort;
   tuning?: Partial<ProxyTuning>;
 }
 
 export async function startTestProxy(
   o: TestProxyOptions,
 ): Promise<RunningProxy & { log: ReturnType<typeof recordingLog> }> {
-  const any = { host: LOOPBACK, port: 0 };
+  const any = { ...(o.listenHost ?? loopback(0)), port: 0 };
   const namespace = o.namespace ?? 'shop';
   const options: ProxyOptions = {
     service: o.service,
@@ -205,11 +217,11 @@ export async function startTestProxy(
     controlPlane: o.controlPlane,
     proxyId: `${o.service}.${namespace}-test`,
     flushIntervalMs: o.flushIntervalMs ?? 5000,
-    configPollMs: 2000,
+    configPollMs: o.configPollMs ?? 2000,
     configFile: o.configFile,
   };
   const log = recordingLog();
-  const proxy = await startProxy(options, { controlPlaneToken: undefined }, log, o.tuning);
+  const proxy = await startProxy(options, { controlPlaneToken: o.token }, log, o.tuning);
   return Object.assign(proxy, { log });
 }
 
@@ -230,7 +242,7 @@ export interface SendOptions {
 }
 
 /** One HTTP/1.1 request on a fresh connection, target sent verbatim. */
-export function send(to: HostPort, o: SendOptions = {}): Promise<Reply> {
+export function send(to: Pick<HostPort, 'host' | 'port'>, o: SendOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -290,7 +302,7 @@ export async function waitFor<T>(
 }
 
 export function hostPortOf(a: HostPort): string {
-  return `${a.host}:${a.port}`;
+  return formatHostPort(a);
 }
 
 export interface ChainOptions {
@@ -324,7 +336,7 @@ export async function startChain(o: ChainOptions = {}) {
   });
   const web = await startTestProxy({
     service: 'web',
-    app: { host: LOOPBACK, port: await closedPort() },
+    app: loopback(await closedPort()),
     controlPlane,
     flushIntervalMs: o.flushIntervalMs,
     configFile: writeConfig({

@@ -7,3 +7,7 @@ export * from './config.ts';
 export type * from './views.ts';
 export { GRAPH_SCHEMA_VERSION } from './views.ts';
 export * from './window.ts';
+export * from './net.ts';
+export * from './auth.ts';
+export * from './limits.ts';
+export * from './queries.ts';

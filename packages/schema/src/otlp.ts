@@ -2,35 +2,100 @@
  * The subset of OTLP/HTTP JSON (opentelemetry-proto 1.x, JSON encoding) that Weft accepts and emits:
  * ExportTraceServiceRequest and ExportMetricsServiceRequest with explicit-bucket histograms.
  * In the JSON encoding trace and span ids are lower-case hex, and 64-bit integers may be strings.
+ *
+ * Every number and string that is stored is bounded here (IngestLimits), so a request the database could not
+ * hold is refused with the field's path instead of failing in storage.
  */
 import { z } from 'zod';
+import { IngestLimits } from './limits.ts';
 
-const uint64 = z
-  .union([
-    z.string().regex(/^\d+$/, 'must be a non-negative integer (string-encoded uint64)'),
-    z.number().int().nonnegative(),
-  ])
-  .transform((v) => BigInt(v));
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
-const uint64Count = z
-  .union([z.string().regex(/^\d+$/, 'must be a non-negative integer'), z.number().int().nonnegative()])
-  .transform((v) => Number(v));
+/** A string of at most `max` characters without NUL (PostgreSQL text cannot hold one). */
+export function boundedText(what: string, max: number) {
+  return z
+    .string()
+    .max(max, `${what} must be at most ${max} characters`)
+    .refine((v) => !v.includes('\u0000'), `${what} must not contain NUL (\\u0000) characters`);
+}
+
+/**
+ * An unsigned integer in the JSON encoding: a decimal string (any uint64) or a JSON number (exact only up to
+ * 2^53), at most `max`.
+ */
+function unsignedInteger(what: string, max: bigint) {
+  return z.union([z.string(), z.number()]).transform((v, ctx): bigint => {
+    let value: bigint | undefined;
+    if (typeof v === 'string') {
+      // More digits than any uint64 has cannot be in range; do not hand megabytes of digits to BigInt.
+      if (/^\d{1,20}$/.test(v)) value = BigInt(v);
+      else if (/^\d+$/.test(v)) value = max + 1n;
+    } else if (Number.isSafeInteger(v) && v >= 0) {
+      value = BigInt(v);
+    } else if (Number.isInteger(v) && v > 0) {
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        message: `${what} above 2^53 must be sent as a decimal string (JSON numbers are not exact there)`,
+      });
+      return 0n;
+    }
+    if (value === undefined) {
+      ctx.issues.push({ code: 'custom', input: v, message: `${what} must be a non-negative integer` });
+      return 0n;
+    }
+    if (value > max) {
+      ctx.issues.push({ code: 'custom', input: v, message: `${what} must be at most ${max}` });
+      return 0n;
+    }
+    return value;
+  });
+}
+
+/** A timestamp in nanoseconds since the epoch, within the int64 range that OTLP and the database share. */
+const unixNano = unsignedInteger('a timestamp in unix nanoseconds', IngestLimits.maxUnixNano);
+
+/** A histogram count, within the 32-bit column it is stored in. */
+const histogramCount = unsignedInteger('a histogram count', BigInt(IngestLimits.maxCount)).transform(Number);
+
+const int64Value = z
+  .union([z.string().regex(/^-?\d{1,20}$/, 'intValue must be a decimal integer'), z.number().int()])
+  .refine((v) => {
+    const n = BigInt(v);
+    return n >= INT64_MIN && n <= INT64_MAX;
+  }, 'intValue must be within the int64 range');
 
 export const anyValueSchema = z
   .object({
-    stringValue: z.string().optional(),
+    stringValue: boundedText('an attribute value', IngestLimits.maxAttributeValueLength).optional(),
     boolValue: z.boolean().optional(),
-    intValue: z.union([z.string().regex(/^-?\d+$/), z.number().int()]).optional(),
+    intValue: int64Value.optional(),
     doubleValue: z.number().optional(),
   })
   .refine((v) => Object.values(v).filter((x) => x !== undefined).length === 1, {
     message: 'an attribute value must have exactly one of stringValue, boolValue, intValue, doubleValue',
   });
 
-export const keyValueSchema = z.object({ key: z.string().min(1), value: anyValueSchema });
+export const keyValueSchema = z.object({
+  key: boundedText('an attribute key', IngestLimits.maxAttributeKeyLength).min(
+    1,
+    'an attribute key must not be empty',
+  ),
+  value: anyValueSchema,
+});
 export type KeyValue = z.input<typeof keyValueSchema>;
 
-const resourceSchema = z.object({ attributes: z.array(keyValueSchema).default([]) });
+/** The attributes of one resource, span or data point: at most IngestLimits.maxAttributesPerItem. */
+export const attributesSchema = z
+  .array(keyValueSchema)
+  .max(
+    IngestLimits.maxAttributesPerItem,
+    `at most ${IngestLimits.maxAttributesPerItem} attributes are accepted per resource, span or data point`,
+  )
+  .default([]);
+
+const resourceSchema = z.object({ attributes: attributesSchema });
 const scopeSchema = z.object({ name: z.string().default(''), version: z.string().optional() }).optional();
 
 export const SpanKind = {
@@ -58,13 +123,16 @@ export const spanSchema = z
       .string()
       .regex(/^([0-9a-f]{16})?$/, 'parentSpanId must be 16 lower-case hex characters or empty')
       .optional(),
-    name: z.string().min(1, 'name must not be empty').max(512),
+    name: boundedText('a span name', IngestLimits.maxSpanNameLength).min(1, 'name must not be empty'),
     kind: z.number().int().min(0).max(5).default(0),
-    startTimeUnixNano: uint64,
-    endTimeUnixNano: uint64,
-    attributes: z.array(keyValueSchema).default([]),
+    startTimeUnixNano: unixNano,
+    endTimeUnixNano: unixNano,
+    attributes: attributesSchema,
     status: z
-      .object({ code: z.number().int().min(0).max(2).default(0), message: z.string().optional() })
+      .object({
+        code: z.number().int().min(0).max(2).default(0),
+        message: boundedText('a status message', IngestLimits.maxStatusMessageLength).optional(),
+      })
       .default({ code: 0 }),
   })
   .refine((s) => s.endTimeUnixNano >= s.startTimeUnixNano, {
@@ -89,13 +157,16 @@ export const AggregationTemporality = { UNSPECIFIED: 0, DELTA: 1, CUMULATIVE: 2 
 
 export const histogramDataPointSchema = z
   .object({
-    attributes: z.array(keyValueSchema).default([]),
-    startTimeUnixNano: uint64,
-    timeUnixNano: uint64,
-    count: uint64Count,
-    sum: z.number().nonnegative().optional(),
-    bucketCounts: z.array(uint64Count),
-    explicitBounds: z.array(z.number()),
+    attributes: attributesSchema,
+    startTimeUnixNano: unixNano,
+    timeUnixNano: unixNano,
+    count: histogramCount,
+    // z.number() refuses NaN and ±Infinity (JSON.parse turns 1e999 into Infinity).
+    sum: z.number('sum must be a finite number').nonnegative('sum must not be negative').optional(),
+    bucketCounts: z.array(histogramCount).max(1024, 'bucketCounts must hold at most 1024 entries'),
+    explicitBounds: z
+      .array(z.number('explicitBounds must be finite numbers'))
+      .max(1023, 'explicitBounds must hold at most 1023 entries'),
   })
   .refine((p) => p.bucketCounts.length === p.explicitBounds.length + 1, {
     message: 'bucketCounts must have exactly one more entry than explicitBounds',
@@ -111,8 +182,8 @@ export const histogramDataPointSchema = z
   });
 
 export const metricSchema = z.object({
-  name: z.string().min(1),
-  unit: z.string().default(''),
+  name: boundedText('a metric name', 255).min(1, 'a metric name must not be empty'),
+  unit: z.string().max(63, 'unit must be at most 63 characters').default(''),
   description: z.string().optional(),
   histogram: z
     .object({

@@ -1,25 +1,15 @@
 /** Universal-mode service registry: what a proxy tells the control plane about itself, and what it gets back. */
 import { z } from 'zod';
-import { hostPort } from './net.ts';
-
-const dnsLabel = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lower-case letters, digits and "-"');
+import { advertisedHostPort, dnsLabelSchema, proxyIdSchema, versionNameSchema } from './net.ts';
 
 export const proxyRegistrationSchema = z.object({
-  proxyId: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[A-Za-z0-9._-]+$/, 'must use letters, digits, ".", "_" or "-"'),
-  service: dnsLabel,
-  namespace: dnsLabel,
-  version: z.string().min(1).max(63).default('v1'),
+  proxyId: proxyIdSchema,
+  service: dnsLabelSchema,
+  namespace: dnsLabelSchema,
+  version: versionNameSchema.default('v1'),
   /** Address other proxies use to reach this workload (the proxy's inbound listener). */
-  inboundAddress: hostPort,
-  adminAddress: hostPort,
+  inboundAddress: advertisedHostPort,
+  adminAddress: advertisedHostPort,
   mode: z.enum(['sidecar', 'node-agent']).default('sidecar'),
 });
 export type ProxyRegistration = z.input<typeof proxyRegistrationSchema>;
@@ -31,3 +21,10 @@ export const registrationResponseSchema = z.object({
   heartbeatSeconds: z.number().int().positive(),
 });
 export type RegistrationResponse = z.infer<typeof registrationResponseSchema>;
+
+/**
+ * Longest a proxy waits between registration attempts while the control plane is unreachable. The API
+ * keeps the endpoint set of its previous run for TTL + this long after a start, so every live proxy has
+ * re-registered before expiry applies again.
+ */
+export const REGISTRATION_RETRY_MAX_MS = 10_000;

@@ -1,20 +1,29 @@
 /**
- * The API's HTTP surface: the control-plane endpoints proxies use (register, config, OTLP ingest) and
- * tRPC for the console, on one listener.
+ * The API's HTTP surface, on one listener: the control-plane endpoints proxies use (register, config,
+ * OTLP ingest; workload or ingest tokens), sign-in (/auth/*) and tRPC for the console (sessions).
+ * Nothing but /healthz answers an anonymous caller.
  */
 import http from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { AuthCookies, AuthHeaders, QueryLimits, proxyRegistrationSchema } from '@weft/schema';
+import { isSecureRequest, readCookie } from '../auth/cookies.ts';
+import type { AuthServices } from '../auth/services.ts';
+import { csrfMatches } from '../auth/sessions.ts';
 import type { Db } from '../db/client.ts';
 import { parseMetricsRequest, storeRollups } from '../ingest/metrics.ts';
 import { parseTraceRequest, storeSpans } from '../ingest/traces.ts';
-import { InvalidInputError } from '../ingest/validation.ts';
+import { InvalidInputError, parseOrThrow } from '../ingest/validation.ts';
 import type { ServiceRegistry } from '../registry/registry.ts';
 import { appRouter } from '../trpc/router.ts';
+import type { CallerSession, Context } from '../trpc/trpc.ts';
+import { handleAuthRoute } from './auth-routes.ts';
 import { HttpError, readJsonBody, sendJson } from './body.ts';
+import { authenticateMachine, requireTelemetryScope, requireWorkload } from './machine-auth.ts';
 
 export interface ServerDeps {
   db: Db;
   registry: ServiceRegistry;
+  auth: AuthServices;
   maxBodyBytes: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -22,18 +31,42 @@ export interface ServerDeps {
 
 /** Longest a config long poll (`?wait=`) is held open. */
 const MAX_CONFIG_WAIT_SECONDS = 60;
+/** A registration is a few hundred bytes. */
+const REGISTRATION_BODY_LIMIT = 16 * 1024;
 
 const PROXY_PATH = /^\/v1\/proxies\/([A-Za-z0-9._-]+)(\/config)?$/;
 
 export function createApiServer(deps: ServerDeps): http.Server {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? ((line: string) => console.error(line));
+  const { auth } = deps;
+
+  async function sessionOf(req: http.IncomingMessage): Promise<CallerSession | null> {
+    const secret = readCookie(req, AuthCookies.session);
+    if (!secret) return null;
+    const session = await auth.sessions.resolve(secret);
+    if (!session) return null;
+    const header = req.headers[AuthHeaders.csrf];
+    return { ...session, csrfVerified: csrfMatches(secret, Array.isArray(header) ? header[0] : header) };
+  }
+
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
-    createContext: () => ({ db: deps.db, now }),
+    maxBatchSize: QueryLimits.maxBatchSize,
+    maxBodySize: QueryLimits.maxTrpcBodyBytes,
+    createContext: async ({ req }): Promise<Context> => ({
+      db: deps.db,
+      now,
+      auth,
+      session: await sessionOf(req),
+      secure: isSecureRequest(req, auth.secureCookies),
+    }),
     onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') log(`trpc ${path ?? '?'} failed: ${error.message}`);
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        const cause = error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.message;
+        log(`trpc ${path ?? '?'} failed: ${cause}`);
+      }
     },
   });
 
@@ -45,6 +78,10 @@ export function createApiServer(deps: ServerDeps): http.Server {
       trpc(req, res);
       return;
     }
+    if (url.pathname.startsWith('/auth/')) {
+      if (await handleAuthRoute(req, res, url, auth, log)) return;
+      throw new HttpError(404, `no route for ${method} ${url.pathname}`);
+    }
     if (url.pathname === '/healthz' && method === 'GET') {
       await deps.db.$queryRawUnsafe('SELECT 1');
       sendJson(res, 200, { status: 'ok' });
@@ -52,14 +89,29 @@ export function createApiServer(deps: ServerDeps): http.Server {
     }
     if (url.pathname === '/v1/traces') {
       if (method !== 'POST') throw new HttpError(405, 'use POST');
+      const token = await authenticateMachine(req, auth.tokens);
       const rows = parseTraceRequest(await readJsonBody(req, deps.maxBodyBytes));
+      requireTelemetryScope(
+        token,
+        rows.map((r, i) => ({ namespace: r.namespace, service: r.service, version: r.version, path: `span ${i}` })),
+      );
       const result = await storeSpans(deps.db, rows);
       sendJson(res, 200, { partialSuccess: {}, accepted: result.accepted, duplicates: result.duplicates });
       return;
     }
     if (url.pathname === '/v1/metrics') {
       if (method !== 'POST') throw new HttpError(405, 'use POST');
+      const token = await authenticateMachine(req, auth.tokens);
       const parsed = parseMetricsRequest(await readJsonBody(req, deps.maxBodyBytes));
+      // A proxy reports each edge from its own side: as the destination inbound, as the source outbound.
+      requireTelemetryScope(
+        token,
+        parsed.rows.map((r, i) =>
+          r.reporter === 'inbound'
+            ? { namespace: r.destNamespace, service: r.destService, version: r.destVersion, path: `data point ${i}` }
+            : { namespace: r.sourceNamespace, service: r.sourceService, version: r.sourceVersion, path: `data point ${i}` },
+        ),
+      );
       const stored = await storeRollups(deps.db, parsed.rows);
       sendJson(res, 200, {
         partialSuccess:
@@ -76,17 +128,27 @@ export function createApiServer(deps: ServerDeps): http.Server {
     }
     if (url.pathname === '/v1/proxies/register') {
       if (method !== 'POST') throw new HttpError(405, 'use POST');
-      sendJson(res, 200, await deps.registry.register(await readJsonBody(req, deps.maxBodyBytes)));
+      const token = await authenticateMachine(req, auth.tokens);
+      const reg = parseOrThrow(
+        proxyRegistrationSchema,
+        await readJsonBody(req, Math.min(REGISTRATION_BODY_LIMIT, deps.maxBodyBytes)),
+        'proxy registration',
+      );
+      requireWorkload(token, reg, 'register');
+      sendJson(res, 200, await deps.registry.register(reg));
       return;
     }
     const proxyMatch = PROXY_PATH.exec(url.pathname);
     if (proxyMatch) {
       const proxyId = proxyMatch[1] as string;
+      const token = await authenticateMachine(req, auth.tokens);
+      const instance = await deps.registry.workloadOf(proxyId);
+      if (!instance) {
+        throw new HttpError(404, `proxy ${proxyId} is not registered: POST /v1/proxies/register first`);
+      }
       if (proxyMatch[2] === '/config') {
         if (method !== 'GET') throw new HttpError(405, 'use GET');
-        if (!(await deps.registry.isKnown(proxyId))) {
-          throw new HttpError(404, `proxy ${proxyId} is not registered: POST /v1/proxies/register first`);
-        }
+        requireWorkload(token, instance, `read the config of proxy ${proxyId}, which belongs to`);
         const known = /^"([^"]+)"$/.exec(req.headers['if-none-match'] ?? '')?.[1];
         const waitSeconds = Number(url.searchParams.get('wait') ?? '0');
         if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_CONFIG_WAIT_SECONDS) {
@@ -112,6 +174,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
         return;
       }
       if (method !== 'DELETE') throw new HttpError(405, 'use DELETE');
+      requireWorkload(token, instance, `deregister proxy ${proxyId}, which belongs to`);
       const removed = await deps.registry.deregister(proxyId);
       if (!removed) throw new HttpError(404, `proxy ${proxyId} is not registered`);
       res.writeHead(204);
@@ -122,6 +185,8 @@ export function createApiServer(deps: ServerDeps): http.Server {
   }
 
   return http.createServer((req, res) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('cache-control', 'no-store');
     route(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
@@ -130,7 +195,12 @@ export function createApiServer(deps: ServerDeps): http.Server {
       if (err instanceof InvalidInputError) {
         sendJson(res, 400, { error: err.message, issues: err.issues });
       } else if (err instanceof HttpError) {
-        sendJson(res, err.status, { error: err.message });
+        sendJson(
+          res,
+          err.status,
+          { error: err.message },
+          err.status === 401 ? { 'www-authenticate': 'Bearer realm="weft"' } : {},
+        );
       } else {
         log(`${req.method} ${req.url} failed: ${(err as Error).stack ?? String(err)}`);
         sendJson(res, 500, { error: 'internal error; see the API log' });

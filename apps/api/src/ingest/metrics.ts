@@ -4,6 +4,7 @@
  */
 import {
   Attr,
+  IngestLimits,
   LATENCY_BOUNDS_MS,
   REQUEST_DURATION_METRIC,
   UNKNOWN_SERVICE,
@@ -13,7 +14,8 @@ import {
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { Prisma, type EdgeRollup } from '../generated/sqlite/client.ts';
-import { InvalidInputError, parseOrThrow, type FieldIssue } from './validation.ts';
+import { insertInChunks, rowsPerStatement } from './store.ts';
+import { InvalidInputError, boundedAttribute, parseOrThrow, type FieldIssue } from './validation.ts';
 
 /** A row as stored: one delta histogram for one edge and status code over one proxy flush window. */
 export type EdgeRollupRow = Omit<EdgeRollup, 'id'>;
@@ -25,9 +27,27 @@ export interface MetricsParseResult {
 }
 
 const NANOS_PER_MS = 1_000_000n;
+const MAX_ISSUES = 20;
 
 function sameBounds(bounds: readonly number[]): boolean {
   return bounds.length === LATENCY_BOUNDS_MS.length && bounds.every((b, i) => b === LATENCY_BOUNDS_MS[i]);
+}
+
+type Resource = ParsedMetricsRequest['resourceMetrics'][number]['resource'];
+
+/** The reporting proxy: service.instance.id, else service.name. */
+function proxyIdOf(resource: Resource, at: string, issues: FieldIssue[]): string {
+  const key = attributeString(resource.attributes, Attr.serviceInstanceId)
+    ? Attr.serviceInstanceId
+    : Attr.serviceName;
+  const proxyId = boundedAttribute(
+    resource.attributes,
+    key,
+    IngestLimits.maxProxyIdLength,
+    `${at}.resource.attributes`,
+    issues,
+  );
+  return proxyId ?? 'unknown';
 }
 
 export function parseMetricsRequest(body: unknown): MetricsParseResult {
@@ -42,10 +62,7 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
   const ignoredNames = new Set<string>();
 
   request.resourceMetrics.forEach((rm, ri) => {
-    const proxyId =
-      attributeString(rm.resource.attributes, Attr.serviceInstanceId) ??
-      attributeString(rm.resource.attributes, Attr.serviceName) ??
-      'unknown';
+    const proxyId = proxyIdOf(rm.resource, `resourceMetrics.${ri}`, issues);
     rm.scopeMetrics.forEach((sm, si) => {
       sm.metrics.forEach((metric, mi) => {
         const base = `resourceMetrics.${ri}.scopeMetrics.${si}.metrics.${mi}`;
@@ -68,6 +85,8 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
             return;
           }
           const attr = (key: string) => attributeString(dp.attributes, key);
+          const name = (key: string) =>
+            boundedAttribute(dp.attributes, key, IngestLimits.maxNameLength, `${at}.attributes`, issues);
           const reporter = attr(Attr.reporter);
           if (reporter !== 'inbound' && reporter !== 'outbound') {
             issues.push({
@@ -76,11 +95,12 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
             });
             return;
           }
-          const destService = attr(Attr.destinationService);
-          if (!destService) {
+          if (!attr(Attr.destinationService)) {
             issues.push({ path: `${at}.attributes`, message: `"${Attr.destinationService}" is required` });
             return;
           }
+          const destService = name(Attr.destinationService);
+          if (destService === undefined) return; // too long: the issue is recorded
           const status = attr(Attr.httpStatus);
           if (status === undefined || !/^\d{1,3}$/.test(status)) {
             issues.push({
@@ -94,12 +114,12 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
             windowEndMs: dp.timeUnixNano / NANOS_PER_MS,
             reporter,
             proxyId,
-            sourceService: attr(Attr.sourceService) ?? UNKNOWN_SERVICE,
-            sourceNamespace: attr(Attr.sourceNamespace) ?? '',
-            sourceVersion: attr(Attr.sourceVersion) ?? '',
+            sourceService: name(Attr.sourceService) ?? UNKNOWN_SERVICE,
+            sourceNamespace: name(Attr.sourceNamespace) ?? '',
+            sourceVersion: name(Attr.sourceVersion) ?? '',
             destService,
-            destNamespace: attr(Attr.destinationNamespace) ?? 'default',
-            destVersion: attr(Attr.destinationVersion) ?? '',
+            destNamespace: name(Attr.destinationNamespace) ?? 'default',
+            destVersion: name(Attr.destinationVersion) ?? '',
             statusCode: Number(status),
             count: dp.count,
             sumMs: dp.sum ?? 0,
@@ -111,7 +131,7 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
   });
 
   if (issues.length > 0)
-    throw new InvalidInputError('invalid OTLP ExportMetricsServiceRequest', issues.slice(0, 20));
+    throw new InvalidInputError('invalid OTLP ExportMetricsServiceRequest', issues.slice(0, MAX_ISSUES));
   return {
     rows,
     rejectedDataPoints,
@@ -122,48 +142,33 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
   };
 }
 
+const ROLLUP_COLUMNS = 14;
+
+function insertRollups(rows: readonly EdgeRollupRow[]): Prisma.Sql {
+  const values = rows.map(
+    (r) =>
+      Prisma.sql`(${r.windowStartMs}, ${r.windowEndMs}, ${r.reporter}, ${r.proxyId}, ${r.sourceService}, ${r.sourceNamespace}, ${r.sourceVersion}, ${r.destService}, ${r.destNamespace}, ${r.destVersion}, ${r.statusCode}, ${r.count}, ${r.sumMs}, ${r.buckets})`,
+  );
+  // The unique key EdgeRollup_dataPoint_key names one data point (proxy, window, edge, status code): one already
+  // stored, by a retried batch or earlier in this one, is skipped. Same syntax in SQLite and PostgreSQL.
+  return Prisma.sql`INSERT INTO "EdgeRollup" ("windowStartMs", "windowEndMs", "reporter", "proxyId", "sourceService", "sourceNamespace", "sourceVersion", "destService", "destNamespace", "destVersion", "statusCode", "count", "sumMs", "buckets") VALUES ${Prisma.join(values)} ON CONFLICT DO NOTHING`;
+}
+
 /**
- * Stores rollups in one transaction. A proxy reports each flush window once; a window already stored for
- * that proxy is a retried batch and is skipped, so retries never double-count.
+ * Stores rollups in one transaction, idempotently per data point: a retried batch is stored once, a window
+ * split over several export requests is stored whole, and a data point repeated within a batch counts once.
+ * Raw SQL: this runs for every proxy flush, and the ORM's per-call query compilation was most of its cost.
  */
 export async function storeRollups(
   db: Db,
   rows: EdgeRollupRow[],
 ): Promise<{ stored: number; duplicates: number }> {
-  if (rows.length === 0) return { stored: 0, duplicates: 0 };
-  const windowKey = (w: { proxyId: string; windowStartMs: bigint; windowEndMs: bigint }) =>
-    `${w.proxyId}|${w.windowStartMs}|${w.windowEndMs}`;
-  const windows = new Map<string, EdgeRollupRow>();
-  for (const r of rows) windows.set(windowKey(r), r);
-  // Raw SQL: this runs for every proxy flush, and the ORM's per-call query compilation was most of its cost.
-  return db.$transaction(async (tx) => {
-    const matches = [...windows.values()].map(
-      (w) =>
-        Prisma.sql`("proxyId" = ${w.proxyId} AND "windowStartMs" = ${w.windowStartMs} AND "windowEndMs" = ${w.windowEndMs})`,
-    );
-    const stored = await tx.$queryRaw<{ proxyId: string; windowStartMs: bigint; windowEndMs: bigint }[]>(
-      Prisma.sql`SELECT DISTINCT "proxyId", "windowStartMs", "windowEndMs" FROM "EdgeRollup" WHERE ${Prisma.join(matches, ' OR ')}`,
-    );
-    const seen = new Set(
-      stored.map((w) =>
-        windowKey({ ...w, windowStartMs: BigInt(w.windowStartMs), windowEndMs: BigInt(w.windowEndMs) }),
-      ),
-    );
-    const fresh = rows.filter((r) => !seen.has(windowKey(r)));
-    for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-      const values = fresh
-        .slice(i, i + INSERT_CHUNK)
-        .map(
-          (r) =>
-            Prisma.sql`(${r.windowStartMs}, ${r.windowEndMs}, ${r.reporter}, ${r.proxyId}, ${r.sourceService}, ${r.sourceNamespace}, ${r.sourceVersion}, ${r.destService}, ${r.destNamespace}, ${r.destVersion}, ${r.statusCode}, ${r.count}, ${r.sumMs}, ${r.buckets})`,
-        );
-      await tx.$executeRaw(
-        Prisma.sql`INSERT INTO "EdgeRollup" ("windowStartMs", "windowEndMs", "reporter", "proxyId", "sourceService", "sourceNamespace", "sourceVersion", "destService", "destNamespace", "destVersion", "statusCode", "count", "sumMs", "buckets") VALUES ${Prisma.join(values)}`,
-      );
-    }
-    return { stored: fresh.length, duplicates: rows.length - fresh.length };
-  });
+  const stored = await insertInChunks(
+    db,
+    rows,
+    rowsPerStatement(ROLLUP_COLUMNS),
+    insertRollups,
+    'metrics batch',
+  );
+  return { stored, duplicates: rows.length - stored };
 }
-
-/** Rows per INSERT statement (14 parameters each). */
-const INSERT_CHUNK = 500;

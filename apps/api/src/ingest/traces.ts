@@ -3,13 +3,17 @@
  */
 import {
   Attr,
+  IngestLimits,
   attributeString,
   exportTraceServiceRequestSchema,
   type ParsedTraceRequest,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { Prisma, type Span } from '../generated/sqlite/client.ts';
-import { InvalidInputError, parseOrThrow } from './validation.ts';
+import { insertInChunks, rowsPerStatement } from './store.ts';
+import { InvalidInputError, boundedAttribute, parseOrThrow, type FieldIssue } from './validation.ts';
+
+const MAX_ISSUES = 20;
 
 /** A span as stored. */
 export type SpanRow = Span;
@@ -30,22 +34,23 @@ function attributesToJson(attributes: Attributes): string {
 
 export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
   const rows: SpanRow[] = [];
+  const issues: FieldIssue[] = [];
   request.resourceSpans.forEach((rs, ri) => {
-    const service = attributeString(rs.resource.attributes, Attr.serviceName);
-    if (!service) {
-      throw new InvalidInputError('invalid OTLP ExportTraceServiceRequest', [
-        {
-          path: `resourceSpans.${ri}.resource.attributes`,
-          message: `resource attribute "${Attr.serviceName}" is required`,
-        },
-      ]);
+    const at = `resourceSpans.${ri}.resource.attributes`;
+    const name = (key: string) =>
+      boundedAttribute(rs.resource.attributes, key, IngestLimits.maxNameLength, at, issues);
+    if (!attributeString(rs.resource.attributes, Attr.serviceName)) {
+      issues.push({ path: at, message: `resource attribute "${Attr.serviceName}" is required` });
+      return;
     }
-    const namespace = attributeString(rs.resource.attributes, Attr.serviceNamespace) ?? 'default';
-    const version = attributeString(rs.resource.attributes, Attr.serviceVersion) ?? 'unknown';
+    const service = name(Attr.serviceName);
+    const namespace = name(Attr.serviceNamespace) ?? 'default';
+    const version = name(Attr.serviceVersion) ?? 'unknown';
+    if (service === undefined) return; // too long: the issue is recorded
     for (const ss of rs.scopeSpans) {
       for (const span of ss.spans) {
         const status = attributeString(span.attributes, Attr.httpStatus);
-        const httpStatus = status !== undefined && /^\d+$/.test(status) ? Number(status) : null;
+        const httpStatus = status !== undefined && /^\d{1,3}$/.test(status) ? Number(status) : null;
         rows.push({
           traceId: span.traceId,
           spanId: span.spanId,
@@ -65,6 +70,9 @@ export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
       }
     }
   });
+  if (issues.length > 0) {
+    throw new InvalidInputError('invalid OTLP ExportTraceServiceRequest', issues.slice(0, MAX_ISSUES));
+  }
   return rows;
 }
 
@@ -84,10 +92,9 @@ export function parseTraceRequest(body: unknown): SpanRow[] {
   return rows;
 }
 
-/** Rows per INSERT statement: 14 parameters each keeps a statement well under SQLite's parameter limit. */
-const INSERT_CHUNK = 500;
+const SPAN_COLUMNS = 14;
 
-function insertSpans(rows: SpanRow[]) {
+function insertSpans(rows: readonly SpanRow[]): Prisma.Sql {
   const values = rows.map(
     (r) =>
       Prisma.sql`(${r.traceId}, ${r.spanId}, ${r.parentSpanId}, ${r.name}, ${r.kind}, ${r.service}, ${r.namespace}, ${r.version}, ${r.startUs}, ${r.durationUs}, ${r.statusCode}, ${r.statusMessage}, ${r.httpStatus}, ${r.attributes})`,
@@ -98,13 +105,6 @@ function insertSpans(rows: SpanRow[]) {
 
 /** Stores the spans in one transaction; spans already stored are counted as duplicates, not errors. */
 export async function storeSpans(db: Db, rows: SpanRow[]): Promise<IngestResult> {
-  if (rows.length === 0) return { accepted: 0, duplicates: 0 };
-  const accepted = await db.$transaction(async (tx) => {
-    let inserted = 0;
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      inserted += await tx.$executeRaw(insertSpans(rows.slice(i, i + INSERT_CHUNK)));
-    }
-    return inserted;
-  });
+  const accepted = await insertInChunks(db, rows, rowsPerStatement(SPAN_COLUMNS), insertSpans, 'trace batch');
   return { accepted, duplicates: rows.length - accepted };
 }

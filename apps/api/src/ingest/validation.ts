@@ -1,3 +1,4 @@
+import { attributeString } from '@weft/schema';
 import type { z } from 'zod';
 
 export interface FieldIssue {
@@ -26,4 +27,27 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, body: unknown, what
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw new InvalidInputError(`invalid ${what}`, issuesFromZod(parsed.error));
   return parsed.data;
+}
+
+type Attribute = { key: string; value: Parameters<typeof attributeString>[0][number]['value'] };
+
+/**
+ * Reads a name-like attribute (service, namespace, version, proxy id) that is stored in an indexed column.
+ * Longer than `maxBytes` bytes of UTF-8 is an issue at the attribute's path; the value is then undefined.
+ */
+export function boundedAttribute(
+  attributes: readonly Attribute[],
+  key: string,
+  maxBytes: number,
+  attributesPath: string,
+  issues: FieldIssue[],
+): string | undefined {
+  const value = attributeString(attributes, key);
+  if (value === undefined || Buffer.byteLength(value, 'utf8') <= maxBytes) return value;
+  const index = attributes.findIndex((a) => a.key === key);
+  issues.push({
+    path: `${attributesPath}.${index}.value`,
+    message: `"${key}" must be at most ${maxBytes} bytes (UTF-8)`,
+  });
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import type { GoldenSignals, SignalPoint, TimeWindow } from '@weft/schema';
+import { stepForWindow, type GoldenSignals, type SignalPoint, type TimeWindow } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { TrafficAccumulator, rollupsInWindow } from './traffic.ts';
 
@@ -6,13 +6,21 @@ import { TrafficAccumulator, rollupsInWindow } from './traffic.ts';
 const MIN_STEP_MS = 10_000;
 const TARGET_POINTS = 120;
 
+/**
+ * The step of a series: the requested one, or about TARGET_POINTS points over the window; never finer than
+ * MIN_STEP_MS, and always coarse enough that the window holds at most QueryLimits.maxPointsPerSeries steps
+ * (the input schema refuses an explicit step finer than that; this keeps direct callers within it too).
+ */
 export function chooseStep(window: TimeWindow, requested?: number): number {
-  const span = window.toMs - window.fromMs;
+  const span = Math.max(0, window.toMs - window.fromMs);
   const step = requested ?? Math.ceil(span / TARGET_POINTS / 5000) * 5000;
-  return Math.max(MIN_STEP_MS, step);
+  return Math.max(MIN_STEP_MS, step, stepForWindow(span));
 }
 
-/** Golden signals of one service as its proxies saw them (server side), one point per step. */
+/**
+ * Golden signals of one service as its proxies saw them (server side), one point per step; `stepMs` in the
+ * answer is the step used.
+ */
 export async function serviceSignals(
   db: Db,
   ref: { namespace: string; service: string },

@@ -5,13 +5,14 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  proxyRegistrationSchema,
+  REGISTRATION_RETRY_MAX_MS,
+  type ParsedProxyRegistration,
   type ProxyConfig,
   type RegistrationResponse,
   type ServiceEndpoints,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
-import { parseOrThrow } from '../ingest/validation.ts';
+import { HttpError } from '../http/body.ts';
 
 export interface RegistryOptions {
   ttlSeconds: number;
@@ -19,8 +20,24 @@ export interface RegistryOptions {
   now?: () => number;
 }
 
+export interface InstanceWorkload {
+  namespace: string;
+  service: string;
+  version: string;
+}
+
+/**
+ * After a start, the registry has not heard from live proxies yet: every instance in the database looks
+ * expired if the API was down longer than the TTL. Until a full TTL (plus the proxies' longest registration
+ * retry, REGISTRATION_RETRY_MAX_MS) has passed since start, instances that
+ * were live when the API last heard from anyone stay in the config, so a control-plane restart never
+ * changes what proxies route to; proxies re-register within a heartbeat and the normal rule takes over.
+ */
 export class ServiceRegistry {
   private readonly now: () => number;
+  private readonly startedAtMs: number;
+  /** Newest lastSeenAt in the database at start: the moment the previous API process last heard a proxy. */
+  private lastHeardBeforeStartMs: number | null | undefined;
   private cached: { config: ProxyConfig; computedAtMs: number; generation: number } | null = null;
   /** Bumped on every membership change so the cached config is rebuilt at once. */
   private generation = 0;
@@ -31,10 +48,22 @@ export class ServiceRegistry {
     private readonly options: RegistryOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.startedAtMs = this.now();
   }
 
-  async register(body: unknown): Promise<RegistrationResponse> {
-    const reg = parseOrThrow(proxyRegistrationSchema, body, 'proxy registration');
+  private get ttlMs(): number {
+    return this.options.ttlSeconds * 1000;
+  }
+
+  /** The workload a registered proxy id belongs to, or null when it is unknown. */
+  async workloadOf(proxyId: string): Promise<InstanceWorkload | null> {
+    return this.db.serviceInstance.findUnique({
+      where: { proxyId },
+      select: { namespace: true, service: true, version: true },
+    });
+  }
+
+  async register(reg: ParsedProxyRegistration): Promise<RegistrationResponse> {
     const now = new Date(this.now());
     const fields = {
       service: reg.service,
@@ -54,8 +83,18 @@ export class ServiceRegistry {
       create: { proxyId: reg.proxyId, ...fields },
       update: fields,
     });
-    const wasLive =
-      previous !== null && previous.lastSeenAt.getTime() > this.now() - this.options.ttlSeconds * 1000;
+    const wasLive = previous !== null && previous.lastSeenAt.getTime() > this.now() - this.ttlMs;
+    if (
+      wasLive &&
+      (previous.service !== reg.service || previous.namespace !== reg.namespace || previous.version !== reg.version)
+    ) {
+      // A live proxy id is never taken over by another workload (a replaced instance gets a new id or
+      // waits out the TTL).
+      throw new HttpError(
+        409,
+        `proxy id ${reg.proxyId} is live as ${previous.service}.${previous.namespace}@${previous.version}; pick another id`,
+      );
+    }
     const changed =
       !wasLive ||
       previous.service !== reg.service ||
@@ -112,11 +151,6 @@ export class ServiceRegistry {
     });
   }
 
-  async isKnown(proxyId: string): Promise<boolean> {
-    const found = await this.db.serviceInstance.findUnique({ where: { proxyId }, select: { proxyId: true } });
-    return found !== null;
-  }
-
   /**
    * The config every proxy gets: live endpoints per service. Rebuilt when membership changes, and at
    * least every second so instances that stopped heartbeating drop out.
@@ -128,7 +162,7 @@ export class ServiceRegistry {
     }
     const generation = this.generation;
     const live = await this.db.serviceInstance.findMany({
-      where: { lastSeenAt: { gt: new Date(now - this.options.ttlSeconds * 1000) } },
+      where: { lastSeenAt: { gt: new Date(await this.liveSinceMs(now)) } },
       select: { proxyId: true, service: true, namespace: true, version: true, inboundAddress: true },
       orderBy: [{ namespace: 'asc' }, { service: 'asc' }, { proxyId: 'asc' }],
     });
@@ -147,5 +181,25 @@ export class ServiceRegistry {
     const config: ProxyConfig = { version, services };
     this.cached = { config, computedAtMs: now, generation };
     return config;
+  }
+
+  /** Instances seen after this moment are live (see the class comment for the first TTL after start). */
+  private async liveSinceMs(now: number): Promise<number> {
+    const normal = now - this.ttlMs;
+    if (!this.warmingUp) return normal;
+    if (this.lastHeardBeforeStartMs === undefined) {
+      const newest = await this.db.serviceInstance.aggregate({
+        _max: { lastSeenAt: true },
+        where: { lastSeenAt: { lte: new Date(this.startedAtMs) } },
+      });
+      this.lastHeardBeforeStartMs = newest._max.lastSeenAt?.getTime() ?? null;
+    }
+    if (this.lastHeardBeforeStartMs === null) return normal;
+    return Math.min(normal, this.lastHeardBeforeStartMs - this.ttlMs);
+  }
+
+  /** Whether the registry is still in its first TTL after start (for /healthz and logs). */
+  get warmingUp(): boolean {
+    return this.now() - this.startedAtMs < this.ttlMs + REGISTRATION_RETRY_MAX_MS;
   }
 }

@@ -20,6 +20,8 @@ export async function startProxy(opts: {
   version?: string;
   app: string;
   controlPlane: string;
+  /** Workload token for WEFT_PROXY_TOKEN. */
+  token?: string;
   flushIntervalMs?: number;
 }): Promise<ProxyProcess> {
   const [inboundPort, outboundPort, adminPort] = [await freePort(), await freePort(), await freePort()];
@@ -53,7 +55,11 @@ export async function startProxy(opts: {
       '--config-poll-ms',
       '200',
     ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(opts.token ? { WEFT_PROXY_TOKEN: opts.token } : {}) },
+    },
   );
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));

@@ -1,7 +1,10 @@
 /**
  * `npm start`: the whole Weft demo in one command.
- *   API (SQLite) → console build if needed (in parallel) → demo shop → one proxy per workload → load generator
- *   → console; prints the console URL. With --no-console: no console build or server; prints the API URL.
+ *   API (SQLite) → sign in as admin, one workload token per proxy → console build if needed (in parallel)
+ *   → demo shop → one proxy per workload → load generator → console; prints the console URL and how to sign
+ *   in. With --no-console: no console build or server; prints the API URL and curl commands.
+ * The admin password: see admin-password.ts. Proxy tokens travel in the proxies' environment only (never in
+ * argv, logs or pids.json); each run revokes the tokens of the run before.
  * While running, <data dir>/pids.json lists the pid of every component. Ctrl-C / SIGTERM stops everything it
  * started, in reverse order.
  */
@@ -11,12 +14,29 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { BOOTSTRAP_ADMIN_USERNAME } from '@weft/schema';
 import { portProblem, sleep } from '../common/net.ts';
 import { buildDemoPlan } from '../shop/plan.ts';
 import { DEMO_WORKLOADS, ENTRY_WORKLOAD, type DemoWorkload } from '../topology.ts';
+import {
+  ADMIN_PASSWORD_ENV,
+  AdminPasswordError,
+  resolveAdminPassword,
+  signInLine,
+  signInRefusedAdvice,
+  type AdminPassword,
+} from './admin-password.ts';
+import {
+  ApiCallError,
+  ApiClient,
+  createWorkloadTokens,
+  revokeDemoTokens,
+  SignInRefusedError,
+} from './api-client.ts';
 import { consoleBuildNeeded, type BuildCheck } from './build.ts';
 import { missingEndpoints } from './mesh.ts';
 import { parseLauncherArgs, usage, UsageError, type LauncherConfig } from './config.ts';
+import { bannerLines } from './output.ts';
 import {
   allocateWorkloadPorts,
   allPortUses,
@@ -137,6 +157,47 @@ async function waitForHttp(
 
 const proxyIdOf = (w: DemoWorkload): string => `${w.name}.${w.namespace}`;
 
+/**
+ * Signs in as admin, revokes the demo tokens of earlier runs and creates one workload token per demo workload.
+ * Returns the tokens by proxy id. Throws StartupError with advice when the API refuses the password.
+ */
+async function issueWorkloadTokens(
+  apiUrl: string,
+  admin: AdminPassword,
+  dataDir: string,
+  signal: AbortSignal,
+): Promise<Map<string, string>> {
+  const api = new ApiClient(apiUrl, { signal });
+  let session;
+  try {
+    session = await api.loginWithRetries(BOOTSTRAP_ADMIN_USERNAME, admin.password);
+  } catch (e) {
+    if (e instanceof SignInRefusedError)
+      throw new StartupError(signInRefusedAdvice(e.reason, admin, dataDir));
+    throw e;
+  }
+  try {
+    const revoked = await revokeDemoTokens(api, session);
+    const tokens = await createWorkloadTokens(
+      api,
+      session,
+      DEMO_WORKLOADS.map((w) => ({
+        proxyId: proxyIdOf(w),
+        namespace: w.namespace,
+        service: w.service,
+        version: w.version,
+      })),
+    );
+    say(
+      `signed in as ${BOOTSTRAP_ADMIN_USERNAME}; created ${tokens.size} workload tokens` +
+        (revoked > 0 ? `, revoked ${revoked} of an earlier run` : ''),
+    );
+    return tokens;
+  } finally {
+    await api.logout(session);
+  }
+}
+
 /** Waits (bounded) until every proxy's config lists every workload; see mesh.ts. Never fails the start. */
 async function waitForMesh(
   adminPorts: readonly number[],
@@ -233,11 +294,24 @@ async function main(): Promise<number> {
 
   const logDir = path.join(config.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
+  let admin: AdminPassword;
+  try {
+    admin = resolveAdminPassword(config.dataDir);
+  } catch (e) {
+    if (e instanceof AdminPasswordError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
   const ports = allocateWorkloadPorts(config.portBase);
   const apiUrl = `http://${HOST}:${config.apiPort}`;
   const consoleUrl = `http://${HOST}:${config.consolePort}`;
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NEXT_TELEMETRY_DISABLED: '1' };
   delete baseEnv.FORCE_COLOR;
+  // Secrets go only to the child that needs them.
+  delete baseEnv[ADMIN_PASSWORD_ENV];
+  delete baseEnv.WEFT_PROXY_TOKEN;
   const node = (file: string, args: string[] = []): { command: string; args: string[] } => ({
     command: process.execPath,
     args: ['--import', 'tsx', path.resolve(REPO_ROOT, file), ...args],
@@ -330,12 +404,19 @@ async function main(): Promise<number> {
         WEFT_API_PORT: String(config.apiPort),
         WEFT_DATA_DIR: config.dataDir,
         DATABASE_URL: `file:${path.join(config.dataDir, 'weft.db')}`,
+        [ADMIN_PASSWORD_ENV]: admin.password,
       },
       logFile: logFile('api'),
     });
     await waitForHttp('the API', `${apiUrl}/healthz`, { timeoutMs: 90_000, signal, child: api });
     timeline.api = elapsed();
     say(`API ready (${timeline.api})`);
+    const a = api;
+    const tokens = await issueWorkloadTokens(apiUrl, admin, config.dataDir, signal).catch((e: unknown) => {
+      if (e instanceof StartupError || signal.aborted) throw e;
+      if (e instanceof ApiCallError) throw new StartupError(`preparing the proxies' tokens: ${e.message}`, a);
+      throw e;
+    });
 
     // 2. console build, in parallel with the rest
     let buildDone: Promise<void> = Promise.resolve();
@@ -422,7 +503,7 @@ async function main(): Promise<number> {
             String(PROXY_FLUSH_INTERVAL_MS),
           ]),
           cwd: REPO_ROOT,
-          env: baseEnv,
+          env: { ...baseEnv, WEFT_PROXY_TOKEN: tokens.get(proxyIdOf(w)) },
           logFile: logFile(`proxy-${w.name}`),
         }),
       );
@@ -498,21 +579,21 @@ async function main(): Promise<number> {
     }
     timeline.ready = elapsed();
 
-    console.log('');
-    console.log(`Weft console: ${config.noConsole ? 'off (--no-console)' : consoleUrl}`);
-    console.log(`Weft API:     ${apiUrl}`);
-    if (config.noConsole) {
-      const input = encodeURIComponent(JSON.stringify({ window: {} }));
-      console.log(`Graph:        curl '${apiUrl}/trpc/topology.graph?input=${input}'`);
-    }
-    console.log(
-      `Demo shop:    ${DEMO_WORKLOADS.length} workloads in namespaces ${[...new Set(DEMO_WORKLOADS.map((w) => w.namespace))].join(', ')}, ` +
+    const banner = bannerLines({
+      consoleUrl: config.noConsole ? null : consoleUrl,
+      apiUrl,
+      signIn: signInLine(admin),
+      username: BOOTSTRAP_ADMIN_USERNAME,
+      password: admin.source === 'env' ? null : admin.password,
+      passwordEnv: ADMIN_PASSWORD_ENV,
+      shop:
+        `${DEMO_WORKLOADS.length} workloads in namespaces ${[...new Set(DEMO_WORKLOADS.map((w) => w.namespace))].join(', ')}, ` +
         `entry ${HOST}:${entry.inbound}, load ${config.rps} rps`,
-    );
-    console.log(`Logs:         ${logDir}`);
-    console.log(`Pids:         ${pidsFile}`);
-    console.log(`Ready (${timeline.ready} since launch). Press Ctrl-C to stop.`);
-    console.log('');
+      logDir,
+      pidsFile: pidsFile!,
+      readyAfter: timeline.ready,
+    });
+    console.log(['', ...banner, ''].join('\n'));
   };
 
   try {

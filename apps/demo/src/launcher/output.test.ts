@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { consoleBuildNeeded } from './build.ts';
-import { isNoteworthy, LineBudget, Tail } from './output.ts';
+import { bannerLines, curlHints, isNoteworthy, LineBudget, shellQuote, Tail } from './output.ts';
 
 const tmpDirs: string[] = [];
 const tempDir = (prefix: string): string => {
@@ -88,5 +88,55 @@ describe('console build check', () => {
       needed: true,
       reason: 'packages/schema/src/index.ts changed since the last build',
     });
+  });
+});
+
+describe('ready banner', () => {
+  const info = {
+    consoleUrl: 'http://127.0.0.1:3000',
+    apiUrl: 'http://127.0.0.1:4000',
+    signIn: 'Sign in as admin with password pw-1234567890ab (saved in .weft/admin-password)',
+    username: 'admin',
+    password: 'pw-1234567890ab',
+    passwordEnv: 'WEFT_ADMIN_PASSWORD',
+    shop: '7 workloads',
+    logDir: '/d/logs',
+    pidsFile: '/d/pids.json',
+    readyAfter: '+9.0 s',
+  };
+
+  it('says where the console is and how to sign in', () => {
+    const lines = bannerLines(info);
+    expect(lines.slice(0, 3)).toEqual([
+      'Weft console: http://127.0.0.1:3000',
+      'Sign in as admin with password pw-1234567890ab (saved in .weft/admin-password)',
+      'Weft API:     http://127.0.0.1:4000',
+    ]);
+    expect(lines.at(-1)).toBe('Ready (+9.0 s since launch). Press Ctrl-C to stop.');
+    expect(lines.join('\n')).not.toContain('curl');
+  });
+
+  it('without the console, shows curl commands that sign in and then read the graph with the session', () => {
+    const text = bannerLines({ ...info, consoleUrl: null }).join('\n');
+    expect(text).toContain('Weft console: off (--no-console)');
+    expect(text).toContain(
+      `API sign-in:  curl -c jar -H 'content-type: application/json' -d '{"username":"admin","password":"pw-1234567890ab"}' http://127.0.0.1:4000/auth/login`,
+    );
+    expect(text).toContain(
+      `Graph:        curl -b jar 'http://127.0.0.1:4000/trpc/topology.graph?input=%7B%22window%22%3A%7B%7D%7D'`,
+    );
+  });
+
+  it('refers to the environment variable for a password it did not print', () => {
+    const hints = curlHints('http://h:1', 'admin', null, 'WEFT_ADMIN_PASSWORD');
+    expect(hints.signIn).toContain(
+      `-d "{\\"username\\":\\"admin\\",\\"password\\":\\"$WEFT_ADMIN_PASSWORD\\"}"`,
+    );
+  });
+
+  it('quotes for the shell', () => {
+    expect(shellQuote('abc-_1')).toBe('abc-_1');
+    expect(shellQuote(`it's`)).toBe(`'it'\\''s'`);
+    expect(shellQuote('{"a":1}')).toBe(`'{"a":1}'`);
   });
 });

@@ -86,3 +86,65 @@ export function colorFor(name: string, enabled: boolean): (s: string) => string 
   const code = COLORS[h % COLORS.length]!;
   return (s) => `\x1b[${code}m${s}\x1b[0m`;
 }
+
+// ---------------------------------------------------------------------------------------------- banner
+
+/** Single-quotes a word for POSIX shells. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface BannerInfo {
+  /** null with --no-console. */
+  consoleUrl: string | null;
+  apiUrl: string;
+  /** "Sign in as admin with password … (saved in …)" (see admin-password.ts). */
+  signIn: string;
+  username: string;
+  /** The password for the curl hint, or null to refer to an environment variable instead. */
+  password: string | null;
+  passwordEnv: string;
+  shop: string;
+  logDir: string;
+  pidsFile: string;
+  readyAfter: string;
+}
+
+/** curl commands that sign in (cookie jar) and then read the graph with the session. */
+export function curlHints(
+  apiUrl: string,
+  username: string,
+  password: string | null,
+  passwordEnv: string,
+): { signIn: string; graph: string } {
+  const body =
+    password === null
+      ? // double quotes so the shell expands the variable
+        `"{\\"username\\":\\"${username}\\",\\"password\\":\\"$${passwordEnv}\\"}"`
+      : shellQuote(JSON.stringify({ username, password }));
+  const input = encodeURIComponent(JSON.stringify({ window: {} }));
+  return {
+    signIn: `curl -c jar -H 'content-type: application/json' -d ${body} ${apiUrl}/auth/login`,
+    graph: `curl -b jar '${apiUrl}/trpc/topology.graph?input=${input}'`,
+  };
+}
+
+/** What the launcher prints once everything is up. */
+export function bannerLines(b: BannerInfo): string[] {
+  const lines = [
+    `Weft console: ${b.consoleUrl ?? 'off (--no-console)'}`,
+    b.signIn,
+    `Weft API:     ${b.apiUrl}`,
+  ];
+  if (b.consoleUrl === null) {
+    const curl = curlHints(b.apiUrl, b.username, b.password, b.passwordEnv);
+    lines.push(`API sign-in:  ${curl.signIn}`, `Graph:        ${curl.graph}`);
+  }
+  lines.push(
+    `Demo shop:    ${b.shop}`,
+    `Logs:         ${b.logDir}`,
+    `Pids:         ${b.pidsFile}`,
+    `Ready (${b.readyAfter} since launch). Press Ctrl-C to stop.`,
+  );
+  return lines;
+}

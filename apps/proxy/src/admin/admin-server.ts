@@ -1,13 +1,17 @@
-/** Admin listener: /live, /ready, /metrics (Prometheus), /config. Read-only. */
+/**
+ * Admin listener: /live, /ready, /metrics (Prometheus), /config. Read-only.
+ * /config answers the config in force (`version`, `services`) and `refused`: the entries of it as received
+ * that were left out, each with its path and why.
+ */
 import http from 'node:http';
-import type { ProxyConfig } from '@weft/schema';
+import type { ActiveConfig } from '../config/config-store.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.ts';
 
 export interface AdminHandlers {
   /** Undefined when ready, else why not. */
   notReadyReason: () => string | undefined;
   metrics: () => string;
-  config: () => ProxyConfig | undefined;
+  config: () => ActiveConfig | undefined;
 }
 
 export function createAdminServer(h: AdminHandlers): http.Server {
@@ -31,10 +35,13 @@ export function createAdminServer(h: AdminHandlers): http.Server {
         reply(res, 200, PROMETHEUS_CONTENT_TYPE, h.metrics());
         return;
       case '/config': {
-        const config = h.config();
-        if (config === undefined)
+        const active = h.config();
+        if (active === undefined)
           reply(res, 503, 'application/json', `${JSON.stringify({ error: 'no config loaded yet' })}\n`);
-        else reply(res, 200, 'application/json', `${JSON.stringify(config, null, 2)}\n`);
+        else {
+          const body = { ...active.config, refused: active.refused };
+          reply(res, 200, 'application/json', `${JSON.stringify(body, null, 2)}\n`);
+        }
         return;
       }
       default:

@@ -9,6 +9,7 @@ export interface SignalStatus {
   queued: number;
   droppedBufferFull: number;
   droppedRejected: number;
+  droppedUnauthorized: number;
   exported: number;
   failedAttempts: number;
 }
@@ -23,6 +24,9 @@ export interface ProxyStatus {
   registered: boolean | undefined;
   telemetry: readonly SignalStatus[];
 }
+
+/** Series of `weft_proxy_config_refused_entry_info`, so a config full of bad entries stays a small page. */
+const MAX_REFUSED_SERIES = 20;
 
 const startTimeSeconds = Math.round(performance.timeOrigin) / 1000;
 
@@ -75,6 +79,24 @@ export function renderMetricsPage(s: ProxyStatus): string {
       1,
     );
   }
+  text.family(
+    'weft_proxy_config_entries_refused_total',
+    'counter',
+    'Config entries left out (bad endpoint or service) while the rest was applied; one still bad in the next config counts once.',
+  );
+  text.sample('weft_proxy_config_entries_refused_total', undefined, s.config.entriesRefused);
+  text.family(
+    'weft_proxy_config_refused_entry_info',
+    'gauge',
+    `Entries left out of the config in force and why (the first ${MAX_REFUSED_SERIES}; /config lists all).`,
+  );
+  for (const r of active?.refused.slice(0, MAX_REFUSED_SERIES) ?? []) {
+    text.sample(
+      'weft_proxy_config_refused_entry_info',
+      { version: active?.config.version ?? '', path: r.path, entry: r.entry, reason: r.reason.slice(0, 300) },
+      1,
+    );
+  }
 
   if (s.registered !== undefined) {
     text.family(
@@ -97,7 +119,7 @@ export function renderMetricsPage(s: ProxyStatus): string {
   text.family(
     'weft_proxy_telemetry_dropped_total',
     'counter',
-    'Spans and metric points lost: buffer full (oldest dropped) or refused (4xx).',
+    'Spans and metric points lost: buffer full (oldest dropped), rejected (the API refused the batch: 4xx other than 401, 403, 408, 429) or unauthorized (the API refused the token: 401, 403).',
   );
   for (const t of s.telemetry) {
     text.sample(
@@ -109,6 +131,11 @@ export function renderMetricsPage(s: ProxyStatus): string {
       'weft_proxy_telemetry_dropped_total',
       { signal: t.signal, reason: 'rejected' },
       t.droppedRejected,
+    );
+    text.sample(
+      'weft_proxy_telemetry_dropped_total',
+      { signal: t.signal, reason: 'unauthorized' },
+      t.droppedUnauthorized,
     );
   }
   text.family(

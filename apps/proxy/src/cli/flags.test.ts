@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlagError, parseFlags } from './flags.ts';
-import { formatHostPort, parseHostPort } from './host-port.ts';
+import { FlagError, parseFlags, USAGE } from './flags.ts';
 
 const REQUIRED = [
   '--service',
@@ -49,7 +48,7 @@ describe('parseFlags', () => {
       service: 'catalog',
       namespace: 'shop',
       version: 'v2',
-      app: { host: '127.0.0.1', port: 8080 },
+      app: { host: '127.0.0.1', port: 8080, family: 'ipv4' },
       inbound: { host: '127.0.0.1', port: 15006 },
       outbound: { host: '127.0.0.1', port: 15001 },
       admin: { host: '127.0.0.1', port: 15000 },
@@ -109,14 +108,29 @@ describe('parseFlags', () => {
   });
 
   it.each([
-    ['--inbound', 'localhost', '--inbound: "localhost" is not HOST:PORT (e.g. 127.0.0.1:15001)'],
+    [
+      '--inbound',
+      'localhost',
+      '--inbound: "localhost" is not HOST:PORT (e.g. 127.0.0.1:15001, [::1]:15001 or catalog.shop:80)',
+    ],
     ['--admin', '127.0.0.1:70000', '--admin: "127.0.0.1:70000": port must be between 0 and 65535'],
+    ['--app', '[fe80::zz]:80', '--app: "[fe80::zz]:80": "fe80::zz" is not an IPv6 address'],
+    ['--app', '300.1.1.1:80', '--app: "300.1.1.1:80": "300.1.1.1" is not an IPv4 address'],
     [
       '--service',
       'Catalog',
-      '--service "Catalog" must be a DNS label: lower-case letters, digits and "-", at most 63',
+      '--service "Catalog" must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit',
     ],
-    ['--version', 'v 1', '--version "v 1" must be 1-63 characters without spaces, "@" or ","'],
+    [
+      '--namespace',
+      'a'.repeat(64),
+      `--namespace "${'a'.repeat(64)}" must be at most 63 characters`,
+    ],
+    [
+      '--version',
+      'v 1',
+      '--version "v 1" must be letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+    ],
     ['--control-plane', 'not a url', '--control-plane "not a url" is not a URL (e.g. http://127.0.0.1:4000)'],
     ['--control-plane', 'ftp://x', '--control-plane "ftp://x" must be an http:// or https:// URL'],
   ])('validates %s %s', (flag, value, message) => {
@@ -134,7 +148,9 @@ describe('parseFlags', () => {
   });
 
   it('rejects a proxy id the control plane would refuse', () => {
-    expect(errorOf([...REQUIRED, '--proxy-id', 'a/b'])).toMatch('--proxy-id "a/b" must be');
+    expect(errorOf([...REQUIRED, '--proxy-id', 'a/b'])).toBe(
+      '--proxy-id "a/b" must use letters, digits, ".", "_" or "-"',
+    );
   });
 
   it('answers --help', () => {
@@ -142,15 +158,41 @@ describe('parseFlags', () => {
   });
 });
 
-describe('host:port', () => {
-  it('parses names, IPv4 and bracketed IPv6', () => {
-    expect(parseHostPort('localhost:80')).toEqual({ host: 'localhost', port: 80 });
-    expect(parseHostPort('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
-    expect(formatHostPort({ host: '::1', port: 8080 })).toBe('[::1]:8080');
-    expect(formatHostPort({ host: '127.0.0.1', port: 1 })).toBe('127.0.0.1:1');
+describe('addresses on the command line', () => {
+  it('takes names, IPv4 and bracketed IPv6 for every address', () => {
+    const o = parse([
+      ...REQUIRED.slice(0, 6), // --service, --namespace, --version
+      '--app',
+      'localhost:8080',
+      '--inbound',
+      '[::1]:0',
+      '--outbound',
+      '[::]:15001',
+      '--admin',
+      '0.0.0.0:15000',
+      '--control-plane',
+      'http://[::1]:4000',
+    ]);
+    expect(o).toMatchObject({
+      app: { host: 'localhost', port: 8080, family: 'dns' },
+      inbound: { host: '::1', port: 0, family: 'ipv6' },
+      outbound: { host: '::', port: 15001, family: 'ipv6' },
+      admin: { host: '0.0.0.0', port: 15000, family: 'ipv4' },
+    });
+    expect(o.controlPlane?.href).toBe('http://[::1]:4000/');
   });
 
-  it.each(['', ':80', 'host:', 'host:port', 'a b:80', '::1:80', 'http://x:80'])('refuses %j', (value) => {
-    expect(() => parseHostPort(value)).toThrow('is not HOST:PORT');
+  it.each(['', ':80', 'host:', 'host:port', 'a b:80', '::1:80', 'http://x:80', 'x/y:80'])(
+    'refuses --app %j',
+    (value) => {
+      expect(errorOf([...without('--app'), '--app', value])).toMatch(/^--app: "/);
+    },
+  );
+});
+
+describe('--help', () => {
+  it('says the workload token goes in an Authorization: Bearer header', () => {
+    expect(USAGE).toContain('"Authorization: Bearer <token>"');
+    expect(USAGE).not.toContain('x-weft-proxy-token');
   });
 });

@@ -3,8 +3,17 @@
  * flag and says how to fix it; main.ts prints it and exits with code 2.
  */
 import { randomBytes } from 'node:crypto';
-import { isDnsLabel } from '../identity.ts';
-import { parseHostPort, type HostPort } from './host-port.ts';
+import {
+  dnsLabelSchema,
+  HostPortError,
+  isDnsLabel,
+  isProxyId,
+  isVersionName,
+  parseHostPort,
+  proxyIdSchema,
+  versionNameSchema,
+  type HostPort,
+} from '@weft/schema';
 
 export interface ProxyOptions {
   service: string;
@@ -33,9 +42,10 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
 
   --service NAME           service this proxy fronts (DNS label)
   --namespace NS           its namespace (DNS label)
-  --version V              its version, e.g. v1
+  --version V              its version, e.g. v1 (letters, digits, ".", "_", "-")
   --app HOST:PORT          the local application the inbound listener forwards to
-  --inbound HOST:PORT      listener for traffic to this service (other proxies call it)
+  --inbound HOST:PORT      listener for traffic to this service (other proxies call it);
+                           HOST:PORT is an IPv4 address, [IPv6] or a host name: 127.0.0.1:15006, [::1]:15006
   --outbound HOST:PORT     listener the application calls other services through (HTTP_PROXY style)
   --admin HOST:PORT        /live, /ready, /metrics (Prometheus), /config
   --control-plane URL      Weft API base URL (registration, config, OTLP telemetry)
@@ -44,7 +54,9 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
   --config-poll-ms N       config poll period (default 2000)
   --config-file PATH       static ProxyConfig JSON instead of the control plane's (--control-plane then optional)
 
-Environment: WEFT_PROXY_TOKEN, when set, is sent to the control plane as x-weft-proxy-token.`;
+Environment: WEFT_PROXY_TOKEN, the workload token for this service, namespace and version, is sent as
+  "Authorization: Bearer <token>" on every control-plane call (register, heartbeat, config, deregister,
+  telemetry). It is never logged.`;
 
 type FlagName =
   | 'service'
@@ -125,14 +137,10 @@ export function parseFlags(
   const service = dnsLabel('service', get('service'));
   const namespace = dnsLabel('namespace', get('namespace'));
   const version = get('version');
-  if (!/^[^\s@,]{1,63}$/.test(version)) {
-    throw new FlagError(`--version "${version}" must be 1-63 characters without spaces, "@" or ","`);
-  }
+  if (!isVersionName(version)) throw new FlagError(`--version "${version}" ${problemOf(versionNameSchema, version)}`);
 
   const proxyId = values.get('proxy-id') ?? `${service}.${namespace}-${randomSuffix()}`;
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(proxyId)) {
-    throw new FlagError(`--proxy-id "${proxyId}" must be 1-128 letters, digits, ".", "_" or "-"`);
-  }
+  if (!isProxyId(proxyId)) throw new FlagError(`--proxy-id "${proxyId}" ${problemOf(proxyIdSchema, proxyId)}`);
 
   const options: ProxyOptions = {
     service,
@@ -157,19 +165,24 @@ function defaultSuffix(): string {
 }
 
 function dnsLabel(flag: FlagName, value: string): string {
-  if (!isDnsLabel(value)) {
-    throw new FlagError(
-      `--${flag} "${value}" must be a DNS label: lower-case letters, digits and "-", at most 63`,
-    );
-  }
+  if (!isDnsLabel(value)) throw new FlagError(`--${flag} "${value}" ${problemOf(dnsLabelSchema, value)}`);
   return value;
+}
+
+/** The shared schema's message for a value it refuses ("must be a DNS label: ..."). */
+function problemOf(
+  schema: { safeParse(value: unknown): { success: boolean; error?: { issues: readonly { message: string }[] } } },
+  value: string,
+): string {
+  return schema.safeParse(value).error?.issues[0]?.message ?? 'is not valid';
 }
 
 function address(flag: FlagName, value: string, listener: boolean): HostPort {
   try {
-    return parseHostPort(value, listener);
+    return parseHostPort(value, { allowPortZero: listener });
   } catch (err) {
-    throw new FlagError(`--${flag}: ${(err as Error).message}`);
+    if (!(err instanceof HostPortError)) throw err;
+    throw new FlagError(`--${flag}: ${err.message}`);
   }
 }
 

@@ -1,12 +1,16 @@
 /**
  * The configuration in force. A new one is checked first and swapped in as a whole (one reference
- * assignment, routing table prebuilt); a refused one leaves the last good config in place and is
- * remembered for /metrics and logs.
+ * assignment, routing table prebuilt). A structurally broken one is refused and leaves the last good
+ * config in place; bad entries of an otherwise sound one are left out and the rest applied. Both are
+ * remembered for /metrics, /config and logs.
  */
 import type { ProxyConfig } from '@weft/schema';
+import type { Logger } from '../log.ts';
 import type { BalancerFactory } from '../routing/round-robin.ts';
 import { RoutingTable } from '../routing/routing-table.ts';
-import { checkConfig } from './validate-config.ts';
+import { checkConfig, type RefusedEntry } from './validate-config.ts';
+
+export type { RefusedEntry } from './validate-config.ts';
 
 export type ConfigSource = 'file' | 'control-plane';
 
@@ -15,6 +19,8 @@ export interface ActiveConfig {
   readonly routes: RoutingTable;
   readonly source: ConfigSource;
   readonly appliedAtMs: number;
+  /** Entries of the config as received that were left out (they are not in `config`). */
+  readonly refused: readonly RefusedEntry[];
 }
 
 export interface ConfigRejection {
@@ -25,7 +31,8 @@ export interface ConfigRejection {
 }
 
 export type OfferResult =
-  | { kind: 'applied'; active: ActiveConfig }
+  /** `newlyRefused`: left-out entries the previous config in force did not already leave out. */
+  | { kind: 'applied'; active: ActiveConfig; newlyRefused: RefusedEntry[] }
   | { kind: 'unchanged' }
   | { kind: 'rejected'; rejection: ConfigRejection; repeated: boolean };
 
@@ -36,6 +43,7 @@ export class ConfigStore {
   #active: ActiveConfig | undefined;
   #lastRejection: ConfigRejection | undefined;
   #rejections = 0;
+  #entriesRefused = 0;
 
   constructor(balancer: BalancerFactory, now: () => number = Date.now) {
     this.#balancer = balancer;
@@ -55,6 +63,14 @@ export class ConfigStore {
     return this.#rejections;
   }
 
+  /**
+   * Distinct config entries left out: an entry still bad in the next config (every config the control
+   * plane sends until the bad registration goes away) counts once.
+   */
+  get entriesRefused(): number {
+    return this.#entriesRefused;
+  }
+
   onApplied(listener: (active: ActiveConfig) => void): void {
     this.#listeners.push(listener);
   }
@@ -72,14 +88,40 @@ export class ConfigStore {
     if (this.#active?.config.version === check.config.version && this.#active.source === source) {
       return { kind: 'unchanged' };
     }
+    const before = new Set(this.#active?.refused.map(refusalKey));
+    const newlyRefused = check.refused.filter((r) => !before.has(refusalKey(r)));
+    this.#entriesRefused += newlyRefused.length;
     const active: ActiveConfig = {
       config: check.config,
       routes: new RoutingTable(check.config, this.#balancer),
       source,
       appliedAtMs: this.#now(),
+      refused: check.refused,
     };
     this.#active = active;
     for (const listener of this.#listeners) listener(active);
-    return { kind: 'applied', active };
+    return { kind: 'applied', active, newlyRefused };
   }
+}
+
+/** Position-independent: the same bad endpoint moves when services are added before it. */
+function refusalKey(r: RefusedEntry): string {
+  return `${r.entry}\n${r.reason}`;
+}
+
+/** Entries logged one by one per config; beyond this, one summary line. */
+const MAX_LOGGED_REFUSALS = 20;
+
+/** The log lines for an applied config: one per newly left-out entry, never the same entry twice in a row. */
+export function logApplied(result: Extract<OfferResult, { kind: 'applied' }>, log: Logger): void {
+  const { config, refused } = result.active;
+  log.info(
+    `config ${config.version} applied (${config.services.length} services` +
+      `${refused.length > 0 ? `; ${refused.length} entries left out, see /config` : ''})`,
+  );
+  for (const r of result.newlyRefused.slice(0, MAX_LOGGED_REFUSALS)) {
+    log.warn(`config ${config.version}: left out ${r.entry} (${r.path}): ${r.reason}`);
+  }
+  const more = result.newlyRefused.length - MAX_LOGGED_REFUSALS;
+  if (more > 0) log.warn(`config ${config.version}: left out ${more} more entries; see /config`);
 }

@@ -1,49 +1,109 @@
 /**
- * Whether a ProxyConfig may be put in force: the shared zod schema plus what the data path needs that
- * the schema cannot say (endpoint addresses must be host:port, service names must be resolvable).
+ * What of a ProxyConfig may be put in force. Structural problems (not an object, no version, services not
+ * a list) refuse the whole config. Anything else is judged entry by entry with the shared rules of
+ * `@weft/schema` (net.ts): a service whose name or namespace is not a DNS label is left out with its
+ * endpoints, an endpoint whose address, proxy id or version is bad is left out alone, and the rest is
+ * applied — so one bad registration cannot freeze the config of every proxy in the mesh.
  */
-import { proxyConfigSchema, type ProxyConfig } from '@weft/schema';
-import { parseHostPort } from '../cli/host-port.ts';
-import { isDnsLabel } from '../identity.ts';
+import {
+  advertisedHostPort,
+  dnsLabelSchema,
+  proxyIdSchema,
+  versionNameSchema,
+  type Endpoint,
+  type ProxyConfig,
+  type ServiceEndpoints,
+} from '@weft/schema';
+
+/** One part of a config that was left out, and why. */
+export interface RefusedEntry {
+  /** Where it was in the config as received: "services.2" or "services.2.endpoints.0". */
+  path: string;
+  /** What it was, independent of its position: `endpoint "c-1" (x/y:80) of catalog.shop`. */
+  entry: string;
+  reason: string;
+}
 
 export type ConfigCheck =
-  { ok: true; config: ProxyConfig } | { ok: false; version: string | undefined; reason: string };
+  | { ok: true; config: ProxyConfig; refused: RefusedEntry[] }
+  | { ok: false; version: string | undefined; reason: string };
+
+/** The shape of a zod schema's safeParse, so the proxy needs no direct zod import. */
+interface Checker {
+  safeParse(value: unknown): { success: boolean; error?: { issues: readonly { message: string }[] } };
+}
+
+function problemOf(schema: Checker, value: unknown): string | undefined {
+  const result = schema.safeParse(value);
+  return result.success ? undefined : (result.error?.issues[0]?.message ?? 'is not valid');
+}
+
+const EXPECTED =
+  'expected {"version": "1", "services": [{"name", "namespace", "endpoints": [{"proxyId", "address": "host:port", "version"}]}]}';
 
 export function checkConfig(raw: unknown): ConfigCheck {
-  const version = versionOf(raw);
-  const parsed = proxyConfigSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, version, reason: formatIssues(parsed.error) };
-  const problems: string[] = [];
-  parsed.data.services.forEach((s, i) => {
-    if (!isDnsLabel(s.name)) problems.push(`services.${i}.name: "${s.name}" is not a DNS label`);
-    if (!isDnsLabel(s.namespace))
-      problems.push(`services.${i}.namespace: "${s.namespace}" is not a DNS label`);
-    s.endpoints.forEach((e, j) => {
-      try {
-        parseHostPort(e.address);
-      } catch (err) {
-        problems.push(`services.${i}.endpoints.${j}.address: ${(err as Error).message}`);
-      }
-    });
-  });
-  if (problems.length > 0) return { ok: false, version, reason: problems.slice(0, 5).join('; ') };
-  return { ok: true, config: parsed.data };
-}
-
-function versionOf(raw: unknown): string | undefined {
-  if (raw !== null && typeof raw === 'object' && 'version' in raw) {
-    const v = raw.version;
-    if (typeof v === 'string') return v;
+  if (!isRecord(raw)) return { ok: false, version: undefined, reason: `(root): not a JSON object (${EXPECTED})` };
+  const version = typeof raw.version === 'string' ? raw.version : undefined;
+  if (version === undefined || version === '') {
+    return { ok: false, version, reason: `version: must be a non-empty string (${EXPECTED})` };
   }
-  return undefined;
+  if (!Array.isArray(raw.services)) {
+    return { ok: false, version, reason: `services: must be a list of services (${EXPECTED})` };
+  }
+
+  const refused: RefusedEntry[] = [];
+  const services: ServiceEndpoints[] = [];
+  raw.services.forEach((s: unknown, i) => {
+    const path = `services.${i}`;
+    if (!isRecord(s)) {
+      refused.push({ path, entry: `service ${show(s)}`, reason: 'not a JSON object' });
+      return;
+    }
+    const name = `${show(s.name)}.${show(s.namespace)}`;
+    const problem =
+      field('name', problemOf(dnsLabelSchema, s.name)) ??
+      field('namespace', problemOf(dnsLabelSchema, s.namespace)) ??
+      (Array.isArray(s.endpoints) ? undefined : 'endpoints: must be a list');
+    if (problem !== undefined) {
+      refused.push({ path, entry: `service ${name}`, reason: problem });
+      return;
+    }
+    const endpoints: Endpoint[] = [];
+    (s.endpoints as unknown[]).forEach((e, j) => {
+      const at = `${path}.endpoints.${j}`;
+      if (!isRecord(e)) {
+        refused.push({ path: at, entry: `endpoint ${show(e)} of ${name}`, reason: 'not a JSON object' });
+        return;
+      }
+      const bad =
+        field('address', problemOf(advertisedHostPort, e.address)) ??
+        field('proxyId', problemOf(proxyIdSchema, e.proxyId)) ??
+        field('version', problemOf(versionNameSchema, e.version));
+      if (bad !== undefined) {
+        refused.push({
+          path: at,
+          entry: `endpoint ${show(e.proxyId)} (${show(e.address)}) of ${name}`,
+          reason: bad,
+        });
+        return;
+      }
+      endpoints.push({ proxyId: e.proxyId as string, address: e.address as string, version: e.version as string });
+    });
+    services.push({ name: s.name as string, namespace: s.namespace as string, endpoints });
+  });
+  return { ok: true, config: { version, services }, refused };
 }
 
-/** zod's issues as one line: `path: message; ...` (structural, so the proxy needs no direct zod import). */
-export function formatIssues(error: {
-  issues: readonly { path: readonly PropertyKey[]; message: string }[];
-}): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function field(name: string, problem: string | undefined): string | undefined {
+  return problem === undefined ? undefined : `${name}: ${problem}`;
+}
+
+/** A value as it appears in a log line: strings as they are, anything else as JSON, both capped. */
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

@@ -1,13 +1,21 @@
 /**
  * Long-polls `GET {cp}/v1/proxies/{proxyId}/config?wait=N` with `If-None-Match: "<version>"`: the control
  * plane answers as soon as the config changes (or 304 after N seconds). 304 keeps the config,
- * 200 offers the new one to the store (which refuses an invalid one and keeps the last good config).
+ * 200 offers the new one to the store (which refuses a broken one, leaves out bad entries of a sound one,
+ * and keeps the last good config otherwise). A failed poll (unreachable, refused token, any other status)
+ * keeps the config in force and waits out a backoff before the next one.
  * Logs state changes only, so a control plane that is down or a bad config repeated on every poll
  * produces one line, not one per poll.
  */
-import type { ConfigStore } from '../config/config-store.ts';
+import { logApplied, type ConfigStore } from '../config/config-store.ts';
 import type { Logger } from '../log.ts';
-import { bodySnippet, describeFailure, type ControlPlaneClient } from './control-plane-http.ts';
+import { Backoff } from '../telemetry/backoff.ts';
+import {
+  apiErrorMessage,
+  describeFailure,
+  tokenProblem,
+  type ControlPlaneClient,
+} from './control-plane-http.ts';
 
 export interface ConfigPollerOptions {
   http: ControlPlaneClient;
@@ -17,6 +25,8 @@ export interface ConfigPollerOptions {
   intervalMs: number;
   /** How long the control plane may hold a poll open waiting for a change; 0 for plain polling. */
   waitSeconds?: number;
+  /** Delays after failed polls; by default from `intervalMs` doubling up to 30 s. */
+  backoff?: Backoff;
   log: Logger;
 }
 
@@ -25,6 +35,7 @@ export const DEFAULT_CONFIG_WAIT_SECONDS = 25;
 
 export class ConfigPoller {
   readonly #o: ConfigPollerOptions;
+  readonly #backoff: Backoff;
   /** Key of the problem last logged, so a repeated one is not logged again. */
   #failing: string | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -34,6 +45,9 @@ export class ConfigPoller {
 
   constructor(options: ConfigPollerOptions) {
     this.#o = options;
+    this.#backoff =
+      options.backoff ??
+      new Backoff({ initialMs: options.intervalMs, maxMs: Math.max(options.intervalMs, 30_000) });
   }
 
   start(): void {
@@ -49,14 +63,13 @@ export class ConfigPoller {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       const started = Date.now();
-      void this.pollOnce().finally(() =>
-        this.#schedule(Math.max(0, this.#o.intervalMs - (Date.now() - started))),
-      );
+      void this.pollOnce().then((next) => this.#schedule(Math.max(0, next - (Date.now() - started))));
     }, delayMs);
     this.#timer.unref();
   }
 
-  async pollOnce(): Promise<void> {
+  /** One poll; resolves with the least time from its start to the start of the next one. */
+  async pollOnce(): Promise<number> {
     const { http, store, log } = this.#o;
     const path = `/v1/proxies/${encodeURIComponent(this.#o.proxyId())}/config`;
     const version = store.active?.source === 'control-plane' ? store.active.config.version : undefined;
@@ -69,50 +82,66 @@ export class ConfigPoller {
       });
     } catch (err) {
       // A poll cut short by our own shutdown is not a control-plane problem.
-      if (this.#stopped) return;
-      this.#problem(`control plane unreachable at ${http.url(path)}: ${describeFailure(err)}`, 'unreachable');
-      return;
+      if (this.#stopped) return this.#o.intervalMs;
+      return this.#problem(
+        `control plane unreachable at ${http.url(path)}: ${describeFailure(err)}`,
+        'unreachable',
+      );
     }
-    if (res.status === 304) {
-      this.#ok();
-      return;
-    }
+    if (res.status === 304) return this.#ok();
     if (res.status !== 200) {
-      const body = bodySnippet(res.text);
-      this.#problem(
-        `config poll answered HTTP ${res.status}${body ? `: ${body}` : ''}`,
+      const token = tokenProblem(res.status, res.text, http.hasToken);
+      if (token !== undefined) {
+        return this.#problem(
+          `config poll refused with HTTP ${res.status}: ${token}; keeping ${this.#keeping()}, retrying with backoff`,
+          `status ${res.status}`,
+          'error',
+        );
+      }
+      const message = apiErrorMessage(res.text);
+      return this.#problem(
+        `config poll answered HTTP ${res.status}${message ? `: ${message}` : ''}; keeping ${this.#keeping()}`,
         `status ${res.status}`,
       );
-      return;
     }
     let raw: unknown;
     try {
       raw = JSON.parse(res.text);
     } catch (err) {
-      this.#problem(`config poll answered 200 with invalid JSON (${(err as Error).message})`, 'invalid json');
-      return;
-    }
-    this.#ok();
-    const result = store.offer(raw, 'control-plane');
-    if (result.kind === 'applied') {
-      const c = result.active.config;
-      log.info(`config ${c.version} applied (${c.services.length} services)`);
-    } else if (result.kind === 'rejected' && !result.repeated) {
-      log.error(
-        `config ${result.rejection.version ?? '(no version)'} refused, keeping ${store.active ? `config ${store.active.config.version}` : 'no config'}: ${result.rejection.reason}`,
+      return this.#problem(
+        `config poll answered 200 with invalid JSON (${(err as Error).message})`,
+        'invalid json',
       );
     }
+    const next = this.#ok();
+    const result = store.offer(raw, 'control-plane');
+    if (result.kind === 'applied') {
+      logApplied(result, log);
+    } else if (result.kind === 'rejected' && !result.repeated) {
+      log.error(
+        `config ${result.rejection.version ?? '(no version)'} refused, keeping ${this.#keeping()}: ${result.rejection.reason}`,
+      );
+    }
+    return next;
   }
 
-  #problem(message: string, key: string): void {
+  #keeping(): string {
+    const active = this.#o.store.active;
+    return active ? `config ${active.config.version}` : 'no config';
+  }
+
+  #problem(message: string, key: string, level: 'warn' | 'error' = 'warn'): number {
     this.lastProblem = message;
-    if (this.#failing !== key) this.#o.log.warn(message);
+    if (this.#failing !== key) this.#o.log[level](message);
     this.#failing = key;
+    return Math.max(this.#o.intervalMs, this.#backoff.next());
   }
 
-  #ok(): void {
+  #ok(): number {
     if (this.#failing !== undefined) this.#o.log.info('config poll answered again');
     this.#failing = undefined;
     this.lastProblem = undefined;
+    this.#backoff.reset();
+    return this.#o.intervalMs;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * HTTP to the control plane (registration, config, OTLP push): its own keep-alive connections, every
- * call bounded in time, the proxy token attached when configured. Never shared with the data path.
+ * call bounded in time, the workload token attached as `Authorization: Bearer` when configured (and
+ * never written to a log). Never shared with the data path.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'undici';
-import { Headers } from '@weft/schema';
 
 export interface ControlPlaneResponse {
   status: number;
@@ -23,6 +23,8 @@ export interface SendOptions {
 /** What the control-plane clients need; ControlPlaneHttp is the real one, unit tests pass stubs. */
 export interface ControlPlaneClient {
   readonly baseUrl: string;
+  /** Whether calls carry a workload token (for saying why a 401 came back). */
+  readonly hasToken: boolean;
   url(path: string): string;
   send(method: 'GET' | 'POST' | 'DELETE', path: string, options?: SendOptions): Promise<ControlPlaneResponse>;
 }
@@ -30,11 +32,13 @@ export interface ControlPlaneClient {
 export class ControlPlaneHttp implements ControlPlaneClient {
   readonly baseUrl: string;
   readonly #agent: Agent;
-  readonly #token: string | undefined;
+  readonly hasToken: boolean;
+  readonly #authorization: string | undefined;
 
   constructor(baseUrl: URL, token: string | undefined) {
     this.baseUrl = baseUrl.href.replace(/\/+$/, '');
-    this.#token = token;
+    this.hasToken = token !== undefined;
+    this.#authorization = token === undefined ? undefined : `Bearer ${token}`;
     this.#agent = new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 10_000, connections: 4 });
   }
 
@@ -50,7 +54,7 @@ export class ControlPlaneHttp implements ControlPlaneClient {
   ): Promise<ControlPlaneResponse> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const headers: Record<string, string> = { ...options.headers };
-    if (this.#token !== undefined) headers[Headers.proxyToken] = this.#token;
+    if (this.#authorization !== undefined) headers.authorization = this.#authorization;
     let body: string | undefined;
     if (options.json !== undefined || options.jsonText !== undefined) {
       body = options.jsonText ?? JSON.stringify(options.json);
@@ -92,4 +96,39 @@ export function describeFailure(err: unknown): string {
 export function bodySnippet(text: string): string {
   const line = text.trim().split('\n')[0] ?? '';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** What the API said: the `error` of its JSON answer `{"error": "..."}`, else the body's first line. */
+export function apiErrorMessage(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object' && 'error' in parsed) {
+      const error = parsed.error;
+      if (typeof error === 'string' && error !== '') return bodySnippet(error);
+    }
+  } catch {
+    // Not JSON: show it as it is.
+  }
+  return bodySnippet(text);
+}
+
+/**
+ * For a 401 or 403 answer: what is wrong with the workload token, with the API's own message; undefined
+ * for any other status. The token itself is never part of it.
+ */
+export function tokenProblem(status: number, text: string, hasToken: boolean): string | undefined {
+  let problem: string;
+  if (status === 401) {
+    problem = hasToken
+      ? 'the control plane does not accept WEFT_PROXY_TOKEN (invalid, expired or revoked)'
+      : 'the control plane requires a workload token and WEFT_PROXY_TOKEN is not set';
+  } else if (status === 403) {
+    problem =
+      'WEFT_PROXY_TOKEN is out of scope for this call (a workload token acts only as the service, ' +
+      'namespace and version it was issued for)';
+  } else {
+    return undefined;
+  }
+  const message = apiErrorMessage(text);
+  return message ? `${problem}; the API says: ${message}` : problem;
 }

@@ -1,12 +1,19 @@
 /**
  * Universal-mode registration: `POST {cp}/v1/proxies/register` at start and again every
  * `heartbeatSeconds` the control plane asks for; retried with backoff while it is down; `DELETE
- * {cp}/v1/proxies/{proxyId}` on shutdown. Never blocks the data path.
+ * {cp}/v1/proxies/{proxyId}` on shutdown. Never blocks the data path. A refused token (401/403) is
+ * logged once, as an error that says what is wrong with it, and retried with the same backoff.
  */
 import { registrationResponseSchema, type ProxyRegistration } from '@weft/schema';
 import type { Logger } from '../log.ts';
 import type { Backoff } from '../telemetry/backoff.ts';
-import { bodySnippet, describeFailure, type ControlPlaneClient } from './control-plane-http.ts';
+import {
+  apiErrorMessage,
+  bodySnippet,
+  describeFailure,
+  tokenProblem,
+  type ControlPlaneClient,
+} from './control-plane-http.ts';
 
 export interface RegistrationOptions {
   http: ControlPlaneClient;
@@ -52,6 +59,7 @@ export class Registration {
     const { http, registration, backoff, log } = this.#o;
     const body: ProxyRegistration = { ...registration, proxyId: this.#proxyId };
     let problem: string;
+    let level: 'warn' | 'error' = 'warn';
     try {
       const res = await http.send('POST', '/v1/proxies/register', { json: body, timeoutMs: 5_000 });
       if (res.status >= 200 && res.status < 300) {
@@ -70,13 +78,15 @@ export class Registration {
         }
         problem = `registration answered ${res.status} without {proxyId, heartbeatSeconds}: ${bodySnippet(res.text)}`;
       } else {
-        problem = `registration refused with HTTP ${res.status}: ${bodySnippet(res.text)}`;
+        const token = tokenProblem(res.status, res.text, http.hasToken);
+        if (token !== undefined) level = 'error';
+        problem = `registration refused with HTTP ${res.status}: ${token ?? apiErrorMessage(res.text)}`;
       }
     } catch (err) {
       problem = `control plane unreachable at ${http.url('/v1/proxies/register')}: ${describeFailure(err)}`;
     }
     this.registered = false;
-    if (this.#failing !== problem) log.warn(`${problem}; retrying`);
+    if (this.#failing !== problem) log[level](`${problem}; retrying with backoff`);
     this.#failing = problem;
     const delay = backoff.next();
     return this.heartbeatSeconds !== undefined ? Math.min(delay, this.heartbeatSeconds * 1000) : delay;

@@ -1,6 +1,6 @@
 /** Binding a server to a flag's address, with an error that names both. */
 import type { Server } from 'node:net';
-import { formatHostPort, type HostPort } from '../cli/host-port.ts';
+import { formatHostPort, type HostPort } from '@weft/schema';
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';
@@ -25,7 +25,7 @@ export function listen(server: Server, address: HostPort, flag: string): Promise
       server.off('error', onError);
       const bound = server.address();
       const port = bound !== null && typeof bound === 'object' ? bound.port : address.port;
-      resolve({ host: address.host, port });
+      resolve({ ...address, port });
     });
   });
 }

@@ -2,7 +2,7 @@
  * Names a destination the way Kubernetes DNS does: `catalog` (this proxy's namespace), `catalog.shop`,
  * `catalog.shop.svc`, `catalog.shop.svc.cluster.local`. A port in the authority is ignored.
  */
-import { isDnsLabel } from '../identity.ts';
+import { isDnsLabel } from '@weft/schema';
 
 export interface ServiceName {
   service: string;

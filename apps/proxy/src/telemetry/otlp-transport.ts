@@ -1,7 +1,12 @@
-/** OTLP/HTTP JSON POSTs to the control plane, classified as the OTLP spec says (429 and 5xx are retryable). */
+/**
+ * OTLP/HTTP JSON POSTs to the control plane, classified as the OTLP spec says: no answer, 408, 429 and 5xx
+ * are worth retrying; any other 4xx means the API will never store this batch (malformed, too large, or
+ * a token that may not send it), so it is refused for good.
+ */
 import {
-  bodySnippet,
+  apiErrorMessage,
   describeFailure,
+  tokenProblem,
   type ControlPlaneClient,
 } from '../control-plane/control-plane-http.ts';
 import { LogOnce, type Logger } from '../log.ts';
@@ -22,10 +27,24 @@ export function otlpTransport(http: ControlPlaneClient, log: Logger): ExportTran
         log.warn(`${path}: receiver dropped part of a batch: ${partial}`);
       return { kind: 'ok' };
     }
-    const reason = `HTTP ${res.status} from ${http.url(path)}${res.text ? `: ${bodySnippet(res.text)}` : ''}`;
-    if (res.status === 429 || res.status >= 500) return { kind: 'retry', reason };
-    return { kind: 'reject', status: res.status, reason: bodySnippet(res.text) || `HTTP ${res.status}` };
+    if (isRetryable(res.status)) {
+      const said = apiErrorMessage(res.text);
+      return { kind: 'retry', reason: `HTTP ${res.status} from ${http.url(path)}${said ? `: ${said}` : ''}` };
+    }
+    const token = tokenProblem(res.status, res.text, http.hasToken);
+    if (token !== undefined) return { kind: 'reject', status: res.status, cause: 'unauthorized', reason: token };
+    return {
+      kind: 'reject',
+      status: res.status,
+      cause: 'rejected',
+      reason: apiErrorMessage(res.text) || `HTTP ${res.status}`,
+    };
   };
+}
+
+/** Worth sending again later: the receiver was busy, slow or broken, not the batch. */
+export function isRetryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
 }
 
 /** OTLP receivers report items they refused inside a 200 as `partialSuccess`. */

@@ -1,14 +1,20 @@
 /**
  * Pushes one telemetry signal (spans or metric points) from its bounded queue to an OTLP/HTTP endpoint,
- * in batches. Retryable failures (no answer, 429, 5xx) put the batch back and wait out a backoff;
- * other 4xx answers mean the batch itself is bad: logged once per reason, dropped and counted.
+ * in batches. Retryable failures (no answer, 408, 429, 5xx) put the batch back and wait out a backoff;
+ * other 4xx answers mean the API will never store the batch (it is malformed, or the token may not send
+ * it): dropped at once, counted by cause, and logged once per status and reason.
  */
 import { LogOnce, type Logger } from '../log.ts';
 import type { Backoff } from './backoff.ts';
 import type { BoundedQueue } from './bounded-queue.ts';
 
+/** Why a refused batch was dropped: the batch itself (`rejected`) or the token (`unauthorized`, 401/403). */
+export type RefusalCause = 'rejected' | 'unauthorized';
+
 export type ExportOutcome =
-  { kind: 'ok' } | { kind: 'retry'; reason: string } | { kind: 'reject'; status: number; reason: string };
+  | { kind: 'ok' }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'reject'; status: number; cause: RefusalCause; reason: string };
 
 /** Sends one JSON document to `path` and says what the receiver made of it. */
 export type ExportTransport = (path: string, json: string) => Promise<ExportOutcome>;
@@ -33,16 +39,20 @@ export interface TelemetryChannel {
   /** Dropped because the queue was full. */
   readonly dropped: number;
   readonly exported: number;
+  /** Dropped because the receiver refused the batch (4xx other than 401, 403, 408, 429). */
   readonly rejected: number;
+  /** Dropped because the receiver refused the token (401, 403). */
+  readonly unauthorized: number;
   readonly failedAttempts: number;
   flush(force?: boolean): Promise<void>;
 }
 
 export class SignalExporter<T> implements TelemetryChannel {
   readonly signal: 'spans' | 'metrics';
-  /** Items delivered, items the receiver refused (4xx), failed attempts. */
+  /** Items delivered, items the receiver refused (by cause), failed attempts. */
   exported = 0;
   rejected = 0;
+  unauthorized = 0;
   failedAttempts = 0;
   readonly #o: SignalExporterOptions<T>;
   readonly #logOnce = new LogOnce();
@@ -100,7 +110,7 @@ export class SignalExporter<T> implements TelemetryChannel {
           log.info(`${signal} export recovered; ${queue.size} still queued`);
         }
       } else if (outcome.kind === 'reject') {
-        this.rejected += batch.length;
+        this[outcome.cause] += batch.length;
         if (this.#logOnce.first(`${outcome.status} ${outcome.reason}`)) {
           log.error(
             `${signal} export refused with HTTP ${outcome.status}, dropping ${batch.length}: ${outcome.reason}`,

@@ -2,9 +2,10 @@ import Link from 'next/link';
 
 export default function NotFound() {
   return (
-    <div className="page" data-test="not-found">
-      <div className="empty">
+    <div className="center-page" data-test="not-found">
+      <div className="card">
         <h1>Page not found</h1>
+        <p className="muted">There is no console page at this address.</p>
         <p>
           <Link href="/">Back to the services overview</Link>
         </p>

@@ -1,5 +1,5 @@
 'use client';
-import type { Health } from '@weft/schema';
+import type { Health, Role } from '@weft/schema';
 import { useEffect, useState, type ReactNode } from 'react';
 import { HEALTH_COLOR, HEALTH_LABEL } from '@/lib/health.ts';
 import { formatAgo } from '@/lib/format.ts';
@@ -13,6 +13,16 @@ export function HealthBadge({ health, testId }: { health: Health; testId?: strin
     >
       <span className="dot" style={{ background: HEALTH_COLOR[health] }} aria-hidden />
       {HEALTH_LABEL[health]}
+    </span>
+  );
+}
+
+const ROLE_LABEL: Record<Role, string> = { viewer: 'Viewer', editor: 'Editor', admin: 'Admin' };
+
+export function RoleBadge({ role, testId }: { role: Role; testId?: string }) {
+  return (
+    <span className={`role-badge role-${role}`} data-test={testId ?? 'role-badge'} data-role={role}>
+      {ROLE_LABEL[role]}
     </span>
   );
 }
@@ -41,7 +51,7 @@ function errorMessage(error: unknown): string {
   return String(error);
 }
 
-/** True when the console server could not reach the API (see src/server/proxy.ts). */
+/** True when the console server could not reach the API (see src/server/forward.ts). */
 export function isApiUnreachable(error: unknown): boolean {
   return errorMessage(error).startsWith('API unreachable');
 }

@@ -1,0 +1,40 @@
+/**
+ * Where to send the user after signing in. Only a path on the console's own origin is accepted (never
+ * `//evil.example`, `/\evil.example`, `https://…` or `javascript:`), so a crafted sign-in link cannot turn the
+ * console into an open redirect. Shared by the route guard (src/proxy.ts), the sign-in page and the client.
+ */
+
+export const LOGIN_PATH = '/login';
+export const RETURN_TO_PARAM = 'returnTo';
+
+const MAX_RETURN_TO_LENGTH = 2048;
+const ORIGIN = 'http://console.invalid';
+
+/** A same-origin path (with query and hash) to return to, or '/' when `value` is not one. */
+export function safeReturnTo(value: string | null | undefined): string {
+  if (!value || value.length > MAX_RETURN_TO_LENGTH) return '/';
+  // A relative path, and not protocol-relative. Browsers treat "\" like "/", and drop tabs and newlines.
+  if (!value.startsWith('/') || value.startsWith('//')) return '/';
+  if (/[\\\u0000-\u001f\u007f]/.test(value)) return '/';
+  let url: URL;
+  try {
+    url = new URL(value, ORIGIN);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== ORIGIN) return '/';
+  // Back to the sign-in page, or into the API's sign-in endpoints, would only loop.
+  if (isLoginPath(url.pathname) || url.pathname === '/auth' || url.pathname.startsWith('/auth/')) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+function isLoginPath(pathname: string): boolean {
+  return pathname === LOGIN_PATH || pathname.startsWith(`${LOGIN_PATH}/`);
+}
+
+/** `/login?returnTo=<path>` for a page the user wanted (the path is checked again when it is used). */
+export function loginHref(returnTo?: string | null): string {
+  const target = safeReturnTo(returnTo);
+  if (target === '/') return LOGIN_PATH;
+  return `${LOGIN_PATH}?${new URLSearchParams({ [RETURN_TO_PARAM]: target }).toString()}`;
+}
