@@ -42,7 +42,9 @@ export async function startApi(
         ].join('\n'),
       );
     } else if (created) {
-      log(`weft-api: created the first admin user "${BOOTSTRAP_ADMIN_USERNAME}" with the password in WEFT_ADMIN_PASSWORD`);
+      log(
+        `weft-api: created the first admin user "${BOOTSTRAP_ADMIN_USERNAME}" with the password in WEFT_ADMIN_PASSWORD`,
+      );
     }
   } catch (err) {
     await database.close();

@@ -34,7 +34,9 @@ const envSchema = z.object({
   WEFT_ADMIN_PASSWORD: passwordSchema.optional(),
   /** Cookies get `Secure` always, never, or when the request came over TLS (X-Forwarded-Proto). */
   WEFT_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
-  WEFT_OIDC_ISSUER: z.url({ message: 'must be the issuer URL, e.g. https://login.example.com/realms/x' }).optional(),
+  WEFT_OIDC_ISSUER: z
+    .url({ message: 'must be the issuer URL, e.g. https://login.example.com/realms/x' })
+    .optional(),
   WEFT_OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
   WEFT_OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
   WEFT_OIDC_REDIRECT_URL: z

@@ -25,8 +25,10 @@ export const AuthLimits = {
   /** A session ends this long after sign-in, and after this much inactivity. */
   sessionMaxAgeSeconds: 12 * 3600,
   sessionIdleSeconds: 2 * 3600,
-  /** Failed sign-ins allowed per username and per client address within the window, then 429. */
-  loginFailuresPerWindow: 5,
+  /** Failed sign-ins allowed per username within the window, then 429 until it ends. */
+  loginFailuresPerUser: 5,
+  /** Failed sign-ins allowed per client address (any usernames) within the window. */
+  loginFailuresPerAddress: 50,
   loginWindowSeconds: 15 * 60,
   maxTokenNameLength: 64,
   maxTokensListed: 500,

@@ -72,7 +72,8 @@ export function parseHostPort(value: string, options: { allowPortZero?: boolean 
   if (!match) throw new HostPortError(`"${value}" is not HOST:PORT ${example}`);
   const port = Number(match[3]);
   const min = options.allowPortZero ? 0 : 1;
-  if (port < min || port > 65535) throw new HostPortError(`"${value}": port must be between ${min} and 65535`);
+  if (port < min || port > 65535)
+    throw new HostPortError(`"${value}": port must be between ${min} and 65535`);
   if (match[1] !== undefined) {
     if (!ipv6Ok(match[1])) throw new HostPortError(`"${value}": "${match[1]}" is not an IPv6 address`);
     return { host: match[1], port, family: 'ipv6' };
@@ -103,11 +104,13 @@ export function formatHostPort({ host, port }: { host: string; port: number }): 
 export function advertisedAddressProblem(hp: HostPort): string | null {
   const h = hp.host.toLowerCase();
   if (hp.family === 'ipv4') {
-    if (h === '0.0.0.0') return 'the unspecified address 0.0.0.0 cannot be connected to; advertise a real address';
+    if (h === '0.0.0.0')
+      return 'the unspecified address 0.0.0.0 cannot be connected to; advertise a real address';
     if (h.startsWith('169.254.')) return 'link-local addresses (169.254.0.0/16) are not workload addresses';
   }
   if (hp.family === 'ipv6') {
-    if (/^[0:]+$/.test(h)) return 'the unspecified address :: cannot be connected to; advertise a real address';
+    if (/^[0:]+$/.test(h))
+      return 'the unspecified address :: cannot be connected to; advertise a real address';
     if (/^fe[89ab]/.test(h)) return 'link-local addresses (fe80::/10) are not workload addresses';
   }
   return null;
@@ -153,7 +156,10 @@ export const dnsLabelSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_DNS_LABEL_LENGTH, `must be at most ${MAX_DNS_LABEL_LENGTH} characters`)
-  .regex(DNS_LABEL, 'must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit');
+  .regex(
+    DNS_LABEL,
+    'must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit',
+  );
 
 export const versionNameSchema = z
   .string()

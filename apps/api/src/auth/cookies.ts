@@ -14,7 +14,13 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
 }
 
 function cookie(name: string, value: string, maxAgeSeconds: number, secure: boolean): string {
-  const attrs = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`];
+  const attrs = [
+    `${name}=${encodeURIComponent(value)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${maxAgeSeconds}`,
+  ];
   if (secure) attrs.push('Secure');
   return attrs.join('; ');
 }

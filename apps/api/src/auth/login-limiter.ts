@@ -1,10 +1,14 @@
 /**
- * Failed sign-ins per key (a username, a client address) in a fixed window. Beyond the limit, sign-in is
- * refused with 429 until the window ends, even with the right password. Bounded memory: the oldest keys go
- * first when the table is full.
+ * Failed sign-ins per key (a username, a client address) in a fixed window. Beyond a key's limit, sign-in
+ * is refused with 429 until the window ends, even with the right password. Bounded memory: the oldest keys
+ * go first when the table is full.
  */
-export interface LimiterOptions {
+export interface LimitedKey {
+  key: string;
   maxFailures: number;
+}
+
+export interface LimiterOptions {
   windowMs: number;
   maxKeys?: number;
   now?: () => number;
@@ -18,25 +22,25 @@ export class LoginLimiter {
     this.#options = { maxKeys: 10_000, now: Date.now, ...options };
   }
 
-  /** Milliseconds until `keys` may try again, or 0 when none of them is blocked. */
-  retryAfterMs(keys: readonly string[]): number {
+  /** Milliseconds until all of `keys` may try again, or 0 when none of them is blocked. */
+  retryAfterMs(keys: readonly LimitedKey[]): number {
     const now = this.#options.now();
     let wait = 0;
-    for (const key of keys) {
+    for (const { key, maxFailures } of keys) {
       const entry = this.#failures.get(key);
       if (!entry) continue;
       if (entry.windowEndsMs <= now) {
         this.#failures.delete(key);
         continue;
       }
-      if (entry.count >= this.#options.maxFailures) wait = Math.max(wait, entry.windowEndsMs - now);
+      if (entry.count >= maxFailures) wait = Math.max(wait, entry.windowEndsMs - now);
     }
     return wait;
   }
 
-  recordFailure(keys: readonly string[]): void {
+  recordFailure(keys: readonly LimitedKey[]): void {
     const now = this.#options.now();
-    for (const key of keys) {
+    for (const { key } of keys) {
       const entry = this.#failures.get(key);
       if (entry && entry.windowEndsMs > now) {
         entry.count++;
@@ -50,7 +54,7 @@ export class LoginLimiter {
     }
   }
 
-  recordSuccess(keys: readonly string[]): void {
-    for (const key of keys) this.#failures.delete(key);
+  recordSuccess(keys: readonly LimitedKey[]): void {
+    for (const { key } of keys) this.#failures.delete(key);
   }
 }

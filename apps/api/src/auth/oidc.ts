@@ -59,12 +59,16 @@ export class OidcSignIn {
         this.settings.clientId,
         this.settings.clientSecret,
         undefined,
-        new URL(this.settings.issuer).protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined,
+        new URL(this.settings.issuer).protocol === 'http:'
+          ? { execute: [client.allowInsecureRequests] }
+          : undefined,
       )
       .catch((err: unknown) => {
         // Try discovery again on the next sign-in instead of caching the failure.
         this.#config = undefined;
-        throw new OidcError(`cannot reach the OIDC provider at ${this.settings.issuer}: ${(err as Error).message}`);
+        throw new OidcError(
+          `cannot reach the OIDC provider at ${this.settings.issuer}: ${(err as Error).message}`,
+        );
       });
     return this.#config;
   }
@@ -90,7 +94,10 @@ export class OidcSignIn {
   }
 
   /** Completes a sign-in from the provider's redirect (its query string) and the flow cookie. */
-  async finish(search: string, flowId: string | undefined): Promise<{ identity: OidcIdentity; returnTo: string }> {
+  async finish(
+    search: string,
+    flowId: string | undefined,
+  ): Promise<{ identity: OidcIdentity; returnTo: string }> {
     const flow = flowId ? this.#pending.get(flowId) : undefined;
     if (!flow || flow.untilMs < this.now()) {
       throw new OidcError('the sign-in took too long or was started elsewhere; start it again');
@@ -116,7 +123,7 @@ export class OidcSignIn {
   }
 
   identityFrom(claims: Record<string, unknown>): OidcIdentity {
-    const str = (key: string) => (typeof claims[key] === 'string' ? (claims[key] as string) : undefined);
+    const str = (key: string) => (typeof claims[key] === 'string' ? claims[key] : undefined);
     const subject = str('sub');
     if (!subject) throw new OidcError('the ID token has no subject');
     const raw = str('preferred_username') ?? str('email') ?? subject;

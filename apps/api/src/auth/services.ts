@@ -27,7 +27,6 @@ export function createAuthServices(
     sessions: new SessionStore(db, now),
     tokens: new TokenStore(db, now),
     loginLimiter: new LoginLimiter({
-      maxFailures: AuthLimits.loginFailuresPerWindow,
       windowMs: AuthLimits.loginWindowSeconds * 1000,
       now,
     }),

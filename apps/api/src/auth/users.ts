@@ -2,12 +2,7 @@
  * People: the built-in user store (Argon2id passwords) and users that arrive through OIDC. Both end in the
  * same `User` row and the same sessions; only how the identity was proven differs.
  */
-import {
-  BOOTSTRAP_ADMIN_USERNAME,
-  ROLES,
-  type Role,
-  type SessionUser,
-} from '@weft/schema';
+import { BOOTSTRAP_ADMIN_USERNAME, ROLES, type Role, type SessionUser } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import type { User } from '../generated/sqlite/client.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
@@ -32,7 +27,9 @@ function asRole(value: string): Role {
   return (ROLES as readonly string[]).includes(value) ? (value as Role) : 'viewer';
 }
 
-export function toSessionUser(u: Pick<User, 'id' | 'username' | 'displayName' | 'role' | 'provider'>): SessionUser {
+export function toSessionUser(
+  u: Pick<User, 'id' | 'username' | 'displayName' | 'role' | 'provider'>,
+): SessionUser {
   return {
     id: u.id,
     username: u.username,
@@ -61,7 +58,9 @@ export class UserStore {
    * Creates `admin` when no administrator exists: with `password` when given (WEFT_ADMIN_PASSWORD), else with
    * a generated one that is returned so the caller can print it once. Returns null when an admin exists.
    */
-  async ensureBootstrapAdmin(password: string | undefined): Promise<{ password: string; generated: boolean } | null> {
+  async ensureBootstrapAdmin(
+    password: string | undefined,
+  ): Promise<{ password: string; generated: boolean } | null> {
     const admins = await this.db.user.count({ where: { role: 'admin', disabled: false } });
     if (admins > 0) return null;
     const chosen = password ?? randomSecret(18);
@@ -107,7 +106,12 @@ export class UserStore {
   }
 
   /** Finds or creates the user an OIDC provider vouched for; the role follows the provider's claims. */
-  async upsertOidcUser(claims: { subject: string; username: string; displayName: string; role: Role }): Promise<SessionUser> {
+  async upsertOidcUser(claims: {
+    subject: string;
+    username: string;
+    displayName: string;
+    role: Role;
+  }): Promise<SessionUser> {
     const existing = await this.db.user.findUnique({
       where: { provider_subject: { provider: 'oidc', subject: claims.subject } },
     });
@@ -121,7 +125,8 @@ export class UserStore {
     }
     // Keep OIDC usernames apart from local ones: a provider must not be able to claim "admin".
     let username = `${claims.username}@oidc`;
-    if (await this.db.user.findUnique({ where: { username } })) username = `${claims.username}.${randomId()}@oidc`;
+    if (await this.db.user.findUnique({ where: { username } }))
+      username = `${claims.username}.${randomId()}@oidc`;
     const created = await this.db.user.create({
       data: {
         id: randomId(),
@@ -146,7 +151,12 @@ export class UserStore {
     return users.map(toRecord);
   }
 
-  async create(input: { username: string; displayName?: string; role: Role; password: string }): Promise<UserRecord> {
+  async create(input: {
+    username: string;
+    displayName?: string;
+    role: Role;
+    password: string;
+  }): Promise<UserRecord> {
     if (await this.db.user.findUnique({ where: { username: input.username } })) {
       throw new UserError('CONFLICT', `a user named "${input.username}" already exists`);
     }
@@ -185,6 +195,7 @@ export class UserStore {
 
   private async assertNotLastAdmin(tx: Pick<Db, 'user'>, userId: string): Promise<void> {
     const others = await tx.user.count({ where: { role: 'admin', disabled: false, id: { not: userId } } });
-    if (others === 0) throw new UserError('BAD_REQUEST', 'this is the last admin: make another user admin first');
+    if (others === 0)
+      throw new UserError('BAD_REQUEST', 'this is the last admin: make another user admin first');
   }
 }

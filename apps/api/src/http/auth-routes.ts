@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   AuthCookies,
   AuthHeaders,
+  AuthLimits,
   AuthPaths,
   loginRequestSchema,
   type AuthProviders,
@@ -54,7 +55,14 @@ export async function handleAuthRoute(
       if (method !== 'POST') throw new HttpError(405, 'use POST');
       // JSON only: a cross-site HTML form cannot send it without a CORS preflight, so no login CSRF.
       const body = parseOrThrow(loginRequestSchema, await readJsonBody(req, LOGIN_BODY_LIMIT), 'sign-in');
-      const keys = [`user:${body.username.toLowerCase()}`, `addr:${clientAddress(req)}`];
+      const userKey = {
+        key: `user:${body.username.toLowerCase()}`,
+        maxFailures: AuthLimits.loginFailuresPerUser,
+      };
+      const keys = [
+        userKey,
+        { key: `addr:${clientAddress(req)}`, maxFailures: AuthLimits.loginFailuresPerAddress },
+      ];
       const waitMs = auth.loginLimiter.retryAfterMs(keys);
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
@@ -72,10 +80,14 @@ export async function handleAuthRoute(
         sendJson(res, 401, { error: 'wrong username or password' });
         return true;
       }
-      auth.loginLimiter.recordSuccess([keys[0] as string]);
+      // Only the user's count: a valid account must not reset an address that is spraying others.
+      auth.loginLimiter.recordSuccess([userKey]);
       const { cookieSecret, session } = await auth.sessions.create(user);
       const info: SessionInfo = { user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
-      sendJson(res, 200, info, { 'set-cookie': sessionCookie(cookieSecret, secure), 'cache-control': 'no-store' });
+      sendJson(res, 200, info, {
+        'set-cookie': sessionCookie(cookieSecret, secure),
+        'cache-control': 'no-store',
+      });
       return true;
     }
     case AuthPaths.logout: {
@@ -85,7 +97,10 @@ export async function handleAuthRoute(
       if (secret && session) {
         const header = req.headers[AuthHeaders.csrf];
         if (!csrfMatches(secret, Array.isArray(header) ? header[0] : header)) {
-          throw new HttpError(403, `sign-out needs the ${AuthHeaders.csrf} header with the session's csrfToken`);
+          throw new HttpError(
+            403,
+            `sign-out needs the ${AuthHeaders.csrf} header with the session's csrfToken`,
+          );
         }
         await auth.sessions.destroy(session.sessionIdHash);
       }
@@ -102,7 +117,10 @@ export async function handleAuthRoute(
     case AuthPaths.oidcStart: {
       if (method !== 'GET') throw new HttpError(405, 'use GET');
       if (!auth.oidc) {
-        throw new HttpError(404, 'OIDC sign-in is not configured: set WEFT_OIDC_ISSUER, WEFT_OIDC_CLIENT_ID and WEFT_OIDC_REDIRECT_URL');
+        throw new HttpError(
+          404,
+          'OIDC sign-in is not configured: set WEFT_OIDC_ISSUER, WEFT_OIDC_CLIENT_ID and WEFT_OIDC_REDIRECT_URL',
+        );
       }
       try {
         const { url: target, flowId } = await auth.oidc.start(safeReturnTo(url.searchParams.get('returnTo')));
@@ -120,10 +138,15 @@ export async function handleAuthRoute(
         const { identity, returnTo } = await auth.oidc.finish(url.search, readCookie(req, AuthCookies.oidc));
         const user = await auth.users.upsertOidcUser(identity);
         const { cookieSecret } = await auth.sessions.create(user);
-        redirect(res, safeReturnTo(returnTo), [sessionCookie(cookieSecret, secure), clearOidcFlowCookie(secure)]);
+        redirect(res, safeReturnTo(returnTo), [
+          sessionCookie(cookieSecret, secure),
+          clearOidcFlowCookie(secure),
+        ]);
       } catch (err) {
         log(`oidc: sign-in failed: ${(err as Error).message}`);
-        redirect(res, `/login?error=${encodeURIComponent((err as Error).message)}`, [clearOidcFlowCookie(secure)]);
+        redirect(res, `/login?error=${encodeURIComponent((err as Error).message)}`, [
+          clearOidcFlowCookie(secure),
+        ]);
       }
       return true;
     }

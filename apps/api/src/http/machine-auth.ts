@@ -36,7 +36,11 @@ export interface Workload {
 const name = (w: Workload) => `${w.service}.${w.namespace}${w.version !== undefined ? `@${w.version}` : ''}`;
 
 /** A workload token acting as exactly `w` (namespace, service and version). */
-export function requireWorkload(token: VerifiedToken, w: Workload & { version: string }, action: string): void {
+export function requireWorkload(
+  token: VerifiedToken,
+  w: Workload & { version: string },
+  action: string,
+): void {
   if (token.kind !== 'workload') {
     throw new HttpError(403, `an ${describeScope(token)} token cannot ${action}; use a workload token`);
   }

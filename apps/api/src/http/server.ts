@@ -64,7 +64,8 @@ export function createApiServer(deps: ServerDeps): http.Server {
     }),
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
-        const cause = error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.message;
+        const cause =
+          error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.message;
         log(`trpc ${path ?? '?'} failed: ${cause}`);
       }
     },
@@ -93,7 +94,12 @@ export function createApiServer(deps: ServerDeps): http.Server {
       const rows = parseTraceRequest(await readJsonBody(req, deps.maxBodyBytes));
       requireTelemetryScope(
         token,
-        rows.map((r, i) => ({ namespace: r.namespace, service: r.service, version: r.version, path: `span ${i}` })),
+        rows.map((r, i) => ({
+          namespace: r.namespace,
+          service: r.service,
+          version: r.version,
+          path: `span ${i}`,
+        })),
       );
       const result = await storeSpans(deps.db, rows);
       sendJson(res, 200, { partialSuccess: {}, accepted: result.accepted, duplicates: result.duplicates });
@@ -108,8 +114,18 @@ export function createApiServer(deps: ServerDeps): http.Server {
         token,
         parsed.rows.map((r, i) =>
           r.reporter === 'inbound'
-            ? { namespace: r.destNamespace, service: r.destService, version: r.destVersion, path: `data point ${i}` }
-            : { namespace: r.sourceNamespace, service: r.sourceService, version: r.sourceVersion, path: `data point ${i}` },
+            ? {
+                namespace: r.destNamespace,
+                service: r.destService,
+                version: r.destVersion,
+                path: `data point ${i}`,
+              }
+            : {
+                namespace: r.sourceNamespace,
+                service: r.sourceService,
+                version: r.sourceVersion,
+                path: `data point ${i}`,
+              },
         ),
       );
       const stored = await storeRollups(deps.db, parsed.rows);

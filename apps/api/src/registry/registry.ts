@@ -78,15 +78,12 @@ export class ServiceRegistry {
       where: { proxyId: reg.proxyId },
       select: { service: true, namespace: true, version: true, inboundAddress: true, lastSeenAt: true },
     });
-    await this.db.serviceInstance.upsert({
-      where: { proxyId: reg.proxyId },
-      create: { proxyId: reg.proxyId, ...fields },
-      update: fields,
-    });
     const wasLive = previous !== null && previous.lastSeenAt.getTime() > this.now() - this.ttlMs;
     if (
       wasLive &&
-      (previous.service !== reg.service || previous.namespace !== reg.namespace || previous.version !== reg.version)
+      (previous.service !== reg.service ||
+        previous.namespace !== reg.namespace ||
+        previous.version !== reg.version)
     ) {
       // A live proxy id is never taken over by another workload (a replaced instance gets a new id or
       // waits out the TTL).
@@ -95,6 +92,11 @@ export class ServiceRegistry {
         `proxy id ${reg.proxyId} is live as ${previous.service}.${previous.namespace}@${previous.version}; pick another id`,
       );
     }
+    await this.db.serviceInstance.upsert({
+      where: { proxyId: reg.proxyId },
+      create: { proxyId: reg.proxyId, ...fields },
+      update: fields,
+    });
     const changed =
       !wasLive ||
       previous.service !== reg.service ||

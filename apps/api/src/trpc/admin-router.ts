@@ -33,12 +33,24 @@ export const authRouter = router({
       : null,
   ),
   changePassword: viewerProcedure
-    .input(z.object({ currentPassword: z.string().min(1).max(AuthLimits.maxPasswordLength), newPassword: passwordSchema }))
+    .input(
+      z.object({
+        currentPassword: z.string().min(1).max(AuthLimits.maxPasswordLength),
+        newPassword: passwordSchema,
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       if (ctx.session.user.provider !== 'local') {
-        throw new TRPCError({ code: 'BAD_REQUEST', message: 'this account signs in through OIDC; change the password there' });
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: 'this account signs in through OIDC; change the password there',
+        });
       }
-      const ok = await ctx.auth.users.changePassword(ctx.session.user.id, input.currentPassword, input.newPassword);
+      const ok = await ctx.auth.users.changePassword(
+        ctx.session.user.id,
+        input.currentPassword,
+        input.newPassword,
+      );
       if (!ok) throw new TRPCError({ code: 'BAD_REQUEST', message: 'the current password is wrong' });
       return { ok: true as const };
     }),
@@ -49,7 +61,9 @@ export const tokensRouter = router({
   create: adminProcedure
     .input(tokenCreateSchema)
     .mutation(({ ctx, input }) => ctx.auth.tokens.create(input, ctx.session.user.username)),
-  revoke: adminProcedure.input(idInput).mutation(({ ctx, input }) => ctx.auth.tokens.revoke(input.id).catch(mapStoreError)),
+  revoke: adminProcedure
+    .input(idInput)
+    .mutation(({ ctx, input }) => ctx.auth.tokens.revoke(input.id).catch(mapStoreError)),
 });
 
 export const usersRouter = router({

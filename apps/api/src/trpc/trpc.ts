@@ -65,7 +65,10 @@ function requireRole(minRole: Role) {
   return t.procedure.meta({ minRole }).use(({ ctx, type, next }) => {
     const session = ctx.session;
     if (!session) {
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first: POST /auth/login or the console' });
+      throw new TRPCError({
+        code: 'UNAUTHORIZED',
+        message: 'sign in first: POST /auth/login or the console',
+      });
     }
     if (!roleAtLeast(session.user.role, minRole)) {
       throw new TRPCError({

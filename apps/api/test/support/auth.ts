@@ -8,7 +8,10 @@ import { freePort } from './ports.ts';
 
 export const TEST_ADMIN_PASSWORD = 'test-admin-password-0';
 
-export async function testApiOptions(databaseUrl: string, overrides: Partial<StartOptions> = {}): Promise<StartOptions> {
+export async function testApiOptions(
+  databaseUrl: string,
+  overrides: Partial<StartOptions> = {},
+): Promise<StartOptions> {
   return {
     host: '127.0.0.1',
     port: await freePort(),
@@ -25,7 +28,11 @@ export interface Session extends SessionInfo {
   cookie: string;
 }
 
-export async function signIn(apiUrl: string, username = 'admin', password = TEST_ADMIN_PASSWORD): Promise<Session> {
+export async function signIn(
+  apiUrl: string,
+  username = 'admin',
+  password = TEST_ADMIN_PASSWORD,
+): Promise<Session> {
   const res = await fetch(`${apiUrl}${AuthPaths.login}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -39,7 +46,10 @@ export async function signIn(apiUrl: string, username = 'admin', password = TEST
 
 export interface TrpcAnswer {
   status: number;
-  body: { result?: { data: unknown }; error?: { message: string; data?: { code?: string; httpStatus?: number } } };
+  body: {
+    result?: { data: unknown };
+    error?: { message: string; data?: { code?: string; httpStatus?: number } };
+  };
 }
 
 /** One tRPC call over HTTP; never throws for an error answer. */
@@ -70,20 +80,36 @@ export async function trpcCall(
 
 async function data<T>(answer: Promise<TrpcAnswer>, procedure: string): Promise<T> {
   const { status, body } = await answer;
-  if (status !== 200 || !body.result) throw new Error(`${procedure} failed: ${status} ${JSON.stringify(body.error)}`);
+  if (status !== 200 || !body.result)
+    throw new Error(`${procedure} failed: ${status} ${JSON.stringify(body.error)}`);
   return body.result.data as T;
 }
 
-export function trpcQuery<T>(apiUrl: string, session: Session, procedure: string, input?: unknown): Promise<T> {
+export function trpcQuery<T>(
+  apiUrl: string,
+  session: Session,
+  procedure: string,
+  input?: unknown,
+): Promise<T> {
   return data<T>(trpcCall(apiUrl, session, procedure, input, 'query'), procedure);
 }
 
-export function trpcMutation<T>(apiUrl: string, session: Session, procedure: string, input: unknown): Promise<T> {
+export function trpcMutation<T>(
+  apiUrl: string,
+  session: Session,
+  procedure: string,
+  input: unknown,
+): Promise<T> {
   return data<T>(trpcCall(apiUrl, session, procedure, input, 'mutation'), procedure);
 }
 
 export async function createToken(apiUrl: string, admin: Session, scope: TokenCreate): Promise<string> {
-  const created = await trpcMutation<{ token: string; summary: TokenSummary }>(apiUrl, admin, 'tokens.create', scope);
+  const created = await trpcMutation<{ token: string; summary: TokenSummary }>(
+    apiUrl,
+    admin,
+    'tokens.create',
+    scope,
+  );
   return created.token;
 }
 
