@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenSignals, ServiceDetail, TopologyGraph, TraceDetail, TraceSummary } from '@weft/schema';
 import { startApi, type RunningApi } from '../src/app.ts';
-import { freePort, waitFor } from './support/ports.ts';
+import { signIn, testApiOptions, trpcQuery, workloadToken, type Session } from './support/auth.ts';
+import { waitFor } from './support/ports.ts';
 import { startPostgres } from './support/postgres.ts';
 import { startProxy, type ProxyProcess } from './support/proxy-process.ts';
 import { startAlpha, startBeta, type TestService } from './support/upstreams.ts';
@@ -19,12 +20,10 @@ const SLOW = 3;
 const TOTAL = OK + FAIL + SLOW;
 const SLOW_MS = 250;
 
-async function trpc<T>(api: RunningApi, procedure: string, input: unknown): Promise<T> {
-  const res = await fetch(`${api.url}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  const body = (await res.json()) as { result?: { data: T }; error?: unknown };
-  if (!res.ok || !body.result)
-    throw new Error(`${procedure} failed: ${res.status} ${JSON.stringify(body.error)}`);
-  return body.result.data;
+let viewer: Session;
+
+function trpc<T>(api: RunningApi, procedure: string, input: unknown): Promise<T> {
+  return trpcQuery<T>(api.url, viewer, procedure, input);
 }
 
 interface Backend {
@@ -58,17 +57,8 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
 
   beforeAll(async () => {
     database = await backend.databaseUrl();
-    api = await startApi(
-      {
-        host: '127.0.0.1',
-        port: await freePort(),
-        databaseUrl: database.url,
-        proxyTtlSeconds: 15,
-        heartbeatSeconds: 5,
-        maxBodyBytes: 8 * 1024 * 1024,
-      },
-      () => undefined,
-    );
+    api = await startApi(await testApiOptions(database.url), () => undefined);
+    viewer = await signIn(api.url);
     beta = await startBeta(SLOW_MS);
     let alphaOutbound = '';
     alpha = await startAlpha(() => alphaOutbound);
@@ -77,12 +67,14 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
       namespace: 'it',
       app: beta.address,
       controlPlane: api.url,
+      token: await workloadToken(api.url, viewer, { namespace: 'it', service: 'beta' }),
     });
     alphaProxy = await startProxy({
       service: 'alpha',
       namespace: 'it',
       app: alpha.address,
       controlPlane: api.url,
+      token: await workloadToken(api.url, viewer, { namespace: 'it', service: 'alpha' }),
     });
     alphaOutbound = alphaProxy.outbound;
     // alpha's proxy must have learned beta's endpoint from the control plane before traffic starts.

@@ -3,7 +3,12 @@
  * push and the control-plane client. `startProxy` resolves once every listener is bound.
  */
 import type { Server } from 'node:http';
-import { formatHostPort, type HostPort, type ProxyRegistration } from '@weft/schema';
+import {
+  formatHostPort,
+  REGISTRATION_RETRY_MAX_MS,
+  type HostPort,
+  type ProxyRegistration,
+} from '@weft/schema';
 import { createAdminServer } from './admin/admin-server.ts';
 import { renderMetricsPage, type SignalStatus } from './admin/metrics-page.ts';
 import type { ProxyOptions } from './cli/flags.ts';
@@ -200,7 +205,8 @@ export async function startProxy(
     registration = new Registration({
       http: cp,
       registration: body,
-      backoff: new Backoff({ initialMs: 1_000, maxMs: 30_000 }),
+      // Capped so that every live proxy re-registers within the API's post-restart warm-up.
+      backoff: new Backoff({ initialMs: 1_000, maxMs: REGISTRATION_RETRY_MAX_MS }),
       log,
     });
     registration.start();

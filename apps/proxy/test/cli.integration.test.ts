@@ -132,6 +132,7 @@ describe('weft-proxy command line', () => {
       expect(JSON.parse((await send(at(admin), { target: '/config' })).text)).toEqual({
         version: 'static-1',
         services: [],
+        refused: [],
       });
       const res = await send(at(inbound), { target: '/hello', headers: { 'x-weft-source': 'web.shop@v1' } });
       expect(res.status).toBe(200);

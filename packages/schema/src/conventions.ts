@@ -33,8 +33,6 @@ export const Headers = {
   source: 'x-weft-source',
   /** Set on responses the proxy generated itself (no upstream answer), e.g. "no-endpoints". */
   proxyError: 'x-weft-proxy-error',
-  /** Proxies authenticate to the control plane with this header. */
-  proxyToken: 'x-weft-proxy-token',
 } as const;
 
 /** Label used for callers outside the mesh (no source identity), as Kiali's "unknown" node. */

@@ -85,7 +85,8 @@ export function createApiServer(deps: ServerDeps): http.Server {
     }
     if (url.pathname === '/healthz' && method === 'GET') {
       await deps.db.$queryRawUnsafe('SELECT 1');
-      sendJson(res, 200, { status: 'ok' });
+      // "warming-up": the first TTL after a start, while the previous run's endpoint set is still served.
+      sendJson(res, 200, { status: 'ok', registry: deps.registry.warmingUp ? 'warming-up' : 'ready' });
       return;
     }
     if (url.pathname === '/v1/traces') {

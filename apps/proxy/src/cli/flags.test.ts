@@ -121,11 +121,7 @@ describe('parseFlags', () => {
       'Catalog',
       '--service "Catalog" must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit',
     ],
-    [
-      '--namespace',
-      'a'.repeat(64),
-      `--namespace "${'a'.repeat(64)}" must be at most 63 characters`,
-    ],
+    ['--namespace', 'a'.repeat(64), `--namespace "${'a'.repeat(64)}" must be at most 63 characters`],
     [
       '--version',
       'v 1',

@@ -137,10 +137,12 @@ export function parseFlags(
   const service = dnsLabel('service', get('service'));
   const namespace = dnsLabel('namespace', get('namespace'));
   const version = get('version');
-  if (!isVersionName(version)) throw new FlagError(`--version "${version}" ${problemOf(versionNameSchema, version)}`);
+  if (!isVersionName(version))
+    throw new FlagError(`--version "${version}" ${problemOf(versionNameSchema, version)}`);
 
   const proxyId = values.get('proxy-id') ?? `${service}.${namespace}-${randomSuffix()}`;
-  if (!isProxyId(proxyId)) throw new FlagError(`--proxy-id "${proxyId}" ${problemOf(proxyIdSchema, proxyId)}`);
+  if (!isProxyId(proxyId))
+    throw new FlagError(`--proxy-id "${proxyId}" ${problemOf(proxyIdSchema, proxyId)}`);
 
   const options: ProxyOptions = {
     service,
@@ -171,7 +173,9 @@ function dnsLabel(flag: FlagName, value: string): string {
 
 /** The shared schema's message for a value it refuses ("must be a DNS label: ..."). */
 function problemOf(
-  schema: { safeParse(value: unknown): { success: boolean; error?: { issues: readonly { message: string }[] } } },
+  schema: {
+    safeParse(value: unknown): { success: boolean; error?: { issues: readonly { message: string }[] } };
+  },
   value: string,
 ): string {
   return schema.safeParse(value).error?.issues[0]?.message ?? 'is not valid';

@@ -6,7 +6,10 @@ export class ConfigFileError extends Error {
   override readonly name = 'ConfigFileError';
 }
 
-/** Reads and parses the file; the caller offers the result to the ConfigStore. */
+/**
+ * Reads and parses the file; the caller offers the result to the ConfigStore. Only a structurally broken
+ * file stops the start; bad entries in a sound one are left out (and logged) like in a control-plane config.
+ */
 export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
@@ -23,10 +26,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
   }
   const check = checkConfig(raw);
   if (!check.ok) {
-    throw new ConfigFileError(
-      `--config-file ${path}: not a valid ProxyConfig: ${check.reason} ` +
-        `(expected {"version": "1", "services": [{"name", "namespace", "endpoints": [{"proxyId", "address": "host:port", "version"}]}]})`,
-    );
+    throw new ConfigFileError(`--config-file ${path}: not a valid ProxyConfig: ${check.reason}`);
   }
   return raw;
 }

@@ -2,9 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { RoundRobin } from '../routing/round-robin.ts';
 import { ConfigStore } from './config-store.ts';
 
+const endpoint = (proxyId: string, address: string, version = 'v1') => ({ proxyId, address, version });
+
 const good = (version: string, address = '127.0.0.1:15006') => ({
   version,
-  services: [{ name: 'catalog', namespace: 'shop', endpoints: [{ proxyId: 'c1', address, version: 'v1' }] }],
+  services: [{ name: 'catalog', namespace: 'shop', endpoints: [endpoint('c1', address)] }],
+});
+
+/** catalog.shop with good endpoints (IPv4, IPv6, a host name) among poisoned ones, and a misnamed service. */
+const poisoned = (version: string, before: object[] = []) => ({
+  version,
+  services: [
+    ...before,
+    {
+      name: 'catalog',
+      namespace: 'shop',
+      endpoints: [
+        endpoint('c1', '127.0.0.1:15006'),
+        endpoint('evil', 'x/y:80'),
+        endpoint('c2', '[::1]:15006'),
+        endpoint('metadata', '169.254.169.254:80'),
+        endpoint('c3', 'catalog-3.shop.svc:15006'),
+        endpoint('a b', '10.0.0.9:80'),
+      ],
+    },
+    { name: 'Cat_alog', namespace: 'shop', endpoints: [endpoint('c9', '127.0.0.1:15009')] },
+  ],
 });
 
 function store() {
@@ -14,15 +37,18 @@ function store() {
   );
 }
 
+const addressesOf = (s: ConfigStore, service = 'catalog') =>
+  s.active?.routes.lookup({ service, namespace: 'shop' })?.endpoints.map((e) => e.address);
+
 describe('ConfigStore', () => {
   it('applies a valid config with its routing table and tells listeners', () => {
     const s = store();
     const applied: string[] = [];
     s.onApplied((a) => applied.push(a.config.version));
     const result = s.offer(good('1'), 'control-plane');
-    expect(result.kind).toBe('applied');
+    expect(result).toMatchObject({ kind: 'applied', newlyRefused: [] });
     expect(s.active?.routes.lookup({ service: 'catalog', namespace: 'shop' })?.endpoints).toHaveLength(1);
-    expect(s.active).toMatchObject({ source: 'control-plane', appliedAtMs: 42 });
+    expect(s.active).toMatchObject({ source: 'control-plane', appliedAtMs: 42, refused: [] });
     expect(s.offer(good('1'), 'control-plane').kind).toBe('unchanged');
     expect(applied).toEqual(['1']);
   });
@@ -30,18 +56,10 @@ describe('ConfigStore', () => {
   it.each([
     ['a schema violation', { version: '', services: [] }, 'version:'],
     ['a missing field', { version: '2' }, 'services:'],
+    ['services that are not a list', { version: '2', services: { catalog: [] } }, 'services:'],
     ['not an object', 'nope', '(root):'],
-    [
-      'an endpoint address that is not host:port',
-      good('2', 'catalog'),
-      'services.0.endpoints.0.address: "catalog" is not HOST:PORT',
-    ],
-    [
-      'a service name no host can resolve to',
-      { version: '2', services: [{ name: 'Cat_alog', namespace: 'shop', endpoints: [] }] },
-      'services.0.name',
-    ],
-  ])('refuses %s and keeps the last good config', (_name, raw, reason) => {
+    ['a list', [good('2')], '(root):'],
+  ])('refuses %s as a whole and keeps the last good config', (_name, raw, reason) => {
     const s = store();
     s.offer(good('1'), 'control-plane');
     const result = s.offer(raw, 'control-plane');
@@ -51,15 +69,112 @@ describe('ConfigStore', () => {
     expect(s.rejections).toBe(1);
   });
 
+  it('applies the good endpoints of a config with poisoned ones and reports each bad one', () => {
+    const s = store();
+    s.offer(good('1'), 'control-plane');
+    const result = s.offer(poisoned('2'), 'control-plane');
+
+    expect(result.kind).toBe('applied');
+    expect(s.active?.config.version).toBe('2');
+    expect(addressesOf(s)).toEqual(['127.0.0.1:15006', '[::1]:15006', 'catalog-3.shop.svc:15006']);
+    expect(s.active?.routes.lookup({ service: 'cat_alog', namespace: 'shop' })).toBeUndefined();
+    expect(s.active?.routes.addresses()).toEqual(
+      new Set(['127.0.0.1:15006', '[::1]:15006', 'catalog-3.shop.svc:15006']),
+    );
+    expect(s.active?.refused).toEqual([
+      {
+        path: 'services.0.endpoints.1',
+        entry: 'endpoint evil (x/y:80) of catalog.shop',
+        reason: expect.stringContaining('address: "x/y:80": "x/y" is not a host name') as unknown,
+      },
+      {
+        path: 'services.0.endpoints.3',
+        entry: 'endpoint metadata (169.254.169.254:80) of catalog.shop',
+        reason: 'address: link-local addresses (169.254.0.0/16) are not workload addresses',
+      },
+      {
+        path: 'services.0.endpoints.5',
+        entry: 'endpoint a b (10.0.0.9:80) of catalog.shop',
+        reason: 'proxyId: must use letters, digits, ".", "_" or "-"',
+      },
+      {
+        path: 'services.1',
+        entry: 'service Cat_alog.shop',
+        reason: expect.stringMatching(/^name: must be a DNS label/) as unknown,
+      },
+    ]);
+    expect(result.kind === 'applied' && result.newlyRefused).toHaveLength(4);
+    expect(s.entriesRefused).toBe(4);
+    expect(s.rejections).toBe(0);
+    expect(s.lastRejection).toBeUndefined();
+  });
+
+  it.each([
+    ['the unspecified IPv4 address', '0.0.0.0:80', 'unspecified address 0.0.0.0'],
+    ['the unspecified IPv6 address', '[::]:80', 'unspecified address ::'],
+    ['an IPv6 link-local address', '[fe80::1]:80', 'link-local addresses (fe80::/10)'],
+    ['port 0', '127.0.0.1:0', 'port must be between 1 and 65535'],
+    ['no port', 'catalog', 'is not HOST:PORT'],
+  ])('leaves out an endpoint at %s', (_name, address, reason) => {
+    const s = store();
+    s.offer(
+      {
+        version: '1',
+        services: [
+          {
+            name: 'catalog',
+            namespace: 'shop',
+            endpoints: [endpoint('bad', address), endpoint('ok', '[::1]:1')],
+          },
+        ],
+      },
+      'control-plane',
+    );
+    expect(addressesOf(s)).toEqual(['[::1]:1']);
+    expect(s.active?.refused).toEqual([
+      expect.objectContaining({
+        path: 'services.0.endpoints.0',
+        reason: expect.stringContaining(reason) as unknown,
+      }),
+    ]);
+  });
+
+  it('applies later configs, counting and reporting an entry that stays bad only once', () => {
+    const s = store();
+    expect(s.offer(poisoned('1'), 'control-plane').kind).toBe('applied');
+    expect(s.entriesRefused).toBe(4);
+
+    // Another service registers: a new version that still carries the poisoned entries, at other positions.
+    const orders = { name: 'orders', namespace: 'shop', endpoints: [endpoint('o1', '127.0.0.1:15010')] };
+    const later = s.offer(poisoned('2', [orders]), 'control-plane');
+    expect(later).toMatchObject({ kind: 'applied', newlyRefused: [] });
+    expect(s.active?.config.version).toBe('2');
+    expect(addressesOf(s, 'orders')).toEqual(['127.0.0.1:15010']);
+    expect(s.active?.refused.map((r) => r.path)).toEqual([
+      'services.1.endpoints.1',
+      'services.1.endpoints.3',
+      'services.1.endpoints.5',
+      'services.2',
+    ]);
+    expect(s.entriesRefused).toBe(4);
+
+    // The bad registration goes away, then comes back: that is a new refusal.
+    expect(s.offer(good('3'), 'control-plane')).toMatchObject({ kind: 'applied', newlyRefused: [] });
+    expect(s.active?.refused).toEqual([]);
+    const back = s.offer(poisoned('4'), 'control-plane');
+    expect(back.kind === 'applied' && back.newlyRefused).toHaveLength(4);
+    expect(s.entriesRefused).toBe(8);
+  });
+
   it('counts the same refused config once however often it is offered', () => {
     const s = store();
-    const bad = good('9', 'nowhere');
+    const bad = { version: '9', services: 'nope' };
     expect(s.offer(bad, 'control-plane')).toMatchObject({ kind: 'rejected', repeated: false });
     expect(s.offer(bad, 'control-plane')).toMatchObject({ kind: 'rejected', repeated: true });
     expect(s.rejections).toBe(1);
     expect(s.lastRejection?.version).toBe('9');
     expect(s.active).toBeUndefined();
-    s.offer(good('10', 'nowhere-else'), 'control-plane');
+    s.offer({ version: '10' }, 'control-plane');
     expect(s.rejections).toBe(2);
   });
 });

@@ -117,7 +117,7 @@ export function logApplied(result: Extract<OfferResult, { kind: 'applied' }>, lo
   const { config, refused } = result.active;
   log.info(
     `config ${config.version} applied (${config.services.length} services` +
-      `${refused.length > 0 ? `; ${refused.length} entries left out, see /config` : ''})`,
+      `${refused.length > 0 ? `; ${refused.length} ${refused.length === 1 ? 'entry' : 'entries'} left out, see /config` : ''})`,
   );
   for (const r of result.newlyRefused.slice(0, MAX_LOGGED_REFUSALS)) {
     log.warn(`config ${config.version}: left out ${r.entry} (${r.path}): ${r.reason}`);

@@ -42,7 +42,8 @@ const EXPECTED =
   'expected {"version": "1", "services": [{"name", "namespace", "endpoints": [{"proxyId", "address": "host:port", "version"}]}]}';
 
 export function checkConfig(raw: unknown): ConfigCheck {
-  if (!isRecord(raw)) return { ok: false, version: undefined, reason: `(root): not a JSON object (${EXPECTED})` };
+  if (!isRecord(raw))
+    return { ok: false, version: undefined, reason: `(root): not a JSON object (${EXPECTED})` };
   const version = typeof raw.version === 'string' ? raw.version : undefined;
   if (version === undefined || version === '') {
     return { ok: false, version, reason: `version: must be a non-empty string (${EXPECTED})` };
@@ -87,7 +88,11 @@ export function checkConfig(raw: unknown): ConfigCheck {
         });
         return;
       }
-      endpoints.push({ proxyId: e.proxyId as string, address: e.address as string, version: e.version as string });
+      endpoints.push({
+        proxyId: e.proxyId as string,
+        address: e.address as string,
+        version: e.version as string,
+      });
     });
     services.push({ name: s.name as string, namespace: s.namespace as string, endpoints });
   });

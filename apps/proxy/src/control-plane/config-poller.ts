@@ -7,6 +7,7 @@
  * Logs state changes only, so a control plane that is down or a bad config repeated on every poll
  * produces one line, not one per poll.
  */
+import { REGISTRATION_RETRY_MAX_MS } from '@weft/schema';
 import { logApplied, type ConfigStore } from '../config/config-store.ts';
 import type { Logger } from '../log.ts';
 import { Backoff } from '../telemetry/backoff.ts';
@@ -47,7 +48,11 @@ export class ConfigPoller {
     this.#o = options;
     this.#backoff =
       options.backoff ??
-      new Backoff({ initialMs: options.intervalMs, maxMs: Math.max(options.intervalMs, 30_000) });
+      new Backoff({
+        initialMs: options.intervalMs,
+        // Back within the API's post-restart warm-up, like registration.
+        maxMs: Math.max(options.intervalMs, REGISTRATION_RETRY_MAX_MS),
+      });
   }
 
   start(): void {

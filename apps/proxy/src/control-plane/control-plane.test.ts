@@ -10,10 +10,11 @@ import { Registration } from './registration.ts';
 
 type Answer = ControlPlaneResponse | Error;
 
-function scriptedClient(answers: Answer[]) {
+function scriptedClient(answers: Answer[], hasToken = true) {
   const calls: { method: string; path: string; options: SendOptions | undefined }[] = [];
   const client: ControlPlaneClient = {
     baseUrl: 'http://cp.test',
+    hasToken,
     url: (path) => `http://cp.test${path}`,
     send: (method, path, options) => {
       calls.push({ method, path, options });
@@ -54,8 +55,8 @@ const config = (version: string) => ({
 });
 
 describe('ConfigPoller', () => {
-  function setup(answers: Answer[]) {
-    const { client, calls } = scriptedClient(answers);
+  function setup(answers: Answer[], hasToken = true) {
+    const { client, calls } = scriptedClient(answers, hasToken);
     const store = new ConfigStore((items) => new RoundRobin(items, 0));
     const log = recordingLog();
     const poller = new ConfigPoller({
@@ -63,10 +64,26 @@ describe('ConfigPoller', () => {
       proxyId: () => 'web.shop-1',
       store,
       intervalMs: 1000,
+      backoff: new Backoff({ initialMs: 1000, maxMs: 8000, jitter: 0 }),
       log,
     });
     return { poller, store, calls, log };
   }
+
+  const poisoned = (version: string, more: object[] = []) => ({
+    version,
+    services: [
+      {
+        name: 'catalog',
+        namespace: 'shop',
+        endpoints: [
+          { proxyId: 'c', address: '127.0.0.1:9', version: 'v1' },
+          { proxyId: 'evil', address: 'x/y:80', version: 'v1' },
+        ],
+      },
+      ...more,
+    ],
+  });
 
   it('applies a new config, then asks with If-None-Match and keeps it on 304', async () => {
     const { poller, store, calls } = setup([json(200, config('1')), { status: 304, headers: {}, text: '' }]);
@@ -83,17 +100,8 @@ describe('ConfigPoller', () => {
     expect(poller.lastProblem).toBeUndefined();
   });
 
-  it('refuses an invalid config, keeps the last good one, and logs the refusal once', async () => {
-    const bad = {
-      version: '2',
-      services: [
-        {
-          name: 'catalog',
-          namespace: 'shop',
-          endpoints: [{ proxyId: 'c', address: 'nowhere', version: 'v1' }],
-        },
-      ],
-    };
+  it('refuses a structurally invalid config, keeps the last good one, and logs the refusal once', async () => {
+    const bad = { version: '2', services: { catalog: 'nowhere' } };
     const { poller, store, log } = setup([
       json(200, config('1')),
       json(200, bad),
@@ -104,10 +112,84 @@ describe('ConfigPoller', () => {
     expect(store.active?.config.version).toBe('1');
     expect(store.rejections).toBe(1);
     expect(log.lines.filter((l) => l.startsWith('error'))).toEqual([
-      'error config 2 refused, keeping config 1: services.0.endpoints.0.address: "nowhere" is not HOST:PORT (e.g. 127.0.0.1:15001)',
+      'error config 2 refused, keeping config 1: services: must be a list of services (expected {"version": "1", "services": [{"name", "namespace", "endpoints": [{"proxyId", "address": "host:port", "version"}]}]})',
     ]);
     expect(poller.lastProblem).toContain('invalid JSON');
   });
+
+  it('applies a config with a poisoned endpoint without it, logs the bad entry once, and applies later configs', async () => {
+    const orders = {
+      name: 'orders',
+      namespace: 'shop',
+      endpoints: [{ proxyId: 'o', address: '[::1]:15006', version: 'v1' }],
+    };
+    const { poller, store, log } = setup([json(200, poisoned('1')), json(200, poisoned('2', [orders]))]);
+    await poller.pollOnce();
+    expect(store.active?.config.services[0]?.endpoints.map((e) => e.proxyId)).toEqual(['c']);
+    await poller.pollOnce();
+    expect(store.active?.config.version).toBe('2');
+    expect(store.active?.routes.lookup({ service: 'orders', namespace: 'shop' })?.endpoints).toHaveLength(1);
+    expect(store.entriesRefused).toBe(1);
+    expect(log.lines).toEqual([
+      'info config 1 applied (1 services; 1 entry left out, see /config)',
+      'warn config 1: left out endpoint evil (x/y:80) of catalog.shop (services.0.endpoints.1): address: "x/y:80": "x/y" is not a host name (letters, digits, "-" and "." only, at most 253 characters)',
+      'info config 2 applied (2 services; 1 entry left out, see /config)',
+    ]);
+  });
+
+  it('backs off while the control plane is unreachable and polls at the interval again once it answers', async () => {
+    const notModified = { status: 304, headers: {}, text: '' };
+    const { poller } = setup([
+      refused(),
+      refused(),
+      refused(),
+      refused(),
+      refused(),
+      notModified,
+      notModified,
+    ]);
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) delays.push(await poller.pollOnce());
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 8000, 1000, 1000]);
+  });
+
+  it.each([
+    [
+      401,
+      true,
+      'the control plane does not accept WEFT_PROXY_TOKEN (invalid, expired or revoked); the API says: token revoked',
+    ],
+    [
+      401,
+      false,
+      'the control plane requires a workload token and WEFT_PROXY_TOKEN is not set; the API says: token revoked',
+    ],
+    [
+      403,
+      true,
+      'WEFT_PROXY_TOKEN is out of scope for this call (a workload token acts only as the service, namespace and version it was issued for); the API says: token revoked',
+    ],
+  ])(
+    'on HTTP %i (token set: %s) keeps the config, says what is wrong with the token once, and backs off',
+    async (status, hasToken, why) => {
+      const denied = json(status, { error: 'token revoked' });
+      const { poller, store, log, calls } = setup(
+        [json(200, config('1')), denied, denied, denied, json(200, config('2'))],
+        hasToken,
+      );
+      const delays: number[] = [];
+      for (let i = 0; i < 5; i++) delays.push(await poller.pollOnce());
+      expect(delays).toEqual([1000, 1000, 2000, 4000, 1000]);
+      expect(calls).toHaveLength(5);
+      expect(log.lines).toEqual([
+        'info config 1 applied (1 services)',
+        `error config poll refused with HTTP ${status}: ${why}; keeping config 1, retrying with backoff`,
+        'info config poll answered again',
+        'info config 2 applied (1 services)',
+      ]);
+      expect(store.active?.config.version).toBe('2');
+    },
+  );
 
   it('logs an unreachable control plane once, not on every poll', async () => {
     const { poller, log } = setup([refused(), refused(), refused(), json(200, config('1'))]);
@@ -170,6 +252,23 @@ describe('Registration', () => {
       await registration.registerOnce(),
     ]).toEqual([1000, 2000, 3000]);
     expect(log.lines.filter((l) => l.startsWith('warn'))).toHaveLength(2); // one per distinct problem
+  });
+
+  it('says once that the token was refused, with the API message, and keeps retrying with backoff', async () => {
+    const denied = json(403, { error: 'token is for catalog.shop@v1, not web.shop@v1' });
+    const { registration, log } = setup([
+      denied,
+      denied,
+      denied,
+      json(200, { proxyId: 'web.shop-1', heartbeatSeconds: 10 }),
+    ]);
+    const delays = [];
+    for (let i = 0; i < 4; i++) delays.push(await registration.registerOnce());
+    expect(delays).toEqual([1000, 2000, 4000, 10_000]);
+    expect(log.lines).toEqual([
+      'error registration refused with HTTP 403: WEFT_PROXY_TOKEN is out of scope for this call (a workload token acts only as the service, namespace and version it was issued for); the API says: token is for catalog.shop@v1, not web.shop@v1; retrying with backoff',
+      'info registered with http://cp.test as web.shop-1',
+    ]);
   });
 
   it('adopts the id the control plane assigns and deregisters with it', async () => {

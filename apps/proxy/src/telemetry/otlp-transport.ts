@@ -32,7 +32,8 @@ export function otlpTransport(http: ControlPlaneClient, log: Logger): ExportTran
       return { kind: 'retry', reason: `HTTP ${res.status} from ${http.url(path)}${said ? `: ${said}` : ''}` };
     }
     const token = tokenProblem(res.status, res.text, http.hasToken);
-    if (token !== undefined) return { kind: 'reject', status: res.status, cause: 'unauthorized', reason: token };
+    if (token !== undefined)
+      return { kind: 'reject', status: res.status, cause: 'unauthorized', reason: token };
     return {
       kind: 'reject',
       status: res.status,

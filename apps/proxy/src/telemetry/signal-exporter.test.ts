@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { ControlPlaneClient, ControlPlaneResponse } from '../control-plane/control-plane-http.ts';
 import type { Logger } from '../log.ts';
 import { Backoff } from './backoff.ts';
 import { BoundedQueue } from './bounded-queue.ts';
+import { otlpTransport } from './otlp-transport.ts';
 import { RequestMetrics, type DeltaPoint } from './request-metrics.ts';
 import { SignalExporter, type ExportOutcome } from './signal-exporter.ts';
 import { TelemetryPusher } from './telemetry-pusher.ts';
@@ -128,7 +130,12 @@ describe('SignalExporter', () => {
   it('drops a batch the receiver refuses (4xx), logs the reason once, and goes on', async () => {
     const queue = new BoundedQueue<number>(100);
     queue.pushAll([1, 2, 3, 4, 5, 6, 7]);
-    const bad: ExportOutcome = { kind: 'reject', status: 400, reason: 'spanId must be 16 hex' };
+    const bad: ExportOutcome = {
+      kind: 'reject',
+      status: 400,
+      cause: 'rejected',
+      reason: 'spanId must be 16 hex',
+    };
     const { sent, transport } = scriptedTransport([bad, bad]);
     const log = recordingLog();
     const e = exporter(queue, transport, new FakeClock(), log);
@@ -178,6 +185,125 @@ describe('SignalExporter', () => {
     expect(sent).toHaveLength(2);
     expect(queue.size).toBe(0);
   });
+});
+
+/** The API as the transport sees it: answers scripted per request; `null` is a refused connection. */
+function scriptedApi(answers: (ControlPlaneResponse | null)[], hasToken = true) {
+  const paths: string[] = [];
+  const client: ControlPlaneClient = {
+    baseUrl: 'http://cp.test',
+    hasToken,
+    url: (path) => `http://cp.test${path}`,
+    send: (_method, path) => {
+      paths.push(path);
+      const next = answers.shift();
+      if (next === undefined) return Promise.resolve({ status: 200, headers: {}, text: '{}' });
+      if (next === null)
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      return Promise.resolve(next);
+    },
+  };
+  return { client, paths };
+}
+
+const apiError = (status: number, error: string): ControlPlaneResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  text: JSON.stringify({ error }),
+});
+
+describe('SignalExporter over the OTLP transport', () => {
+  function setup(answers: (ControlPlaneResponse | null)[], hasToken = true) {
+    const clock = new FakeClock();
+    const queue = new BoundedQueue<number>(100);
+    const log = recordingLog();
+    const { client, paths } = scriptedApi(answers, hasToken);
+    const e = exporter(queue, otlpTransport(client, log), clock, log);
+    return { clock, queue, log, paths, e };
+  }
+
+  it.each([408, 429, 500, 503])(
+    'keeps a batch answered %i and sends it again after the backoff',
+    async (status) => {
+      const { clock, queue, log, paths, e } = setup([apiError(status, 'busy')]);
+      queue.pushAll([1, 2]);
+      await e.flush();
+      expect(queue.size).toBe(2);
+      expect(e.failedAttempts).toBe(1);
+      expect(e.rejected + e.unauthorized).toBe(0);
+      clock.advance(999);
+      await e.flush();
+      expect(paths).toHaveLength(1);
+      clock.advance(1);
+      await e.flush();
+      expect(paths).toHaveLength(2);
+      expect(e.exported).toBe(2);
+      expect(log.lines).toEqual([
+        `warn spans export failed (HTTP ${status} from http://cp.test/v1/traces: busy); keeping 2 queued, retrying with backoff`,
+        'info spans export recovered; 0 still queued',
+      ]);
+    },
+  );
+
+  it('keeps batches while the API is unreachable', async () => {
+    const { queue, e } = setup([null]);
+    queue.pushAll([1]);
+    await e.flush();
+    expect(queue.size).toBe(1);
+    expect(e.failedAttempts).toBe(1);
+  });
+
+  it.each([400, 404, 413, 422])(
+    'drops a batch answered %i at once, counts it as rejected, and logs the API message once',
+    async (status) => {
+      const { clock, queue, log, paths, e } = setup([
+        apiError(status, 'resourceSpans.0.spans.0.spanId: must be 16 hex digits'),
+        apiError(status, 'resourceSpans.0.spans.0.spanId: must be 16 hex digits'),
+      ]);
+      queue.pushAll([1, 2, 3, 4, 5, 6, 7]);
+      await e.flush();
+      expect(paths).toHaveLength(3); // each batch sent once, none again
+      expect(e).toMatchObject({
+        rejected: 6,
+        unauthorized: 0,
+        exported: 1,
+        failedAttempts: 0,
+        nextAttemptAt: 0,
+      });
+      expect(queue.size).toBe(0);
+      expect(log.lines).toEqual([
+        `error spans export refused with HTTP ${status}, dropping 3: resourceSpans.0.spans.0.spanId: must be 16 hex digits`,
+      ]);
+      queue.push(8);
+      clock.advance(1);
+      await e.flush();
+      expect(e.exported).toBe(2);
+    },
+  );
+
+  it.each([
+    [401, true, 'the control plane does not accept WEFT_PROXY_TOKEN (invalid, expired or revoked)'],
+    [401, false, 'the control plane requires a workload token and WEFT_PROXY_TOKEN is not set'],
+    [
+      403,
+      true,
+      'WEFT_PROXY_TOKEN is out of scope for this call (a workload token acts only as the service, namespace and version it was issued for)',
+    ],
+  ])(
+    'drops a batch answered %i (token set: %s) as unauthorized and says what is wrong with the token once',
+    async (status, hasToken, why) => {
+      const { queue, log, e } = setup(
+        [apiError(status, 'no telemetry for web.shop'), apiError(status, 'no telemetry for web.shop')],
+        hasToken,
+      );
+      queue.pushAll([1, 2, 3, 4, 5, 6]);
+      await e.flush();
+      expect(e).toMatchObject({ unauthorized: 6, rejected: 0, failedAttempts: 0 });
+      expect(log.lines).toEqual([
+        `error spans export refused with HTTP ${status}, dropping 3: ${why}; the API says: no telemetry for web.shop`,
+      ]);
+    },
+  );
 });
 
 describe('TelemetryPusher', () => {
