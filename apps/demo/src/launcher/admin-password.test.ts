@@ -104,5 +104,6 @@ describe('sign-in texts', () => {
       'the password from WEFT_ADMIN_PASSWORD',
     );
     expect(signInRefusedAdvice('rate-limited', saved, '/d')).toMatch(/too many failed attempts.*15 min/);
+    expect(signInRefusedAdvice('rate-limited', saved, '/d', 290)).toContain('Wait 5 min and start again');
   });
 });

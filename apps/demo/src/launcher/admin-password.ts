@@ -106,13 +106,15 @@ export function signInRefusedAdvice(
   reason: 'wrong-password' | 'rate-limited',
   admin: AdminPassword,
   dataDir: string,
+  retryAfterSeconds: number | null = null,
 ): string {
   const user = BOOTSTRAP_ADMIN_USERNAME;
   if (reason === 'rate-limited') {
+    const wait = retryAfterSeconds === null ? 'Wait' : `Wait ${Math.ceil(retryAfterSeconds / 60)} min`;
     return (
       `the API refuses sign-ins as ${user} for now: too many failed attempts ` +
-      `(${AuthLimits.loginFailuresPerWindow} allowed per ${AuthLimits.loginWindowSeconds / 60} min). ` +
-      `Wait and start again, with the right password in ${ADMIN_PASSWORD_ENV} if the saved one is stale.`
+      `(${AuthLimits.loginFailuresPerUser} allowed per ${AuthLimits.loginWindowSeconds / 60} min). ` +
+      `${wait} and start again, with the ${user}'s current password in ${ADMIN_PASSWORD_ENV} if the saved one is stale.`
     );
   }
   const from =

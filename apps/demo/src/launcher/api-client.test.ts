@@ -63,7 +63,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   if (url.pathname === '/auth/login' && req.method === 'POST') {
     fake.logins++;
     const failure = fake.loginFailures.shift();
-    if (failure !== undefined) return void res.writeHead(failure).end('nope');
+    if (failure !== undefined)
+      return void res.writeHead(failure, failure === 429 ? { 'retry-after': '600' } : {}).end('nope');
     const { username, password } = JSON.parse(body) as { username: string; password: string };
     if (req.headers['content-type'] !== 'application/json') return void res.writeHead(415).end();
     if (username !== 'admin' || password !== PASSWORD) return void res.writeHead(401).end('{}');
@@ -140,7 +141,7 @@ describe('sign-in', () => {
     const err = await new ApiClient(base)
       .loginWithRetries('admin', PASSWORD, { delayMs: 1 })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: 'rate-limited' });
+    expect(err).toMatchObject({ reason: 'rate-limited', retryAfterSeconds: 600 });
     expect(fake.logins).toBe(1);
   });
 

@@ -44,6 +44,8 @@ export class SignInRefusedError extends Error {
   constructor(
     message: string,
     readonly reason: 'wrong-password' | 'rate-limited',
+    /** From Retry-After on a 429, when given. */
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(message);
   }
@@ -109,8 +111,14 @@ export class ApiClient {
     );
     if (res.status === 401)
       throw new SignInRefusedError(`${what}: wrong username or password (401)`, 'wrong-password');
-    if (res.status === 429)
-      throw new SignInRefusedError(`${what}: too many failed sign-ins, try later (429)`, 'rate-limited');
+    if (res.status === 429) {
+      const retryAfter = Number(res.headers['retry-after']);
+      throw new SignInRefusedError(
+        `${what}: too many failed sign-ins, try later (429)`,
+        'rate-limited',
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+      );
+    }
     if (res.status !== 200)
       throw new ApiCallError(`${what}: the API answered ${res.status}: ${excerpt(res.text)}`, res.status);
     const cookie = sessionCookie(res.headers['set-cookie']);

@@ -181,6 +181,8 @@ export function usage(portSchemeHelp: string): string {
     '',
     portSchemeHelp,
     '',
+    'Sign in (console and API) as admin: the password is WEFT_ADMIN_PASSWORD when set, else the one in',
+    '<data dir>/admin-password (generated on the first run; the banner prints it).',
     'While it runs, <data dir>/pids.json lists the process id of every component it started.',
     'Ctrl-C stops everything it started.',
   );

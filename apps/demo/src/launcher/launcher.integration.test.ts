@@ -3,14 +3,17 @@
  * proxies, shop and load generator (`--no-console`: no console build), on free ports and a fresh data dir.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPortFree } from '../common/net.ts';
+import { DEMO_WORKLOADS } from '../topology.ts';
+import { ApiClient, type ApiSession } from './api-client.ts';
 import { allocateWorkloadPorts, portSpan } from './ports.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenSummary } from '@weft/schema';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const tmpDirs: string[] = [];
 const tempDir = (prefix: string): string => {
@@ -32,6 +35,8 @@ const CLEAN_ENV = {
   WEFT_DATA_DIR: '',
   WEFT_DEMO_RPS: '',
   WEFT_NO_CONSOLE: '',
+  WEFT_ADMIN_PASSWORD: '',
+  WEFT_PROXY_TOKEN: '',
 };
 
 function runLauncher(
@@ -93,6 +98,8 @@ describe('launcher refusals', () => {
       'WEFT_NO_CONSOLE=1',
       'pids.json',
       'proxy inbound',
+      'admin-password',
+      'WEFT_ADMIN_PASSWORD',
     ]) {
       expect(r.stdout).toContain(s);
     }
@@ -199,7 +206,12 @@ afterEach(async () => {
   }
 });
 
-function spawnLauncher(layout: Layout, dataDir: string, args: string[]): Running {
+function spawnLauncher(
+  layout: Layout,
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Running {
   const child = spawn(
     process.execPath,
     [
@@ -215,7 +227,7 @@ function spawnLauncher(layout: Layout, dataDir: string, args: string[]): Running
       dataDir,
       ...args,
     ],
-    { cwd: repoRoot, env: { ...process.env, ...CLEAN_ENV }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, ...CLEAN_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -247,16 +259,20 @@ function spawnLauncher(layout: Layout, dataDir: string, args: string[]): Running
 }
 
 /**
- * Starts `--no-console` on a probed free layout and waits for the banner's API line. Another test run on the
+ * Starts `--no-console` on a probed free layout and waits for the end of the banner. Another test run on the
  * machine may take a probed port before the launcher binds it: the launcher then refuses ("Nothing was
  * started.") and we probe again.
  */
-async function startHeadless(args: string[], timeoutMs: number): Promise<Running> {
+async function startHeadless(
+  args: string[],
+  timeoutMs: number,
+  dataDir = path.join(tempDir('weft-launcher-'), 'data'),
+): Promise<Running> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
-    const run = spawnLauncher(await freeLayout(), path.join(tempDir('weft-launcher-'), 'data'), args);
+    const run = spawnLauncher(await freeLayout(), dataDir, args);
     try {
-      await run.waitFor(`Weft API:     ${run.apiUrl}`, Math.max(1000, deadline - Date.now()));
+      await run.waitFor('Press Ctrl-C to stop.', Math.max(1000, deadline - Date.now()));
       return run;
     } catch (e) {
       if (attempt < 3 && run.output().includes('Nothing was started.') && Date.now() < deadline) continue;
@@ -271,28 +287,50 @@ interface Edge {
   traffic: { requests: number };
 }
 
-async function graphEdges(apiUrl: string): Promise<Edge[]> {
-  const input = encodeURIComponent(JSON.stringify({ window: {} }));
-  const res = await fetch(`${apiUrl}/trpc/topology.graph?input=${input}`, {
-    signal: AbortSignal.timeout(5000),
-  });
-  if (res.status !== 200) throw new Error(`topology.graph answered ${res.status}: ${await res.text()}`);
-  const body = (await res.json()) as { result: { data: { edges: Edge[] } } };
-  return body.result.data.edges;
+const savedPassword = (dataDir: string): string =>
+  readFileSync(path.join(dataDir, 'admin-password'), 'utf8').trim();
+
+/** Signs in as admin with the password the launcher saved, as a user following the banner would. */
+async function signIn(run: Running): Promise<{ api: ApiClient; session: ApiSession }> {
+  const api = new ApiClient(run.apiUrl, { timeoutMs: 5000 });
+  return { api, session: await api.login('admin', savedPassword(run.dataDir)) };
 }
 
-/** Polls the API's graph until traffic shows up (proxies flush every 2 s). */
-async function waitForTraffic(apiUrl: string, timeoutMs: number): Promise<Edge[]> {
-  const deadline = Date.now() + timeoutMs;
-  let edges: Edge[] = [];
-  while (Date.now() < deadline) {
-    edges = await graphEdges(apiUrl).catch(() => []);
-    // The load enters at the frontend: wait for its calls, not just any proxy's first flush.
-    if (edges.some((e) => e.traffic.requests > 0 && e.source === 'storefront/frontend')) return edges;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`no traffic on the graph within ${timeoutMs / 1000} s: ${JSON.stringify(edges)}`);
+/** Polls the API's graph (with a session) until traffic shows up (proxies flush every 2 s). */
+async function waitForTraffic(run: Running, timeoutMs: number): Promise<Edge[]> {
+  const { api, session } = await signIn(run);
+  return vi.waitFor(
+    async () => {
+      const graph = await api.query<{ edges: Edge[] }>(session, 'topology.graph', { window: {} });
+      // The load enters at the frontend: wait for its calls, not just any proxy's first flush.
+      if (!graph.edges.some((e) => e.traffic.requests > 0 && e.source === 'storefront/frontend'))
+        throw new Error(`no traffic from the frontend on the graph yet: ${JSON.stringify(graph.edges)}`);
+      return graph.edges;
+    },
+    { timeout: timeoutMs, interval: 500 },
+  );
 }
+
+async function demoTokens(run: Running): Promise<TokenSummary[]> {
+  const { api, session } = await signIn(run);
+  const data = await api.query<TokenSummary[] | Record<string, TokenSummary[]>>(session, 'tokens.list');
+  const list: TokenSummary[] = Array.isArray(data) ? data : (Object.values(data)[0] ?? []);
+  return list.filter((t) => t.name.startsWith('demo:'));
+}
+
+/** The environment a running process was started with (Linux /proc). */
+function environOf(pid: number): Record<string, string> {
+  const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+const bannerSignIn = (run: Running): string =>
+  `Sign in as admin with password ${savedPassword(run.dataDir)} (saved in ${path.join(run.dataDir, 'admin-password')})`;
 
 function processesMentioning(text: string): string[] {
   return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
@@ -340,7 +378,50 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
           ].sort(),
         );
 
-        const edges = await waitForTraffic(run.apiUrl, 25_000);
+        // Sign-in: a strong generated password, saved owner-only, printed in the banner.
+        const passwordFile = path.join(run.dataDir, 'admin-password');
+        expect(savedPassword(run.dataDir)).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+        expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+        expect(run.output()).toContain(bannerSignIn(run));
+        expect(run.output()).toContain(`API sign-in:  curl -c jar -H 'content-type: application/json' -d '{`);
+        expect(run.output()).toContain(`Graph:        curl -b jar '${run.apiUrl}/trpc/topology.graph?input=`);
+
+        // One workload token per proxy, scoped to exactly its workload, in its environment only.
+        const tokens = await demoTokens(run);
+        expect(
+          tokens.map((t) => [t.name, t.kind, t.namespace, t.service, t.version, t.revokedAtMs]).sort(),
+        ).toEqual(
+          DEMO_WORKLOADS.map((w) => [
+            `demo:${w.name}.${w.namespace}`,
+            'workload',
+            w.namespace,
+            w.service,
+            w.version,
+            null,
+          ]).sort(),
+        );
+        const secrets = Object.entries(pids)
+          .filter(([name]) => name.startsWith('proxy-'))
+          .map(([, pid]) => environOf(pid).WEFT_PROXY_TOKEN ?? '');
+        expect(secrets.every((t) => t.startsWith('weft_'))).toBe(true);
+        expect(new Set(secrets).size).toBe(DEMO_WORKLOADS.length);
+        expect(environOf(pids.shop!).WEFT_PROXY_TOKEN).toBeUndefined();
+        expect(environOf(pids.api!).WEFT_PROXY_TOKEN).toBeUndefined();
+        const places: Record<string, string> = {
+          output: run.output(),
+          argv: processesMentioning(run.apiUrl).join('\n'),
+          'pids.json': readFileSync(path.join(run.dataDir, 'pids.json'), 'utf8'),
+        };
+        for (const f of readdirSync(path.join(run.dataDir, 'logs')))
+          places[f] = readFileSync(path.join(run.dataDir, 'logs', f), 'utf8');
+        for (const [where, text] of Object.entries(places)) {
+          expect(
+            secrets.some((t) => text.includes(t)),
+            `a proxy token appears in ${where}`,
+          ).toBe(false);
+        }
+
+        const edges = await waitForTraffic(run, 25_000);
         const frontend = edges.filter((e) => e.source === 'storefront/frontend' && e.traffic.requests > 0);
         expect(frontend.length, JSON.stringify(edges)).toBeGreaterThan(0);
       } finally {
@@ -380,5 +461,46 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
       await expectAllReleased(run, pids);
     },
     LIFECYCLE_TIMEOUT_MS,
+  );
+
+  it(
+    'on the data dir of an earlier run: refuses another WEFT_ADMIN_PASSWORD with advice, reuses the saved password and replaces the earlier tokens',
+    async () => {
+      const first = await startHeadless(['--rps', '0'], 50_000);
+      const dataDir = first.dataDir;
+      const password = savedPassword(dataDir);
+      const firstIds = (await demoTokens(first)).map((t) => t.id);
+      expect(firstIds).toHaveLength(DEMO_WORKLOADS.length);
+      first.kill('SIGINT');
+      expect(await first.exit(20_000), first.output()).toBe(0);
+
+      // The database's admin keeps its password: a different WEFT_ADMIN_PASSWORD cannot sign in.
+      const wrong = spawnLauncher(await freeLayout(), dataDir, ['--rps', '0'], {
+        WEFT_ADMIN_PASSWORD: 'not-the-admins-password',
+      });
+      expect(await wrong.exit(40_000), wrong.output()).toBe(1);
+      expect(wrong.output()).toContain(
+        'the API refused user admin with the password from WEFT_ADMIN_PASSWORD',
+      );
+      expect(wrong.output()).toContain(`delete ${dataDir}`);
+      expect(wrong.output()).not.toContain('starting 7 proxies');
+      expect(wrong.output()).not.toContain('not-the-admins-password');
+      expect(savedPassword(dataDir)).toBe(password);
+
+      const second = await startHeadless(['--rps', '0'], 50_000, dataDir);
+      try {
+        expect(second.output()).toContain(bannerSignIn(second));
+        expect(savedPassword(dataDir)).toBe(password);
+        expect(second.output()).toContain(`revoked ${DEMO_WORKLOADS.length} of an earlier run`);
+        const tokens = await demoTokens(second);
+        const old = tokens.filter((t) => firstIds.includes(t.id));
+        expect(old.map((t) => t.revokedAtMs !== null)).toEqual(firstIds.map(() => true));
+        expect(tokens.filter((t) => t.revokedAtMs === null)).toHaveLength(DEMO_WORKLOADS.length);
+      } finally {
+        second.kill('SIGINT');
+      }
+      expect(await second.exit(20_000), second.output()).toBe(0);
+    },
+    2 * LIFECYCLE_TIMEOUT_MS,
   );
 });

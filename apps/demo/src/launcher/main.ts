@@ -173,7 +173,7 @@ async function issueWorkloadTokens(
     session = await api.loginWithRetries(BOOTSTRAP_ADMIN_USERNAME, admin.password);
   } catch (e) {
     if (e instanceof SignInRefusedError)
-      throw new StartupError(signInRefusedAdvice(e.reason, admin, dataDir));
+      throw new StartupError(signInRefusedAdvice(e.reason, admin, dataDir, e.retryAfterSeconds));
     throw e;
   }
   try {
