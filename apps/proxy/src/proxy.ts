@@ -198,7 +198,7 @@ export async function startProxy(
       service: options.service,
       namespace: options.namespace,
       version: options.version,
-      inboundAddress: formatHostPort(inboundAddress),
+      inboundAddress: formatHostPort(options.advertise ?? inboundAddress),
       adminAddress: formatHostPort(adminAddress),
       mode: 'sidecar',
     };

@@ -1,6 +1,6 @@
 /** Universal-mode service registry: what a proxy tells the control plane about itself, and what it gets back. */
 import { z } from 'zod';
-import { advertisedHostPort, dnsLabelSchema, proxyIdSchema, versionNameSchema } from './net.ts';
+import { advertisedHostPort, dnsLabelSchema, hostPort, proxyIdSchema, versionNameSchema } from './net.ts';
 
 export const proxyRegistrationSchema = z.object({
   proxyId: proxyIdSchema,
@@ -9,7 +9,8 @@ export const proxyRegistrationSchema = z.object({
   version: versionNameSchema.default('v1'),
   /** Address other proxies use to reach this workload (the proxy's inbound listener). */
   inboundAddress: advertisedHostPort,
-  adminAddress: advertisedHostPort,
+  /** The proxy's admin listener, for operators (never routed to). */
+  adminAddress: hostPort,
   mode: z.enum(['sidecar', 'node-agent']).default('sidecar'),
 });
 export type ProxyRegistration = z.input<typeof proxyRegistrationSchema>;

@@ -192,3 +192,31 @@ describe('--help', () => {
     expect(USAGE).not.toContain('x-weft-proxy-token');
   });
 });
+
+describe('--advertise', () => {
+  const anyAddress = [...without('--inbound'), '--inbound', '0.0.0.0:15006'];
+
+  it('is required when --inbound listens on every address', () => {
+    expect(errorOf(anyAddress)).toBe(
+      '--inbound 0.0.0.0:15006: the unspecified address 0.0.0.0 cannot be connected to; advertise a real address; say which address other proxies use with --advertise HOST:PORT',
+    );
+    expect(errorOf([...without('--inbound'), '--inbound', '[::]:15006'])).toMatch(/--advertise HOST:PORT/);
+  });
+
+  it('names the address other proxies use', () => {
+    expect(parse([...anyAddress, '--advertise', '10.0.0.5:15006']).advertise).toEqual({
+      host: '10.0.0.5',
+      port: 15006,
+      family: 'ipv4',
+    });
+    expect(parse([...anyAddress, '--advertise', '[fd00::5]:15006']).advertise?.host).toBe('fd00::5');
+    expect(parse(REQUIRED).advertise).toBeUndefined();
+  });
+
+  it('refuses addresses that cannot be a workload endpoint', () => {
+    expect(errorOf([...anyAddress, '--advertise', '169.254.169.254:80'])).toBe(
+      '--advertise 169.254.169.254:80: link-local addresses (169.254.0.0/16) are not workload addresses',
+    );
+    expect(errorOf([...anyAddress, '--advertise', 'x/y:80'])).toMatch(/^--advertise: "x\/y:80"/);
+  });
+});

@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  advertisedAddressProblem,
   dnsLabelSchema,
+  formatHostPort,
   HostPortError,
   isDnsLabel,
   isProxyId,
@@ -23,6 +25,8 @@ export interface ProxyOptions {
   inbound: HostPort;
   outbound: HostPort;
   admin: HostPort;
+  /** Address other proxies use for the inbound listener, when it is not the listener's own (0.0.0.0, NAT). */
+  advertise: HostPort | undefined;
   /** Absent only when a static --config-file stands in for the control plane. */
   controlPlane: URL | undefined;
   proxyId: string;
@@ -38,7 +42,7 @@ export class FlagError extends Error {
 export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version V
                   --app HOST:PORT --inbound HOST:PORT --outbound HOST:PORT --admin HOST:PORT
                   --control-plane URL
-                  [--proxy-id ID] [--flush-interval-ms 5000] [--config-poll-ms 2000] [--config-file PATH]
+                  [--advertise HOST:PORT] [--proxy-id ID] [--flush-interval-ms 5000] [--config-poll-ms 2000] [--config-file PATH]
 
   --service NAME           service this proxy fronts (DNS label)
   --namespace NS           its namespace (DNS label)
@@ -46,6 +50,8 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
   --app HOST:PORT          the local application the inbound listener forwards to
   --inbound HOST:PORT      listener for traffic to this service (other proxies call it);
                            HOST:PORT is an IPv4 address, [IPv6] or a host name: 127.0.0.1:15006, [::1]:15006
+  --advertise HOST:PORT    address other proxies use to reach --inbound (default: --inbound itself);
+                           required when --inbound listens on every address (0.0.0.0 or [::])
   --outbound HOST:PORT     listener the application calls other services through (HTTP_PROXY style)
   --admin HOST:PORT        /live, /ready, /metrics (Prometheus), /config
   --control-plane URL      Weft API base URL (registration, config, OTLP telemetry)
@@ -66,6 +72,7 @@ type FlagName =
   | 'inbound'
   | 'outbound'
   | 'admin'
+  | 'advertise'
   | 'control-plane'
   | 'proxy-id'
   | 'flush-interval-ms'
@@ -80,6 +87,7 @@ const FLAGS: ReadonlySet<string> = new Set<FlagName>([
   'inbound',
   'outbound',
   'admin',
+  'advertise',
   'control-plane',
   'proxy-id',
   'flush-interval-ms',
@@ -152,6 +160,7 @@ export function parseFlags(
     inbound: address('inbound', get('inbound'), true),
     outbound: address('outbound', get('outbound'), true),
     admin: address('admin', get('admin'), true),
+    advertise: values.has('advertise') ? advertised(get('advertise')) : undefined,
     controlPlane: values.has('control-plane') ? controlPlaneUrl(get('control-plane')) : undefined,
     proxyId,
     flushIntervalMs: positiveInt('flush-interval-ms', values.get('flush-interval-ms'), 5000),
@@ -159,6 +168,14 @@ export function parseFlags(
     configFile: values.get('config-file'),
   };
   if (options.configFile === '') throw new FlagError('--config-file needs a path');
+  if (options.advertise === undefined && options.controlPlane !== undefined) {
+    const problem = advertisedAddressProblem(options.inbound);
+    if (problem !== null) {
+      throw new FlagError(
+        `--inbound ${formatHostPort(options.inbound)}: ${problem}; say which address other proxies use with --advertise HOST:PORT`,
+      );
+    }
+  }
   return { help: false, options };
 }
 
@@ -188,6 +205,13 @@ function address(flag: FlagName, value: string, listener: boolean): HostPort {
     if (!(err instanceof HostPortError)) throw err;
     throw new FlagError(`--${flag}: ${err.message}`);
   }
+}
+
+function advertised(value: string): HostPort {
+  const hp = address('advertise', value, false);
+  const problem = advertisedAddressProblem(hp);
+  if (problem !== null) throw new FlagError(`--advertise ${value}: ${problem}`);
+  return hp;
 }
 
 function controlPlaneUrl(value: string): URL {
