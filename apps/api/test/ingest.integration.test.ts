@@ -8,10 +8,23 @@ import path from 'node:path';
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKET_COUNT, type TopologyGraph, type TraceSummary } from '@weft/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
-import { freePort } from './support/ports.ts';
+import {
+  bearer,
+  createToken,
+  signIn,
+  testApiOptions,
+  trpcQuery,
+  workloadToken,
+  type Session,
+} from './support/auth.ts';
 
 let api: RunningApi;
 let dir: string;
+let admin: Session;
+/** An OTLP sender's token (any service). */
+let ingestToken: string;
+/** Workload tokens by "service.namespace", created on first use. */
+const workloadTokens = new Map<string, string>();
 const window = { lastMs: 24 * 3600 * 1000 };
 
 const now = BigInt(Date.now()) * 1_000_000n;
@@ -81,44 +94,55 @@ function metrics(count: number, bucketTotal: number) {
   };
 }
 
-async function post(pathname: string, body: unknown, contentType = 'application/json') {
+async function post(pathname: string, body: unknown, contentType = 'application/json', token = ingestToken) {
   const res = await fetch(`${api.url}${pathname}`, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { ...bearer(token), 'content-type': contentType },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return {
     status: res.status,
-    body: (await res.json()) as { error?: string; issues?: { path: string; message: string }[] },
+    body: (await res.json()) as {
+      error?: string;
+      issues?: { path: string; message: string }[];
+      stored?: number;
+      duplicates?: number;
+    },
   };
 }
 
+async function tokenFor(service: string, namespace: string): Promise<string> {
+  const key = `${service}.${namespace}`;
+  let token = workloadTokens.get(key);
+  if (!token) {
+    token = await workloadToken(api.url, admin, { namespace, service });
+    workloadTokens.set(key, token);
+  }
+  return token;
+}
+
+/** A proxy call (registration, config, deregistration) with its workload's token. */
+function asProxy(token: string, init: RequestInit & { headers?: Record<string, string> } = {}): RequestInit {
+  return { ...init, headers: { ...bearer(token), ...init.headers } };
+}
+
 async function storedTraces(): Promise<TraceSummary[]> {
-  const input = encodeURIComponent(JSON.stringify({ window, limit: 100 }));
-  const res = await fetch(`${api.url}/trpc/traces.search?input=${input}`);
-  return ((await res.json()) as { result: { data: TraceSummary[] } }).result.data;
+  return trpcQuery<TraceSummary[]>(api.url, admin, 'traces.search', { window, limit: 100 });
 }
 
 async function edgeRequests(): Promise<number> {
-  const input = encodeURIComponent(JSON.stringify({ window }));
-  const res = await fetch(`${api.url}/trpc/topology.graph?input=${input}`);
-  const graph = ((await res.json()) as { result: { data: TopologyGraph } }).result.data;
+  const graph = await trpcQuery<TopologyGraph>(api.url, admin, 'topology.graph', { window });
   return graph.nodes.find((n) => n.id === 'bad/edge')?.traffic.requests ?? 0;
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'weft-ingest-'));
   api = await startApi(
-    {
-      host: '127.0.0.1',
-      port: await freePort(),
-      databaseUrl: `file:${path.join(dir, 'weft.db')}`,
-      proxyTtlSeconds: 15,
-      heartbeatSeconds: 5,
-      maxBodyBytes: 64 * 1024,
-    },
+    await testApiOptions(`file:${path.join(dir, 'weft.db')}`, { maxBodyBytes: 64 * 1024 }),
     () => undefined,
   );
+  admin = await signIn(api.url);
+  ingestToken = await createToken(api.url, admin, { kind: 'ingest', name: 'ingest-test' });
 });
 
 afterAll(async () => {
@@ -184,44 +208,71 @@ describe('OTLP metrics ingest', () => {
   });
 
   it('stores a consistent histogram once, even when retried', async () => {
-    expect((await post('/v1/metrics', metrics(5, 5))).status).toBe(200);
+    const first = await post('/v1/metrics', metrics(5, 5));
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ stored: 1, duplicates: 0 });
     expect((await post('/v1/metrics', metrics(5, 5))).body).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(await edgeRequests()).toBe(5);
+  });
+
+  it('refuses telemetry without a token and stores nothing', async () => {
+    const res = await fetch(`${api.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(metrics(9, 9)),
+    });
+    expect(res.status).toBe(401);
     expect(await edgeRequests()).toBe(5);
   });
 });
 
 describe('proxy registry', () => {
   it('names every invalid registration field', async () => {
-    const res = await post('/v1/proxies/register', {
-      proxyId: 'p 1',
-      service: 'Bad_Name',
-      namespace: 'ok',
-      inboundAddress: 'nowhere',
-      adminAddress: '127.0.0.1:99999',
-    });
+    const res = await post(
+      '/v1/proxies/register',
+      {
+        proxyId: 'p 1',
+        service: 'Bad_Name',
+        namespace: 'ok',
+        inboundAddress: 'nowhere',
+        adminAddress: '127.0.0.1:99999',
+      },
+      'application/json',
+      await tokenFor('ok', 'ok'),
+    );
     expect(res.status).toBe(400);
     const paths = res.body.issues?.map((i) => i.path).sort();
     expect(paths).toEqual(['adminAddress', 'inboundAddress', 'proxyId', 'service']);
   });
 
   it('answers a long-polling proxy as soon as another proxy registers', async () => {
-    const register = (proxyId: string, port: number) =>
-      post('/v1/proxies/register', {
-        proxyId,
-        service: proxyId.split('-')[0],
-        namespace: 'watch',
-        inboundAddress: `127.0.0.1:${port}`,
-        adminAddress: `127.0.0.1:${port + 1}`,
-      });
+    const register = async (proxyId: string, port: number) => {
+      const service = proxyId.split('-')[0] as string;
+      return post(
+        '/v1/proxies/register',
+        {
+          proxyId,
+          service,
+          namespace: 'watch',
+          inboundAddress: `127.0.0.1:${port}`,
+          adminAddress: `127.0.0.1:${port + 1}`,
+        },
+        'application/json',
+        await tokenFor(service, 'watch'),
+      );
+    };
+    const firstToken = await tokenFor('first', 'watch');
     expect((await register('first-1', 21001)).status).toBe(200);
-    const initial = await fetch(`${api.url}/v1/proxies/first-1/config`);
+    const initial = await fetch(`${api.url}/v1/proxies/first-1/config`, asProxy(firstToken));
     const etag = initial.headers.get('etag') ?? '';
     await initial.arrayBuffer();
 
     const started = Date.now();
-    const held = fetch(`${api.url}/v1/proxies/first-1/config?wait=20`, {
-      headers: { 'if-none-match': etag },
-    });
+    const held = fetch(
+      `${api.url}/v1/proxies/first-1/config?wait=20`,
+      asProxy(firstToken, { headers: { 'if-none-match': etag } }),
+    );
+    // Give the poll time to reach the server; if it arrives late it is answered at once, which passes too.
     await new Promise((r) => setTimeout(r, 300));
     expect((await register('second-1', 21011)).status).toBe(200);
     const res = await held;
@@ -230,21 +281,27 @@ describe('proxy registry', () => {
     const config = (await res.json()) as { services: { name: string }[] };
     expect(config.services.map((s) => s.name)).toContain('second');
 
-    const bad = await fetch(`${api.url}/v1/proxies/first-1/config?wait=600`);
+    const bad = await fetch(`${api.url}/v1/proxies/first-1/config?wait=600`, asProxy(firstToken));
     expect(bad.status).toBe(400);
   });
 
   it('serves config only to registered proxies, with an ETag that turns repeats into 304', async () => {
-    expect((await fetch(`${api.url}/v1/proxies/ghost/config`)).status).toBe(404);
-    const reg = await post('/v1/proxies/register', {
-      proxyId: 'edge-1',
-      service: 'edge',
-      namespace: 'bad',
-      inboundAddress: '127.0.0.1:20001',
-      adminAddress: '127.0.0.1:20002',
-    });
+    const edgeToken = await tokenFor('edge', 'bad');
+    expect((await fetch(`${api.url}/v1/proxies/ghost/config`, asProxy(edgeToken))).status).toBe(404);
+    const reg = await post(
+      '/v1/proxies/register',
+      {
+        proxyId: 'edge-1',
+        service: 'edge',
+        namespace: 'bad',
+        inboundAddress: '127.0.0.1:20001',
+        adminAddress: '127.0.0.1:20002',
+      },
+      'application/json',
+      edgeToken,
+    );
     expect(reg.status).toBe(200);
-    const first = await fetch(`${api.url}/v1/proxies/edge-1/config`);
+    const first = await fetch(`${api.url}/v1/proxies/edge-1/config`, asProxy(edgeToken));
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag');
     const config = (await first.json()) as { services: { name: string; endpoints: { address: string }[] }[] };
@@ -254,11 +311,14 @@ describe('proxy registry', () => {
         endpoints: [expect.objectContaining({ address: '127.0.0.1:20001' })],
       }),
     );
-    const again = await fetch(`${api.url}/v1/proxies/edge-1/config`, {
-      headers: { 'if-none-match': etag ?? '' },
-    });
+    const again = await fetch(
+      `${api.url}/v1/proxies/edge-1/config`,
+      asProxy(edgeToken, { headers: { 'if-none-match': etag ?? '' } }),
+    );
     expect(again.status).toBe(304);
-    expect((await fetch(`${api.url}/v1/proxies/edge-1`, { method: 'DELETE' })).status).toBe(204);
-    expect((await fetch(`${api.url}/v1/proxies/edge-1/config`)).status).toBe(404);
+    expect(
+      (await fetch(`${api.url}/v1/proxies/edge-1`, asProxy(edgeToken, { method: 'DELETE' }))).status,
+    ).toBe(204);
+    expect((await fetch(`${api.url}/v1/proxies/edge-1/config`, asProxy(edgeToken))).status).toBe(404);
   });
 });

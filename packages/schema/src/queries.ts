@@ -53,13 +53,14 @@ export const signalsServiceInputSchema = z
   .superRefine((input, ctx) => {
     if (input.stepMs === undefined) return;
     const length = windowLengthMs(input.window, Date.now());
+    if (length > QueryLimits.maxWindowMs) return; // the window itself is refused
     const points = Math.ceil(length / input.stepMs);
     if (points > QueryLimits.maxPointsPerSeries) {
       ctx.addIssue({
         code: 'custom',
         path: ['stepMs'],
         message:
-          `stepMs ${input.stepMs} would give ${points} points over a ${describeDuration(length)} window; ` +
+          `stepMs ${input.stepMs} would give ${points} points over a window of ${describeDuration(length)}; ` +
           `a series has at most ${QueryLimits.maxPointsPerSeries} points (QueryLimits.maxPointsPerSeries): ` +
           `use stepMs ${stepForWindow(length)} or more, or leave stepMs out`,
       });

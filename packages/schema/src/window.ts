@@ -7,21 +7,23 @@ export const MAX_EPOCH_MS = 253_402_300_799_999;
 
 export const DEFAULT_WINDOW_MS = 5 * 60 * 1000;
 
-/** A duration for messages: "90 days", "6 h", "90 s", "1500 ms". */
+/** A duration for messages, in its largest unit: "90 days", "1 day", "6 h", "1.5 min", "1500 ms". */
 export function describeDuration(ms: number): string {
-  const units: [number, string][] = [
-    [24 * 3600 * 1000, ' days'],
-    [3600 * 1000, ' h'],
-    [60 * 1000, ' min'],
-    [1000, ' s'],
+  const units: [number, string, string][] = [
+    [24 * 3600 * 1000, 'day', 'days'],
+    [3600 * 1000, 'h', 'h'],
+    [60 * 1000, 'min', 'min'],
+    [1000, 's', 's'],
   ];
-  for (const [size, unit] of units) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit === ' days' && ms === size ? ' day' : unit}`;
+  for (const [size, one, many] of units) {
+    if (ms < size) continue;
+    const value = Math.round((ms / size) * 10) / 10;
+    return `${value} ${value === 1 ? one : many}`;
   }
   return `${ms} ms`;
 }
 
-const MAX_WINDOW_TEXT = `${describeDuration(QueryLimits.maxWindowMs)} (${QueryLimits.maxWindowMs} ms)`;
+const MAX_WINDOW_TEXT = `${describeDuration(QueryLimits.maxWindowMs)} (QueryLimits.maxWindowMs = ${QueryLimits.maxWindowMs} ms)`;
 
 const epochMs = (field: string) =>
   z
@@ -79,7 +81,7 @@ export const windowInputSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['fromMs'],
-        message: `the window from fromMs to ${w.toMs === undefined ? 'now' : 'toMs'} is ${describeDuration(length)} long; a query covers at most ${MAX_WINDOW_TEXT}`,
+        message: `the window from fromMs to ${w.toMs === undefined ? 'now' : 'toMs'} is ${length} ms (${describeDuration(length)}) long; a query covers at most ${MAX_WINDOW_TEXT}`,
       });
     }
   })

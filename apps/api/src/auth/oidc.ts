@@ -39,6 +39,20 @@ const MAX_PENDING = 1000;
 
 export class OidcError extends Error {}
 
+/**
+ * What went wrong in the code exchange, in words a person can act on: the provider's own error code and
+ * description, or openid-client's message with the check that failed (it keeps that in `cause`).
+ */
+function describeFailure(err: unknown): string {
+  if (err instanceof client.AuthorizationResponseError || err instanceof client.ResponseBodyError) {
+    const description = err.error_description ? ` (${err.error_description})` : '';
+    return `the OIDC provider refused the sign-in: ${err.error}${description}`;
+  }
+  const { message, cause } = err as Error;
+  const detail = cause instanceof Error && cause.message !== message ? ` (${cause.message})` : '';
+  return `the OIDC provider's answer was refused: ${message}${detail}`;
+}
+
 export class OidcSignIn {
   #config: Promise<client.Configuration> | undefined;
   readonly #pending = new Map<string, PendingFlow>();
@@ -116,14 +130,18 @@ export class OidcSignIn {
       });
       claims = tokens.claims();
     } catch (err) {
-      throw new OidcError(`the OIDC provider's answer was refused: ${(err as Error).message}`);
+      throw new OidcError(describeFailure(err));
     }
     if (!claims) throw new OidcError('the OIDC provider sent no ID token');
     return { identity: this.identityFrom(claims), returnTo: flow.returnTo };
   }
 
   identityFrom(claims: Record<string, unknown>): OidcIdentity {
-    const str = (key: string) => (typeof claims[key] === 'string' ? claims[key] : undefined);
+    // An empty claim counts as absent, so "" never becomes the username "@oidc".
+    const str = (key: string) => {
+      const value = claims[key];
+      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    };
     const subject = str('sub');
     if (!subject) throw new OidcError('the ID token has no subject');
     const raw = str('preferred_username') ?? str('email') ?? subject;

@@ -31,7 +31,8 @@ const LOGIN_BODY_LIMIT = 8 * 1024;
 /** Only same-origin paths: "/graph?x" yes; "//evil.example", "/\\evil", "https://…" no. */
 export function safeReturnTo(value: string | null | undefined): string {
   if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  if (/[\r\n]/.test(value) || value.length > 2048) return '/';
+  // Browsers drop tabs and line breaks from a URL, so "/\t/evil.example" would become "//evil.example".
+  if (/[\t\r\n]/.test(value) || value.length > 2048) return '/';
   return value;
 }
 

@@ -91,4 +91,48 @@ describe('parseMetricsRequest', () => {
     expect(result.rejectedDataPoints).toBe(1);
     expect(result.rejectedReason).toContain('http.server.duration');
   });
+
+  it('refuses names longer than a stored name may be, at the attribute that holds them', () => {
+    const long = 'é'.repeat(127); // 254 bytes of UTF-8
+    const attributes = point().attributes.map((a) =>
+      a.key === 'weft.destination.service' ? kv(a.key, long) : a,
+    );
+    try {
+      parseMetricsRequest(body([point({ attributes })]));
+      expect.unreachable();
+    } catch (err) {
+      expect((err as InvalidInputError).issues).toEqual([
+        {
+          path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.attributes.3.value',
+          message: '"weft.destination.service" must be at most 253 bytes (UTF-8)',
+        },
+      ]);
+    }
+  });
+
+  it('refuses a proxy id longer than registration allows', () => {
+    const request = body([point()]);
+    request.resourceMetrics[0]!.resource.attributes[1] = kv('service.instance.id', 'p'.repeat(129));
+    try {
+      parseMetricsRequest(request);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as InvalidInputError).issues).toEqual([
+        {
+          path: 'resourceMetrics.0.resource.attributes.1.value',
+          message: '"service.instance.id" must be at most 128 bytes (UTF-8)',
+        },
+      ]);
+    }
+  });
+
+  it('keeps every data point of a batch, including repeats (the database stores each once)', () => {
+    const points = Array.from({ length: 1000 }, (_, i) =>
+      point({
+        startTimeUnixNano: String(1764000000000000000n + BigInt(i) * 5_000_000_000n),
+        timeUnixNano: String(1764000005000000000n + BigInt(i) * 5_000_000_000n),
+      }),
+    );
+    expect(parseMetricsRequest(body([...points, points[0]])).rows).toHaveLength(1001);
+  });
 });

@@ -50,6 +50,12 @@ function proxyIdOf(resource: Resource, at: string, issues: FieldIssue[]): string
   return proxyId ?? 'unknown';
 }
 
+/** The names of ignored metrics for the partial-success message; the first few only. */
+function describeIgnored(names: string[]): string {
+  const shown = names.slice(0, 10).join(', ');
+  return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
+}
+
 export function parseMetricsRequest(body: unknown): MetricsParseResult {
   const request: ParsedMetricsRequest = parseOrThrow(
     exportMetricsServiceRequestSchema,
@@ -137,7 +143,7 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
     rejectedDataPoints,
     rejectedReason:
       ignoredNames.size > 0
-        ? `only ${REQUEST_DURATION_METRIC} histograms are stored; ignored: ${[...ignoredNames].join(', ')}`
+        ? `only ${REQUEST_DURATION_METRIC} histograms are stored; ignored: ${describeIgnored([...ignoredNames])}`
         : null,
   };
 }

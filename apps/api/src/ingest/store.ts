@@ -40,7 +40,9 @@ export async function insertInChunks<R>(
   } catch (err) {
     const refusal = dataRefusal(err);
     if (refusal) {
-      throw new InvalidInputError(`the database refused this ${what}`, [{ path: '(batch)', message: refusal }]);
+      throw new InvalidInputError(`the database refused this ${what}`, [
+        { path: '(batch)', message: refusal },
+      ]);
     }
     throw err;
   }

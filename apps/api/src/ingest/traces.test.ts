@@ -83,9 +83,49 @@ describe('parseTraceRequest', () => {
     expect(issues[0]?.message).toContain('service.name');
   });
 
-  it('refuses a request with the same span twice', () => {
-    const issues = issuesOf(request([goodSpan, goodSpan]));
-    expect(issues[0]?.message).toContain('appears twice');
+  it('refuses a request with the same span twice, at the repeat', () => {
+    expect(issuesOf(request([goodSpan, goodSpan]))).toEqual([
+      {
+        path: 'resourceSpans.0.scopeSpans.0.spans.1.spanId',
+        message: `span ${traceId}/00f067aa0ba902b7 appears twice in one request (first at resourceSpans.0.scopeSpans.0.spans.0)`,
+      },
+    ]);
+  });
+
+  it('refuses a service name longer than a stored name may be', () => {
+    const issues = issuesOf(
+      request(
+        [goodSpan],
+        [
+          { key: 'service.namespace', value: { stringValue: 'shop' } },
+          { key: 'service.name', value: { stringValue: 's'.repeat(254) } },
+        ],
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'resourceSpans.0.resource.attributes.1.value',
+        message: '"service.name" must be at most 253 bytes (UTF-8)',
+      },
+    ]);
+  });
+
+  it('refuses a span that ends after the int64 range, naming the field', () => {
+    const issues = issuesOf(request([{ ...goodSpan, endTimeUnixNano: '18446744073709551615' }]));
+    expect(issues).toEqual([
+      {
+        path: 'resourceSpans.0.scopeSpans.0.spans.0.endTimeUnixNano',
+        message: 'a timestamp in unix nanoseconds must be at most 9223372036854775807',
+      },
+    ]);
+  });
+
+  it('stores an out-of-range http status attribute as no status rather than failing', () => {
+    const span = {
+      ...goodSpan,
+      attributes: [{ key: 'http.response.status_code', value: { intValue: '99999999999' } }],
+    };
+    expect(parseTraceRequest(request([span]))[0]?.httpStatus).toBeNull();
   });
 
   it('refuses an empty request', () => {

@@ -35,6 +35,7 @@ function attributesToJson(attributes: Attributes): string {
 export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
   const rows: SpanRow[] = [];
   const issues: FieldIssue[] = [];
+  const seen = new Map<string, string>();
   request.resourceSpans.forEach((rs, ri) => {
     const at = `resourceSpans.${ri}.resource.attributes`;
     const name = (key: string) =>
@@ -47,8 +48,18 @@ export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
     const namespace = name(Attr.serviceNamespace) ?? 'default';
     const version = name(Attr.serviceVersion) ?? 'unknown';
     if (service === undefined) return; // too long: the issue is recorded
-    for (const ss of rs.scopeSpans) {
-      for (const span of ss.spans) {
+    rs.scopeSpans.forEach((ss, si) => {
+      ss.spans.forEach((span, pi) => {
+        const key = `${span.traceId}/${span.spanId}`;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          issues.push({
+            path: `resourceSpans.${ri}.scopeSpans.${si}.spans.${pi}.spanId`,
+            message: `span ${key} appears twice in one request (first at ${first})`,
+          });
+          return;
+        }
+        seen.set(key, `resourceSpans.${ri}.scopeSpans.${si}.spans.${pi}`);
         const status = attributeString(span.attributes, Attr.httpStatus);
         const httpStatus = status !== undefined && /^\d{1,3}$/.test(status) ? Number(status) : null;
         rows.push({
@@ -67,8 +78,8 @@ export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
           httpStatus,
           attributes: attributesToJson(span.attributes),
         });
-      }
-    }
+      });
+    });
   });
   if (issues.length > 0) {
     throw new InvalidInputError('invalid OTLP ExportTraceServiceRequest', issues.slice(0, MAX_ISSUES));
@@ -78,18 +89,7 @@ export function spanRowsFromRequest(request: ParsedTraceRequest): SpanRow[] {
 
 export function parseTraceRequest(body: unknown): SpanRow[] {
   const request = parseOrThrow(exportTraceServiceRequestSchema, body, 'OTLP ExportTraceServiceRequest');
-  const rows = spanRowsFromRequest(request);
-  const seen = new Set<string>();
-  rows.forEach((r, i) => {
-    const key = `${r.traceId}/${r.spanId}`;
-    if (seen.has(key)) {
-      throw new InvalidInputError('invalid OTLP ExportTraceServiceRequest', [
-        { path: `span #${i}`, message: `span ${key} appears twice in one request` },
-      ]);
-    }
-    seen.add(key);
-  });
-  return rows;
+  return spanRowsFromRequest(request);
 }
 
 const SPAN_COLUMNS = 14;

@@ -1,6 +1,6 @@
 import { stepForWindow, type GoldenSignals, type SignalPoint, type TimeWindow } from '@weft/schema';
 import type { Db } from '../db/client.ts';
-import { TrafficAccumulator, rollupsInWindow } from './traffic.ts';
+import { TrafficAccumulator, forEachRollupPage } from './traffic.ts';
 
 /** Proxies report every few seconds; steps finer than this would show empty gaps. */
 const MIN_STEP_MS = 10_000;
@@ -30,21 +30,19 @@ export async function serviceSignals(
   const step = chooseStep(window, stepMs);
   const start = Math.floor(window.fromMs / step) * step;
   const aligned = { fromMs: start, toMs: window.toMs };
-  const rows = await rollupsInWindow(db, aligned, {
-    reporter: 'inbound',
-    destNamespace: ref.namespace,
-    destService: ref.service,
-  });
   const steps = new Map<number, TrafficAccumulator>();
-  for (const row of rows) {
-    const t = Math.floor(Number(row.windowStartMs) / step) * step;
-    let acc = steps.get(t);
-    if (!acc) {
-      acc = new TrafficAccumulator();
-      steps.set(t, acc);
+  const filter = { reporter: 'inbound', destNamespace: ref.namespace, destService: ref.service };
+  await forEachRollupPage(db, aligned, filter, (rows) => {
+    for (const row of rows) {
+      const t = Math.floor(Number(row.windowStartMs) / step) * step;
+      let acc = steps.get(t);
+      if (!acc) {
+        acc = new TrafficAccumulator();
+        steps.set(t, acc);
+      }
+      acc.add(row);
     }
-    acc.add(row);
-  }
+  });
   const points: SignalPoint[] = [];
   // Only whole steps: a step still in progress would show a falsely low rate.
   for (let t = start; t + step <= window.toMs; t += step) {

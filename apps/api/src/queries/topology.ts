@@ -13,7 +13,7 @@ import {
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { allInstances, isLive, type LiveInstance } from './instances.ts';
-import { TrafficAccumulator, rateSeconds, rollupsInWindow, serviceId, type RollupRow } from './traffic.ts';
+import { TrafficAccumulator, forEachRollupPage, rateSeconds, serviceId, type RollupRow } from './traffic.ts';
 
 interface NodeDraft {
   id: string;
@@ -72,6 +72,12 @@ function edgeFor(draft: GraphDraft, source: NodeDraft, target: NodeDraft): EdgeD
  * unknown source). Nodes carry what they received (inbound reporter).
  */
 export function appendTraffic(draft: GraphDraft, rows: RollupRow[]): void {
+  appendTrafficRows(draft, rows);
+  finishTraffic(draft);
+}
+
+/** The row-by-row half of the traffic appender; call finishTraffic once after the last rows. */
+export function appendTrafficRows(draft: GraphDraft, rows: RollupRow[]): void {
   for (const row of rows) {
     draft.observed.add(row);
     const dest = nodeFor(draft, row.destNamespace, row.destService);
@@ -86,6 +92,10 @@ export function appendTraffic(draft: GraphDraft, rows: RollupRow[]): void {
       edgeFor(draft, source, dest).traffic.add(row);
     }
   }
+}
+
+/** Callers from outside the mesh: the unknown node carries the traffic of all its edges. */
+export function finishTraffic(draft: GraphDraft): void {
   const unknown = draft.nodes.get(UNKNOWN_SERVICE);
   if (unknown) {
     for (const edge of draft.edges.values())
@@ -112,9 +122,12 @@ export function emptyDraft(): GraphDraft {
 }
 
 export async function graphDraft(db: Db, window: TimeWindow, nowMs: number): Promise<GraphDraft> {
-  const [rows, instances] = await Promise.all([rollupsInWindow(db, window), allInstances(db)]);
   const draft = emptyDraft();
-  appendTraffic(draft, rows);
+  const [, instances] = await Promise.all([
+    forEachRollupPage(db, window, {}, (rows) => appendTrafficRows(draft, rows)),
+    allInstances(db),
+  ]);
+  finishTraffic(draft);
   appendInstances(draft, instances, nowMs);
   return draft;
 }

@@ -90,24 +90,51 @@ const rollupSelect = {
   buckets: true,
 } as const;
 
-export async function rollupsInWindow(
+export interface RollupFilter {
+  reporter?: string;
+  destNamespace?: string;
+  destService?: string;
+  sourceNamespace?: string;
+  sourceService?: string;
+}
+
+/** Rows read per query: memory stays bounded however many rollups a window holds. */
+export const ROLLUP_PAGE_ROWS = 5000;
+
+/**
+ * Hands the rollups that start inside `window` to `onPage`, a page at a time (keyset pagination on
+ * windowStartMs, id), so that aggregating a long window never holds all of its rows at once.
+ */
+export async function forEachRollupPage(
   db: Db,
   window: TimeWindow,
-  filter: {
-    reporter?: string;
-    destNamespace?: string;
-    destService?: string;
-    sourceNamespace?: string;
-    sourceService?: string;
-  } = {},
-): Promise<RollupRow[]> {
-  return db.edgeRollup.findMany({
-    where: {
-      windowStartMs: { gte: BigInt(window.fromMs), lt: BigInt(window.toMs) },
-      ...filter,
-    },
-    select: rollupSelect,
-  });
+  filter: RollupFilter,
+  onPage: (rows: RollupRow[]) => void,
+): Promise<void> {
+  let after: { windowStartMs: bigint; id: number } | undefined;
+  for (;;) {
+    const page = await db.edgeRollup.findMany({
+      where: {
+        windowStartMs: { gte: BigInt(window.fromMs), lt: BigInt(window.toMs) },
+        ...filter,
+        ...(after
+          ? {
+              OR: [
+                { windowStartMs: { gt: after.windowStartMs } },
+                { windowStartMs: after.windowStartMs, id: { gt: after.id } },
+              ],
+            }
+          : {}),
+      },
+      select: { ...rollupSelect, id: true },
+      orderBy: [{ windowStartMs: 'asc' }, { id: 'asc' }],
+      take: ROLLUP_PAGE_ROWS,
+    });
+    onPage(page);
+    const last = page.at(-1);
+    if (!last || page.length < ROLLUP_PAGE_ROWS) return;
+    after = { windowStartMs: last.windowStartMs, id: last.id };
+  }
 }
 
 export function serviceId(namespace: string, service: string): string {

@@ -1,0 +1,24 @@
+import { QueryLimits } from '@weft/schema';
+import { describe, expect, it } from 'vitest';
+import { chooseStep } from './signals.ts';
+
+const DAY = 24 * 3600 * 1000;
+
+describe('chooseStep', () => {
+  it('aims at about 120 points, never finer than 10 s', () => {
+    expect(chooseStep({ fromMs: 0, toMs: 5 * 60_000 })).toBe(10_000);
+    expect(chooseStep({ fromMs: 0, toMs: 3600_000 })).toBe(30_000);
+    expect(chooseStep({ fromMs: 0, toMs: 90 * DAY })).toBe(18 * 3600_000);
+  });
+
+  it('uses a requested step unless it would give more points than a series may hold', () => {
+    expect(chooseStep({ fromMs: 0, toMs: 7 * DAY }, 3600_000)).toBe(3600_000);
+    expect(chooseStep({ fromMs: 0, toMs: 7 * DAY }, 1000)).toBe(840_000);
+    for (const span of [1, 60_000, DAY, 7 * DAY + 1, 90 * DAY]) {
+      for (const requested of [undefined, 1000, 10_000, 60_000]) {
+        const step = chooseStep({ fromMs: 1_764_000_000_123, toMs: 1_764_000_000_123 + span }, requested);
+        expect(Math.ceil(span / step)).toBeLessThanOrEqual(QueryLimits.maxPointsPerSeries);
+      }
+    }
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The storage half of ingest against real SQLite and PostgreSQL databases: batches far larger than one
+ * statement's parameters are written in one transaction, and a value the database refuses becomes a 400-type
+ * InvalidInputError with nothing of the batch stored (a retry could never succeed), not a 500.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LATENCY_BUCKET_COUNT } from '@weft/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type OpenDatabase } from '../src/db/client.ts';
+import { storeRollups, type EdgeRollupRow } from '../src/ingest/metrics.ts';
+import { rowsPerStatement } from '../src/ingest/store.ts';
+import { storeSpans, type SpanRow } from '../src/ingest/traces.ts';
+import { InvalidInputError } from '../src/ingest/validation.ts';
+import { startPostgres } from './support/postgres.ts';
+
+interface Backend {
+  name: string;
+  database: () => Promise<{ url: string; stop: () => Promise<void> }>;
+  /** A row this database cannot hold although its type allows it. */
+  unstorable: (row: EdgeRollupRow) => EdgeRollupRow;
+  refusal: RegExp;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    database: () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-ingest-storage-'));
+      return Promise.resolve({
+        url: `file:${path.join(dir, 'weft.db')}`,
+        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+      });
+    },
+    // SQLite integers are 64-bit: a window start beyond that cannot be bound.
+    unstorable: (row) => ({ ...row, windowStartMs: 2n ** 70n }),
+    refusal: /^a value is out of range for the database: /,
+  },
+  {
+    name: 'PostgreSQL',
+    database: startPostgres,
+    // "count" is a 32-bit integer column.
+    unstorable: (row) => ({ ...row, count: 3_000_000_000 }),
+    refusal: /^a value cannot be stored: value "3000000000" is out of range for type integer$/,
+  },
+];
+
+const buckets = JSON.stringify(new Array<number>(LATENCY_BUCKET_COUNT).fill(0));
+
+function rollup(i: number, proxyId = 'storage-1'): EdgeRollupRow {
+  return {
+    windowStartMs: 1_764_000_000_000n + BigInt(i) * 5000n,
+    windowEndMs: 1_764_000_005_000n + BigInt(i) * 5000n,
+    reporter: 'inbound',
+    proxyId,
+    sourceService: 'web',
+    sourceNamespace: 'shop',
+    sourceVersion: 'v1',
+    destService: 'api',
+    destNamespace: 'shop',
+    destVersion: 'v1',
+    statusCode: 200,
+    count: 0,
+    sumMs: 0,
+    buckets,
+  };
+}
+
+function spanRow(i: number): SpanRow {
+  return {
+    traceId: `${'d'.repeat(24)}${i.toString(16).padStart(8, '0')}`,
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    parentSpanId: null,
+    name: 'GET /',
+    kind: 2,
+    service: 'api',
+    namespace: 'shop',
+    version: 'v1',
+    startUs: 1_764_000_000_000_000n + BigInt(i),
+    durationUs: 10n,
+    statusCode: 0,
+    statusMessage: null,
+    httpStatus: 200,
+    attributes: '{}',
+  };
+}
+
+describe.each(backends)('ingest storage on $name', (backend) => {
+  let database: { url: string; stop: () => Promise<void> };
+  let opened: OpenDatabase;
+
+  beforeAll(async () => {
+    database = await backend.database();
+    opened = await openDatabase(database.url);
+  });
+
+  afterAll(async () => {
+    await opened?.close();
+    await database?.stop();
+  });
+
+  it('writes 10,000 rollups and 10,000 spans, each in one call, and counts repeats as duplicates', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => rollup(i, 'many-1'));
+    expect(rows.length).toBeGreaterThan(30 * rowsPerStatement(14));
+    expect(await storeRollups(opened.db, rows)).toEqual({ stored: 10_000, duplicates: 0 });
+    expect(await storeRollups(opened.db, [...rows.slice(0, 10), rollup(10_000, 'many-1')])).toEqual({
+      stored: 1,
+      duplicates: 10,
+    });
+    expect(await opened.db.edgeRollup.count({ where: { proxyId: 'many-1' } })).toBe(10_001);
+
+    const spans = Array.from({ length: 10_000 }, (_, i) => spanRow(i));
+    expect(await storeSpans(opened.db, spans)).toEqual({ accepted: 10_000, duplicates: 0 });
+    expect(await storeSpans(opened.db, spans)).toEqual({ accepted: 0, duplicates: 10_000 });
+    expect(await opened.db.span.count()).toBe(10_000);
+  });
+
+  it('turns a value the database refuses into an InvalidInputError and stores none of the batch', async () => {
+    // The bad row is in the last statement: the statements before it must be rolled back.
+    const rows = Array.from({ length: 3 * rowsPerStatement(14) }, (_, i) => rollup(i, 'refused-1'));
+    rows.push(backend.unstorable(rollup(rows.length, 'refused-1')));
+    const error = await storeRollups(opened.db, rows).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).message).toBe('the database refused this metrics batch');
+    expect((error as InvalidInputError).issues).toEqual([
+      { path: '(batch)', message: expect.stringMatching(backend.refusal) as unknown },
+    ]);
+    expect(await opened.db.edgeRollup.count({ where: { proxyId: 'refused-1' } })).toBe(0);
+
+    // The database is fine afterwards: the same batch without the bad row is stored.
+    expect(await storeRollups(opened.db, rows.slice(0, -1))).toEqual({
+      stored: rows.length - 1,
+      duplicates: 0,
+    });
+  });
+});
