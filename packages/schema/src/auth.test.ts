@@ -75,3 +75,18 @@ describe('tokenCreateSchema', () => {
     expect(issues({ name: 'root' })).toHaveLength(1);
   });
 });
+
+describe('ingest token scope', () => {
+  it('needs the namespace of a named service', () => {
+    const parsed = tokenCreateSchema.safeParse({ kind: 'ingest', name: 'sdk', service: 'catalog' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['namespace'],
+      message: 'a service needs its namespace',
+    });
+    expect(
+      tokenCreateSchema.safeParse({ kind: 'ingest', name: 'sdk', namespace: 'shop', service: 'catalog' })
+        .success,
+    ).toBe(true);
+  });
+});

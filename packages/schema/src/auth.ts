@@ -114,12 +114,17 @@ export const tokenCreateSchema = z.discriminatedUnion('kind', [
     service: dnsLabelSchema,
     version: versionNameSchema,
   }),
-  z.object({
-    kind: z.literal('ingest'),
-    name: z.string().min(1).max(AuthLimits.maxTokenNameLength),
-    namespace: dnsLabelSchema.optional(),
-    service: dnsLabelSchema.optional(),
-  }),
+  z
+    .object({
+      kind: z.literal('ingest'),
+      name: z.string().min(1).max(AuthLimits.maxTokenNameLength),
+      namespace: dnsLabelSchema.optional(),
+      service: dnsLabelSchema.optional(),
+    })
+    .refine((t) => t.service === undefined || t.namespace !== undefined, {
+      message: 'a service needs its namespace',
+      path: ['namespace'],
+    }),
 ]);
 export type TokenCreate = z.input<typeof tokenCreateSchema>;
 

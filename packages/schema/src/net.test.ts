@@ -219,3 +219,13 @@ describe('names', () => {
     expect(isProxyId(value)).toBe(ok);
   });
 });
+
+describe('IPv4-mapped IPv6 addresses', () => {
+  it('are judged by the IPv4 address inside them', () => {
+    for (const host of ['::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '0:0:0:0:0:ffff:a9fe:a9fe']) {
+      expect(advertisedAddressProblem(parseHostPort(`[${host}]:80`)), host).toMatch(/link-local/);
+    }
+    expect(advertisedAddressProblem(parseHostPort('[::ffff:0.0.0.0]:80'))).toMatch(/unspecified/);
+    expect(advertisedAddressProblem(parseHostPort('[::ffff:10.0.0.5]:80'))).toBeNull();
+  });
+});

@@ -109,11 +109,28 @@ export function advertisedAddressProblem(hp: HostPort): string | null {
     if (h.startsWith('169.254.')) return 'link-local addresses (169.254.0.0/16) are not workload addresses';
   }
   if (hp.family === 'ipv6') {
+    const mapped = ipv4Mapped(h);
+    if (mapped !== null) return advertisedAddressProblem({ host: mapped, port: hp.port, family: 'ipv4' });
     if (/^[0:]+$/.test(h))
       return 'the unspecified address :: cannot be connected to; advertise a real address';
     if (/^fe[89ab]/.test(h)) return 'link-local addresses (fe80::/10) are not workload addresses';
   }
   return null;
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d, ::ffff:a9fe:a9fe), else null. */
+function ipv4Mapped(host: string): string | null {
+  let normalised: string;
+  try {
+    normalised = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(normalised);
+  if (!m) return null;
+  const hi = parseInt(m[1] as string, 16);
+  const lo = parseInt(m[2] as string, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 function refineWith(parse: (v: string) => string | null) {

@@ -71,8 +71,11 @@ export class OidcSignIn {
       .discovery(
         new URL(this.settings.issuer),
         this.settings.clientId,
-        this.settings.clientSecret,
         undefined,
+        // client_secret_basic is what OIDC providers must support; without a secret, a public client (PKCE).
+        this.settings.clientSecret !== undefined
+          ? client.ClientSecretBasic(this.settings.clientSecret)
+          : client.None(),
         new URL(this.settings.issuer).protocol === 'http:'
           ? { execute: [client.allowInsecureRequests] }
           : undefined,
@@ -120,7 +123,7 @@ export class OidcSignIn {
     const config = await this.configuration();
     const current = new URL(this.settings.redirectUrl);
     current.search = search;
-    let claims: client.IDToken | undefined;
+    let claims: Record<string, unknown> | undefined;
     try {
       const tokens = await client.authorizationCodeGrant(config, current, {
         pkceCodeVerifier: flow.verifier,
@@ -128,11 +131,22 @@ export class OidcSignIn {
         expectedNonce: flow.nonce,
         idTokenExpected: true,
       });
-      claims = tokens.claims();
+      const idClaims = tokens.claims();
+      if (!idClaims) throw new OidcError('the OIDC provider sent no ID token');
+      claims = { ...idClaims };
+      // Many providers keep profile and group claims out of the ID token: ask the userinfo endpoint too.
+      if (config.serverMetadata().userinfo_endpoint && tokens.access_token) {
+        const info = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+        claims = {
+          ...info,
+          ...idClaims,
+          [this.settings.roleClaim]: idClaims[this.settings.roleClaim] ?? info[this.settings.roleClaim],
+        };
+      }
     } catch (err) {
+      if (err instanceof OidcError) throw err;
       throw new OidcError(describeFailure(err));
     }
-    if (!claims) throw new OidcError('the OIDC provider sent no ID token');
     return { identity: this.identityFrom(claims), returnTo: flow.returnTo };
   }
 

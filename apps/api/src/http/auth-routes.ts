@@ -75,13 +75,14 @@ export async function handleAuthRoute(
         );
         return true;
       }
+      // Counted as a failure before the (slow) password check, so parallel guesses can't slip past the limit.
+      auth.loginLimiter.recordFailure(keys);
       const user = await auth.users.authenticate(body.username, body.password);
       if (!user) {
-        auth.loginLimiter.recordFailure(keys);
         sendJson(res, 401, { error: 'wrong username or password' });
         return true;
       }
-      // Only the user's count: a valid account must not reset an address that is spraying others.
+      // Only the user's count is cleared: a valid account must not reset an address that is spraying others.
       auth.loginLimiter.recordSuccess([userKey]);
       const { cookieSecret, session } = await auth.sessions.create(user);
       const info: SessionInfo = { user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
