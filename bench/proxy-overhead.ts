@@ -25,6 +25,13 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  apiAuthEnv,
+  benchAdminPassword,
+  createWorkloadToken,
+  signInAdmin,
+  type Session,
+} from './lib/api-auth.ts';
 import { interrupted, startBenchRun } from './lib/bench-run.ts';
 import { freePorts, Supervisor, waitForHttp, type Child } from './lib/children.ts';
 import {
@@ -55,6 +62,7 @@ const PROXY_MAIN = path.join(repoRoot, 'apps/proxy/src/main.ts');
 const API_MAIN = path.join(repoRoot, 'apps/api/src/main.ts');
 const SERVICE = 'bench-upstream';
 const NAMESPACE = 'bench';
+const VERSION = 'v1';
 
 interface Settings {
   durationS: number;
@@ -264,10 +272,13 @@ async function main(): Promise<number> {
     let weftReadyRssMib = 0;
     const profileDir = path.join(tmp, 'cpu-prof');
     let weft: Child | undefined;
+    let session: Session | undefined;
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     if (withWeft) {
+      const adminPassword = benchAdminPassword();
       const apiEnv: NodeJS.ProcessEnv = {
         ...process.env,
+        ...apiAuthEnv(adminPassword),
         WEFT_API_HOST: '127.0.0.1',
         WEFT_API_PORT: String(apiPort),
         WEFT_DATA_DIR: path.join(tmp, 'api-data'),
@@ -279,6 +290,13 @@ async function main(): Promise<number> {
       });
       await waitForHttp(`${apiUrl}/healthz`, api, 60_000);
       log(`Weft API on ${apiUrl}`);
+      // Sign in as the bootstrap admin (tRPC reads need a session) and create the proxy's workload token.
+      session = await signInAdmin(apiUrl, adminPassword);
+      const proxyToken = await createWorkloadToken(apiUrl, session, {
+        namespace: NAMESPACE,
+        service: SERVICE,
+        version: VERSION,
+      });
 
       // 3. The Weft proxy: one sidecar, the inbound listener in front of the upstream, telemetry to the API.
       const proxyArgs = [
@@ -290,7 +308,7 @@ async function main(): Promise<number> {
         '--namespace',
         NAMESPACE,
         '--version',
-        'v1',
+        VERSION,
         '--app',
         `127.0.0.1:${upstreamPort}`,
         '--inbound',
@@ -302,8 +320,7 @@ async function main(): Promise<number> {
         '--control-plane',
         apiUrl,
       ];
-      const proxyEnv: NodeJS.ProcessEnv = { ...process.env };
-      delete proxyEnv.WEFT_PROXY_TOKEN;
+      const proxyEnv: NodeJS.ProcessEnv = { ...process.env, WEFT_PROXY_TOKEN: proxyToken };
       if (settings.cpuProf) proxyArgs.unshift('--cpu-prof', '--cpu-prof-dir', profileDir);
       weft = supervisor.start('Weft proxy', process.execPath, proxyArgs, {
         cwd: repoRoot,
@@ -413,17 +430,19 @@ async function main(): Promise<number> {
     }
 
     // 6. Telemetry really flowed: what the API stored, and what the proxy says about its exports.
-    const telemetry = weft
-      ? await telemetryEvidence({
-          apiUrl,
-          adminUrl: `http://127.0.0.1:${adminPort}`,
-          namespace: NAMESPACE,
-          service: SERVICE,
-          startedAt,
-          sent: weftRequestsSent,
-          waitMs: 20_000,
-        })
-      : [];
+    const telemetry =
+      weft && session
+        ? await telemetryEvidence({
+            apiUrl,
+            session,
+            adminUrl: `http://127.0.0.1:${adminPort}`,
+            namespace: NAMESPACE,
+            service: SERVICE,
+            startedAt,
+            sent: weftRequestsSent,
+            waitMs: 20_000,
+          })
+        : [];
     const apiProbeSummary = apiProbe.summary();
     const weftWarnings = (weft?.output() ?? '').split('\n').filter((l) => / (warn|error) /.test(l));
 
@@ -473,7 +492,7 @@ async function main(): Promise<number> {
     const weftMeasured = weftRows.reduce((n, m) => n + m.load.requests, 0);
     const weftNotes = weft
       ? [
-          `Weft proxy: \`node --import tsx apps/proxy/src/main.ts\` (inbound listener → upstream, default flush and config-poll intervals); control plane and telemetry sink: the Weft API (\`apps/api/src/main.ts\`) on SQLite in a temp dir.`,
+          `Weft proxy: \`node --import tsx apps/proxy/src/main.ts\` (inbound listener → upstream, default flush and config-poll intervals, a workload token for ${SERVICE}.${NAMESPACE}@${VERSION} in WEFT_PROXY_TOKEN); control plane and telemetry sink: the Weft API (\`apps/api/src/main.ts\`) on SQLite in a temp dir.`,
           `Weft API CPU during the Weft measurements (telemetry ingest, not part of the proxy's cost): ${(apiCpuDuringWeft / 1000).toFixed(0)} CPU-ms = ${weftMeasured > 0 ? (apiCpuDuringWeft / weftMeasured).toFixed(1) : '?'} µs per measured request.`,
           `Weft proxy RSS when ready, before any load: ${weftReadyRssMib.toFixed(1)} MiB (Node + tsx + the proxy's modules).`,
           ...(weftIdleSeconds > 0

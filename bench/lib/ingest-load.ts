@@ -48,6 +48,8 @@ interface ApiAnswer {
 export interface SendOptions {
   apiUrl: string;
   path: '/v1/traces' | '/v1/metrics';
+  /** Sent as `Authorization: Bearer <token>` (the API refuses OTLP without one). */
+  token: string;
   payloads: readonly Payload[];
   senders: number;
   timeLimitS: number;
@@ -91,6 +93,7 @@ export async function sendAll(o: SendOptions): Promise<SendOutcome> {
     dueMs.push(o.ratePerS ? (1000 * itemsBefore) / o.ratePerS : 0);
     itemsBefore += p.items;
   }
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.token}` };
   const fail = (reason: string, example: string): void => {
     const entry = out.failures.get(reason);
     if (entry) entry.count++;
@@ -116,7 +119,7 @@ export async function sendAll(o: SendOptions): Promise<SendOutcome> {
         const res = await pool.request({
           method: 'POST',
           path: o.path,
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: payload.body,
         });
         const text = await res.body.text();

@@ -2,14 +2,17 @@
  * Evidence that the Weft proxy's telemetry really flowed during the bench (what the API stored, what the
  * proxy still holds), and how responsive the API stayed while it ingested it.
  */
+import { sessionHeaders, type Session } from './api-auth.ts';
 
 interface TrpcEnvelope<T> {
   result?: { data: T };
   error?: unknown;
 }
 
-async function trpcQuery<T>(apiUrl: string, procedure: string, input: unknown): Promise<T> {
+/** One tRPC query over HTTP with the signed-in session's cookie (every query needs a viewer or better). */
+async function trpcQuery<T>(apiUrl: string, session: Session, procedure: string, input: unknown): Promise<T> {
   const res = await fetch(`${apiUrl}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`, {
+    headers: sessionHeaders(session),
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await res.json()) as TrpcEnvelope<T>;
@@ -43,6 +46,8 @@ async function proxyExportState(adminUrl: string): Promise<ExportState> {
 
 export interface TelemetryEvidenceOptions {
   apiUrl: string;
+  /** A signed-in session (tRPC queries need one). */
+  session: Session;
   adminUrl: string;
   namespace: string;
   service: string;
@@ -56,6 +61,7 @@ export interface TelemetryEvidenceOptions {
 /** Waits (bounded) for the proxy's telemetry to reach the API, then says what arrived and what did not. */
 export async function telemetryEvidence(o: TelemetryEvidenceOptions): Promise<string[]> {
   const lines: string[] = [];
+  // Well inside QueryLimits.maxWindowMs (90 days).
   const window = { fromMs: o.startedAt - 60_000, toMs: Date.now() + 10 * 60_000 };
   let stored = -1;
   let traces = -1;
@@ -73,13 +79,18 @@ export async function telemetryEvidence(o: TelemetryEvidenceOptions): Promise<st
         first ??= { at: now, exported: state.exportedSpans, queued: state.queuedSpans ?? 0 };
         last = { at: now, exported: state.exportedSpans };
       }
-      const detail = await trpcQuery<{ traffic: { requests: number } }>(o.apiUrl, 'services.detail', {
-        namespace: o.namespace,
-        service: o.service,
-        window,
-      });
+      const detail = await trpcQuery<{ traffic: { requests: number } }>(
+        o.apiUrl,
+        o.session,
+        'services.detail',
+        {
+          namespace: o.namespace,
+          service: o.service,
+          window,
+        },
+      );
       stored = detail.traffic.requests;
-      const found = await trpcQuery<unknown[]>(o.apiUrl, 'traces.search', {
+      const found = await trpcQuery<unknown[]>(o.apiUrl, o.session, 'traces.search', {
         window,
         namespace: o.namespace,
         service: o.service,
