@@ -6,6 +6,7 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ADMIN, adminStorageState } from './e2e/accounts.ts';
 
 export const CONSOLE_URL = 'http://127.0.0.1:3300';
 
@@ -25,7 +26,6 @@ export const CHROMIUM_ARGS = [
 
 export default defineConfig({
   testDir: 'e2e',
-  testMatch: '*.spec.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -52,6 +52,16 @@ export default defineConfig({
     actionTimeout: 15_000,
     navigationTimeout: 30_000,
   },
+  projects: [
+    // Signs in as admin through the sign-in page once; every spec starts from that session.
+    { name: 'setup', testMatch: 'auth.setup.ts' },
+    {
+      name: 'console',
+      testMatch: '*.spec.ts',
+      dependencies: ['setup'],
+      use: { storageState: adminStorageState() },
+    },
+  ],
   webServer: {
     command: 'npx tsx apps/demo/src/launcher/main.ts',
     env: {
@@ -59,6 +69,8 @@ export default defineConfig({
       WEFT_API_PORT: '4300',
       WEFT_PORT_BASE: '16000',
       WEFT_DATA_DIR: process.env.WEFT_E2E_DATA_DIR,
+      // The API creates `admin` with this password on its first start (the data directory is fresh).
+      WEFT_ADMIN_PASSWORD: ADMIN.password,
       NEXT_TELEMETRY_DISABLED: '1',
     },
     url: CONSOLE_URL,

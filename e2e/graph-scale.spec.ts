@@ -73,6 +73,10 @@ function syntheticGraph(poll: number) {
   };
 }
 
+// waitForFunction evaluates its predicate with eval in the page, which the console's CSP forbids (as it should;
+// security-headers.spec.ts checks the CSP itself).
+test.use({ bypassCSP: true });
+
 async function serveSyntheticGraph(
   page: Page,
 ): Promise<{ polls: () => number; firstAnsweredAt: () => number }> {

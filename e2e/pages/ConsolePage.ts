@@ -28,16 +28,43 @@ export function isTrpcCall(response: Response, procedure: string, window?: Windo
   return window === undefined || url.includes(`"lastMs":${WINDOW_MS[window]}`);
 }
 
-/** What every console page has: the sidebar, the time-window picker, live status and error states. */
+export type NavName = 'overview' | 'graph' | 'traces' | 'admin-tokens' | 'admin-users';
+
+/**
+ * What every console page has: the sidebar, the time-window picker, who is signed in, live status and error
+ * states.
+ */
 export class ConsolePage {
   readonly windowPicker: Locator;
   readonly apiUnreachable: Locator;
   readonly liveStatus: Locator;
+  readonly userMenu: Locator;
+  readonly userName: Locator;
+  readonly userRole: Locator;
+  readonly adminNav: Locator;
+  readonly needsAdmin: Locator;
 
   constructor(readonly page: Page) {
     this.windowPicker = page.locator('[data-test="window-picker"]');
     this.apiUnreachable = page.locator('[data-test="api-unreachable"]');
     this.liveStatus = page.locator('[data-test="live-status"]');
+    this.userMenu = page.locator('[data-test="user-menu"]');
+    this.userName = page.locator('[data-test="user-name"]');
+    this.userRole = page.locator('[data-test="user-role"]');
+    this.adminNav = page.locator('[data-test="nav-admin"]');
+    this.needsAdmin = page.locator('[data-test="needs-admin"]');
+  }
+
+  /** Waits until the shell shows who is signed in. */
+  async expectSignedIn(displayName: string, role: 'viewer' | 'editor' | 'admin'): Promise<void> {
+    await expect(this.userName).toHaveText(displayName);
+    await expect(this.userRole).toHaveAttribute('data-role', role);
+  }
+
+  async signOut(): Promise<void> {
+    await this.userMenu.click();
+    await this.page.locator('[data-test="sign-out"]').click();
+    await expect(this.page).toHaveURL(/\/login$/);
   }
 
   windowOption(key: WindowKey): Locator {
@@ -53,7 +80,7 @@ export class ConsolePage {
     await expect(this.windowOption(key)).toHaveAttribute('aria-pressed', 'true');
   }
 
-  nav(name: 'overview' | 'graph' | 'traces'): Locator {
+  nav(name: NavName): Locator {
     return this.page.locator(`[data-test="nav-${name}"]`);
   }
 

@@ -33,7 +33,12 @@ const ADMIN_NAV: readonly NavItem[] = [
     test: 'nav-admin-tokens',
     match: (p) => p.startsWith('/admin/tokens'),
   },
-  { href: '/admin/users', label: 'Users', test: 'nav-admin-users', match: (p) => p.startsWith('/admin/users') },
+  {
+    href: '/admin/users',
+    label: 'Users',
+    test: 'nav-admin-users',
+    match: (p) => p.startsWith('/admin/users'),
+  },
 ];
 
 function NavLinks({ items }: { items: readonly NavItem[] }) {
@@ -67,6 +72,15 @@ export function SidebarNav() {
         </div>
       ) : null}
     </nav>
+  );
+}
+
+export function TopbarTitle() {
+  const pathname = usePathname();
+  return (
+    <div className="topbar-title">
+      {pathname.startsWith('/admin') ? 'Administration' : 'Mesh observability'}
+    </div>
   );
 }
 
@@ -104,8 +118,11 @@ export function WindowPicker() {
 }
 
 function initials(name: string): string {
-  const parts = name.trim().split(/[\s._@-]+/).filter(Boolean);
-  const letters = parts.length > 1 ? `${parts[0]![0]}${parts[1]![0]}` : (parts[0] ?? '?').slice(0, 2);
+  const parts = name
+    .trim()
+    .split(/[\s._@-]+/)
+    .filter(Boolean);
+  const letters = parts.length > 1 ? `${parts[0]![0]}${parts[1]![0]}` : (parts[0] ?? '?').slice(0, 1);
   return letters.toUpperCase();
 }
 

@@ -15,7 +15,7 @@ export function safeReturnTo(value: string | null | undefined): string {
   if (!value || value.length > MAX_RETURN_TO_LENGTH) return '/';
   // A relative path, and not protocol-relative. Browsers treat "\" like "/", and drop tabs and newlines.
   if (!value.startsWith('/') || value.startsWith('//')) return '/';
-  if (/[\\\u0000-\u001f\u007f]/.test(value)) return '/';
+  if (value.includes('\\') || hasControlCharacter(value)) return '/';
   let url: URL;
   try {
     url = new URL(value, ORIGIN);
@@ -26,6 +26,14 @@ export function safeReturnTo(value: string | null | undefined): string {
   // Back to the sign-in page, or into the API's sign-in endpoints, would only loop.
   if (isLoginPath(url.pathname) || url.pathname === '/auth' || url.pathname.startsWith('/auth/')) return '/';
   return `${url.pathname}${url.search}${url.hash}`;
+}
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 function isLoginPath(pathname: string): boolean {

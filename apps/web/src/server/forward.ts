@@ -133,5 +133,8 @@ function trpcUnreachable(path: string, isBatch: boolean, apiUrl: string, error: 
 }
 
 function authUnreachable(apiUrl: string, error: unknown): Response {
-  return Response.json({ error: unreachableMessage(apiUrl, error) }, { status: 502, headers: UNREACHABLE_HEADERS });
+  return Response.json(
+    { error: unreachableMessage(apiUrl, error) },
+    { status: 502, headers: UNREACHABLE_HEADERS },
+  );
 }

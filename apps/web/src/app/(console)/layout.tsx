@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { Suspense, type ReactNode } from 'react';
 import { SessionGuard } from '@/components/Session.tsx';
-import { SidebarNav, TopbarControls } from '@/components/Shell.tsx';
+import { SidebarNav, TopbarControls, TopbarTitle } from '@/components/Shell.tsx';
 
 /** Every page behind sign-in: sidebar, top bar (time window, who is signed in), content. */
 export default function ConsoleLayout({ children }: { children: ReactNode }) {
@@ -22,7 +22,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
       </aside>
       <div className="main">
         <header className="topbar">
-          <div className="topbar-title">Mesh observability</div>
+          <TopbarTitle />
           <Suspense fallback={null}>
             <TopbarControls />
           </Suspense>

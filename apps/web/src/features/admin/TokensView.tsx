@@ -1,0 +1,380 @@
+'use client';
+/**
+ * Machine tokens: a workload token lets one proxy register and report as exactly one workload; an ingest token
+ * lets an OpenTelemetry SDK send telemetry. The secret is shown once, right after creation; the API keeps
+ * only its hash.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  AuthLimits,
+  describeScope,
+  tokenCreateSchema,
+  type TokenKind,
+  type TokenSummary,
+} from '@weft/schema';
+import { useState, type FormEvent } from 'react';
+import {
+  CopyButton,
+  errorLine,
+  Field,
+  fieldErrorsOf,
+  FormAlert,
+  serverFieldErrors,
+  type FieldErrors,
+} from '@/components/form.tsx';
+import { Empty, ErrorState, Loading, PageHeader } from '@/components/ui.tsx';
+import { formatAgo, formatDateTime } from '@/lib/format.ts';
+import { useTRPC } from '@/lib/trpc.ts';
+
+interface Draft {
+  kind: TokenKind;
+  name: string;
+  namespace: string;
+  service: string;
+  version: string;
+}
+
+const EMPTY_DRAFT: Draft = { kind: 'workload', name: '', namespace: '', service: '', version: '' };
+
+/** What the form holds, in the shape tokens.create takes (optional ingest fields left out when blank). */
+function toInput(draft: Draft) {
+  const name = draft.name.trim();
+  const namespace = draft.namespace.trim();
+  const service = draft.service.trim();
+  if (draft.kind === 'workload') {
+    return { kind: 'workload' as const, name, namespace, service, version: draft.version.trim() };
+  }
+  return {
+    kind: 'ingest' as const,
+    name,
+    ...(namespace ? { namespace } : {}),
+    ...(service ? { service } : {}),
+  };
+}
+
+/**
+ * The line to paste where the token is used: the proxy's environment, or an OpenTelemetry SDK's (which sends
+ * it as `Authorization: Bearer …`; the variable's values are URL-encoded, hence %20).
+ */
+function envLine(kind: TokenKind, token: string): string {
+  return kind === 'workload'
+    ? `WEFT_PROXY_TOKEN=${token}`
+    : `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20${token}`;
+}
+
+export function TokensView() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const list = useQuery(trpc.tokens.list.queryOptions(undefined, { refetchInterval: 15_000 }));
+  const [created, setCreated] = useState<{ token: string; summary: TokenSummary } | null>(null);
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.tokens.list.queryKey() });
+
+  return (
+    <div className="page admin-page" data-test="tokens-page">
+      <PageHeader
+        title="Tokens"
+        subtitle="Workload tokens identify one proxy's workload to the control plane; ingest tokens let OpenTelemetry SDKs send telemetry."
+      />
+      <CreateTokenForm
+        onCreated={(result) => {
+          setCreated(result);
+          void invalidate();
+        }}
+      />
+      {created ? <NewSecret created={created} onDismiss={() => setCreated(null)} /> : null}
+
+      <section className="section">
+        <h2>All tokens</h2>
+        <div className="panel">
+          {list.isPending ? (
+            <Loading what="tokens" />
+          ) : list.isError && !list.data ? (
+            <ErrorState error={list.error} what="tokens" />
+          ) : list.data.length === 0 ? (
+            <Empty testId="tokens-empty">
+              No tokens yet. Create one above for each proxy or telemetry sender.
+            </Empty>
+          ) : (
+            <TokensTable
+              tokens={list.data}
+              highlightId={created?.summary.id ?? null}
+              onRevoked={() => void invalidate()}
+            />
+          )}
+        </div>
+      </section>
+    </div>
+  );
+}
+
+function CreateTokenForm({
+  onCreated,
+}: {
+  onCreated: (result: { token: string; summary: TokenSummary }) => void;
+}) {
+  const trpc = useTRPC();
+  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const create = useMutation(
+    trpc.tokens.create.mutationOptions({
+      onSuccess: (result) => {
+        setDraft((d) => ({ ...EMPTY_DRAFT, kind: d.kind }));
+        onCreated(result);
+      },
+      onError: (error) => setErrors(serverFieldErrors(error)),
+    }),
+  );
+  const set = (key: keyof Draft) => (value: string) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    setErrors((e) => ({ ...e, [key]: undefined }));
+  };
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const parsed = tokenCreateSchema.safeParse(toInput(draft));
+    if (!parsed.success) {
+      setErrors(fieldErrorsOf(parsed.error));
+      return;
+    }
+    setErrors({});
+    create.mutate(parsed.data);
+  };
+
+  const workload = draft.kind === 'workload';
+  return (
+    <form className="panel form-panel" onSubmit={onSubmit} noValidate data-test="token-form">
+      <div className="form-panel-header">
+        <h2>New token</h2>
+        <div className="segmented" role="radiogroup" aria-label="Token kind">
+          {(['workload', 'ingest'] as const).map((kind) => (
+            <button
+              key={kind}
+              type="button"
+              role="radio"
+              aria-checked={draft.kind === kind}
+              className={draft.kind === kind ? 'active' : undefined}
+              onClick={() => {
+                setDraft((d) => ({ ...d, kind }));
+                setErrors({});
+              }}
+              data-test={`token-kind-${kind}`}
+            >
+              {kind === 'workload' ? 'Workload (proxy)' : 'Ingest (OTLP)'}
+            </button>
+          ))}
+        </div>
+      </div>
+      <p className="form-help muted">
+        {workload
+          ? 'The proxy of exactly this namespace, service and version: it may register, read its config and report telemetry only as that workload.'
+          : 'An OpenTelemetry SDK sending OTLP/HTTP: leave namespace and service blank to accept any service, or limit it to one.'}
+      </p>
+      <div className="form-row">
+        <Field label="Name" error={errors.name} className="grow">
+          <input
+            className="input"
+            value={draft.name}
+            maxLength={AuthLimits.maxTokenNameLength}
+            placeholder={workload ? 'catalog-v1 (prod-eu)' : 'checkout-sdk'}
+            onChange={(e) => set('name')(e.target.value)}
+            data-test="token-name"
+          />
+        </Field>
+        <Field label={workload ? 'Namespace' : 'Namespace (optional)'} error={errors.namespace}>
+          <input
+            className="input"
+            value={draft.namespace}
+            placeholder="shop"
+            spellCheck={false}
+            onChange={(e) => set('namespace')(e.target.value)}
+            data-test="token-namespace"
+          />
+        </Field>
+        <Field label={workload ? 'Service' : 'Service (optional)'} error={errors.service}>
+          <input
+            className="input"
+            value={draft.service}
+            placeholder="catalog"
+            spellCheck={false}
+            onChange={(e) => set('service')(e.target.value)}
+            data-test="token-service"
+          />
+        </Field>
+        {workload ? (
+          <Field label="Version" error={errors.version} className="narrow-field">
+            <input
+              className="input"
+              value={draft.version}
+              placeholder="v1"
+              spellCheck={false}
+              onChange={(e) => set('version')(e.target.value)}
+              data-test="token-version"
+            />
+          </Field>
+        ) : null}
+        <div className="form-actions">
+          <button
+            type="submit"
+            className="button primary"
+            disabled={create.isPending}
+            data-test="token-create"
+          >
+            {create.isPending ? 'Creating…' : 'Create token'}
+          </button>
+        </div>
+      </div>
+      {errors._ ? <FormAlert>{errors._}</FormAlert> : null}
+      {create.isError && !Object.keys(serverFieldErrors(create.error)).length ? (
+        <FormAlert>Could not create the token: {errorLine(create.error)}</FormAlert>
+      ) : null}
+    </form>
+  );
+}
+
+function NewSecret({
+  created,
+  onDismiss,
+}: {
+  created: { token: string; summary: TokenSummary };
+  onDismiss: () => void;
+}) {
+  const { token, summary } = created;
+  const line = envLine(summary.kind, token);
+  return (
+    <div className="panel secret-panel" role="status" data-test="token-secret-panel">
+      <div className="secret-header">
+        <div>
+          <h2>
+            Token “{summary.name}” created <span className="muted small">({describeScope(summary)})</span>
+          </h2>
+          <p className="secret-warning">Copy it now: this is the only time the console shows the secret.</p>
+        </div>
+        <button type="button" className="button link" onClick={onDismiss} data-test="token-secret-dismiss">
+          Done
+        </button>
+      </div>
+      <div className="secret-row">
+        <span className="secret-label">Token</span>
+        <code className="secret" data-test="token-secret">
+          {token}
+        </code>
+        <CopyButton text={token} label="Copy token" testId="copy-token" />
+      </div>
+      <div className="secret-row">
+        <span className="secret-label">{summary.kind === 'workload' ? 'Proxy env' : 'SDK env'}</span>
+        <code className="secret" data-test="token-env-line">
+          {line}
+        </code>
+        <CopyButton text={line} label="Copy line" testId="copy-env-line" />
+      </div>
+    </div>
+  );
+}
+
+function TokensTable({
+  tokens,
+  highlightId,
+  onRevoked,
+}: {
+  tokens: TokenSummary[];
+  highlightId: string | null;
+  onRevoked: () => void;
+}) {
+  const now = Date.now();
+  const sorted = [...tokens].sort(
+    (a, b) =>
+      Number(a.revokedAtMs !== null) - Number(b.revokedAtMs !== null) || b.createdAtMs - a.createdAtMs,
+  );
+  return (
+    <table className="table" data-test="tokens-table">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Scope</th>
+          <th>Created by</th>
+          <th>Created</th>
+          <th>Last used</th>
+          <th>Status</th>
+          <th className="actions-col" aria-label="Actions" />
+        </tr>
+      </thead>
+      <tbody>
+        {sorted.map((t) => (
+          <tr
+            key={t.id}
+            className={`${t.revokedAtMs !== null ? 'row-revoked' : ''}${t.id === highlightId ? ' row-new' : ''}`}
+            data-test="token-row"
+            data-token-id={t.id}
+            data-token-name={t.name}
+            data-revoked={t.revokedAtMs !== null}
+          >
+            <td className="strong">{t.name}</td>
+            <td className="nowrap" data-test="token-scope">
+              {describeScope(t)}
+            </td>
+            <td>{t.createdBy}</td>
+            <td className="nowrap">{formatDateTime(t.createdAtMs)}</td>
+            <td className="nowrap" title={t.lastUsedAtMs ? formatDateTime(t.lastUsedAtMs) : undefined}>
+              {t.lastUsedAtMs ? formatAgo(t.lastUsedAtMs, now) : <span className="muted">never</span>}
+            </td>
+            <td className="nowrap" data-test="token-status">
+              {t.revokedAtMs !== null ? (
+                <span className="status-revoked" title={formatDateTime(t.revokedAtMs)}>
+                  Revoked {formatDateTime(t.revokedAtMs)}
+                </span>
+              ) : (
+                <span className="status-ok">Active</span>
+              )}
+            </td>
+            <td className="actions-col">
+              {t.revokedAtMs === null ? <RevokeButton token={t} onRevoked={onRevoked} /> : null}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function RevokeButton({ token, onRevoked }: { token: TokenSummary; onRevoked: () => void }) {
+  const trpc = useTRPC();
+  const [confirming, setConfirming] = useState(false);
+  const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: onRevoked }));
+  if (!confirming) {
+    return (
+      <button
+        type="button"
+        className="button danger-outline"
+        onClick={() => setConfirming(true)}
+        data-test="token-revoke"
+      >
+        Revoke
+      </button>
+    );
+  }
+  return (
+    <span className="confirm" data-test="token-revoke-confirm">
+      <span className="confirm-text">
+        {token.kind === 'workload' ? 'Its proxy will be refused.' : 'Its sender will be refused.'} Revoke?
+      </span>
+      <button
+        type="button"
+        className="button danger"
+        disabled={revoke.isPending}
+        onClick={() => revoke.mutate({ id: token.id })}
+        data-test="token-revoke-yes"
+      >
+        {revoke.isPending ? 'Revoking…' : 'Revoke'}
+      </button>
+      <button
+        type="button"
+        className="button link"
+        onClick={() => setConfirming(false)}
+        data-test="token-revoke-no"
+      >
+        Cancel
+      </button>
+      {revoke.isError ? <span className="text-failing small">{errorLine(revoke.error)}</span> : null}
+    </span>
+  );
+}
