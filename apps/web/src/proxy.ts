@@ -6,7 +6,7 @@
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { AuthCookies } from '@weft/schema';
-import { LOGIN_PATH, RETURN_TO_PARAM, safeReturnTo } from '@/lib/return-to.ts';
+import { LOGIN_PATH, RETURN_TO_PARAM, safeReturnTo } from '@weft/schema';
 
 export function proxy(request: NextRequest): NextResponse {
   if (request.cookies.has(AuthCookies.session)) return NextResponse.next();

@@ -11,3 +11,4 @@ export * from './net.ts';
 export * from './auth.ts';
 export * from './limits.ts';
 export * from './queries.ts';
+export * from './return-to.ts';

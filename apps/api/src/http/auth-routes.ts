@@ -9,6 +9,7 @@ import {
   AuthLimits,
   AuthPaths,
   loginRequestSchema,
+  safeReturnTo,
   type AuthProviders,
   type SessionInfo,
 } from '@weft/schema';
@@ -27,14 +28,6 @@ import { parseOrThrow } from '../ingest/validation.ts';
 import { HttpError, readJsonBody, sendJson } from './body.ts';
 
 const LOGIN_BODY_LIMIT = 8 * 1024;
-
-/** Only same-origin paths: "/graph?x" yes; "//evil.example", "/\\evil", "https://…" no. */
-export function safeReturnTo(value: string | null | undefined): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  // Browsers drop tabs and line breaks from a URL, so "/\t/evil.example" would become "//evil.example".
-  if (/[\t\r\n]/.test(value) || value.length > 2048) return '/';
-  return value;
-}
 
 function redirect(res: ServerResponse, location: string, cookies: string[]): void {
   res.writeHead(302, { location, 'set-cookie': cookies, 'cache-control': 'no-store' });

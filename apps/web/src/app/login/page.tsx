@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { LoginView } from '@/features/auth/LoginView.tsx';
-import { safeReturnTo } from '@/lib/return-to.ts';
+import { safeReturnTo } from '@weft/schema';
 import { fetchAuthProviders } from '@/server/providers.ts';
 
 export const metadata: Metadata = { title: 'Sign in' };

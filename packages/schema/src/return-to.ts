@@ -1,7 +1,7 @@
 /**
  * Where to send the user after signing in. Only a path on the console's own origin is accepted (never
  * `//evil.example`, `/\evil.example`, `https://…` or `javascript:`), so a crafted sign-in link cannot turn the
- * console into an open redirect. Shared by the route guard (src/proxy.ts), the sign-in page and the client.
+ * console into an open redirect. One rule for the console (route guard, sign-in page, client) and the API (OIDC sign-in).
  */
 
 export const LOGIN_PATH = '/login';
