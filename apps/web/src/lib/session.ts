@@ -5,8 +5,7 @@
  * sets through the console's /auth forwarder; scripts never see it.
  */
 import { isTRPCClientError } from '@trpc/client';
-import { AuthHeaders, AuthPaths } from '@weft/schema';
-import { LOGIN_PATH, loginHref } from './return-to.ts';
+import { AuthHeaders, AuthPaths, LOGIN_PATH, loginHref } from '@weft/schema';
 
 /**
  * Holds the session's CSRF token for the tRPC link's `headers()`. One per console instance (created in
