@@ -241,4 +241,22 @@ describe.each(backends)('query limits on $name', (backend) => {
     expect(long.status).toBe(400);
     expect(long.message).toContain('service must be at most 253 characters (QueryLimits.maxNameLength)');
   });
+
+  it('refuses a tRPC batch larger than the batch limit, and answers one at the limit', async () => {
+    const batch = async (size: number) => {
+      const paths = Array.from({ length: size }, () => 'services.list').join(',');
+      const input = Object.fromEntries(
+        Array.from({ length: size }, (_, i) => [String(i), { window: { lastMs: HOUR } }]),
+      );
+      return fetch(`${api.url}/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`, {
+        headers: { cookie: admin.cookie },
+      });
+    };
+    const over = await batch(QueryLimits.maxBatchSize + 1);
+    expect(over.status).toBe(400);
+    expect(JSON.stringify(await over.json())).toMatch(/batch/i);
+    const at = await batch(QueryLimits.maxBatchSize);
+    expect(at.status).toBe(200);
+    expect(((await at.json()) as unknown[]).length).toBe(QueryLimits.maxBatchSize);
+  });
 });

@@ -214,6 +214,7 @@ export async function startTestProxy(
     inbound: any,
     outbound: any,
     admin: any,
+    advertise: undefined,
     controlPlane: o.controlPlane,
     proxyId: `${o.service}.${namespace}-test`,
     flushIntervalMs: o.flushIntervalMs ?? 5000,
