@@ -3,36 +3,14 @@
  * API outage longer than the registry TTL and through the restart after it, and an endpoint that a proxy
  * can't use is refused alone while the rest of the config keeps updating.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi, type StartOptions } from '../src/app.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { signIn, testApiOptions, workloadToken } from './support/auth.ts';
 import { waitFor } from './support/ports.ts';
-import { startPostgres } from './support/postgres.ts';
+import { BACKENDS } from './support/databases.ts';
 import { startProxy, type ProxyProcess } from './support/proxy-process.ts';
 import { startAlpha, startBeta, type TestService } from './support/upstreams.ts';
-
-interface Backend {
-  name: string;
-  databaseUrl: () => Promise<{ url: string; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    databaseUrl: () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-restart-'));
-      return Promise.resolve({
-        url: `file:${path.join(dir, 'weft.db')}`,
-        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  },
-  { name: 'PostgreSQL', databaseUrl: startPostgres },
-];
 
 const TTL_SECONDS = 3;
 
@@ -81,7 +59,7 @@ async function registryState(api: RunningApi): Promise<string> {
   return ((await res.json()) as { registry: string }).registry;
 }
 
-describe.each(backends)('control plane restarts and bad endpoints on $name', (backend) => {
+describe.each(BACKENDS)('control plane restarts and bad endpoints on $name', (backend) => {
   let database: { url: string; stop: () => Promise<void> };
   let options: StartOptions;
   let api: RunningApi;
@@ -91,7 +69,7 @@ describe.each(backends)('control plane restarts and bad endpoints on $name', (ba
   let betaProxy: ProxyProcess;
 
   beforeAll(async () => {
-    database = await backend.databaseUrl();
+    database = await backend.start();
     options = await testApiOptions(database.url, { proxyTtlSeconds: TTL_SECONDS, heartbeatSeconds: 1 });
     api = await startApi(options, () => undefined);
     const admin = await signIn(api.url);

@@ -3,9 +3,6 @@
  * stored exactly once however the batches are split, retried or sized, and numbers the database could not
  * hold are refused with the field's path (400, never 500) with nothing stored.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   IngestLimits,
   LATENCY_BOUNDS_MS,
@@ -16,26 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
 import { bearer, createToken, signIn, testApiOptions, trpcQuery, type Session } from './support/auth.ts';
-import { startPostgres } from './support/postgres.ts';
-
-interface Backend {
-  name: string;
-  database: () => Promise<{ url: string; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    database: () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-ingest-integrity-'));
-      return Promise.resolve({
-        url: `file:${path.join(dir, 'weft.db')}`,
-        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  },
-  { name: 'PostgreSQL', database: startPostgres },
-];
+import { BACKENDS } from './support/databases.ts';
 
 const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
 const WINDOW_NS = 5_000_000_000n;
@@ -126,7 +104,7 @@ interface IngestAnswer {
   duplicates?: number;
 }
 
-describe.each(backends)('ingest integrity on $name', (backend) => {
+describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
   let database: { url: string; stop: () => Promise<void> };
   let api: RunningApi;
   let admin: Session;
@@ -157,7 +135,7 @@ describe.each(backends)('ingest integrity on $name', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await backend.database();
+    database = await backend.start();
     api = await startApi(await testApiOptions(database.url), () => undefined);
     admin = await signIn(api.url);
     token = await createToken(api.url, admin, { kind: 'ingest', name: 'integrity' });

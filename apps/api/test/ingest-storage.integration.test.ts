@@ -3,9 +3,6 @@
  * statement's parameters are written in one transaction, and a value the database refuses becomes a 400-type
  * InvalidInputError with nothing of the batch stored (a retry could never succeed), not a 500.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { LATENCY_BUCKET_COUNT } from '@weft/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenDatabase } from '../src/db/client.ts';
@@ -13,11 +10,12 @@ import { storeRollups, type EdgeRollupRow } from '../src/ingest/metrics.ts';
 import { rowsPerStatement } from '../src/ingest/store.ts';
 import { storeSpans, type SpanRow } from '../src/ingest/traces.ts';
 import { InvalidInputError } from '../src/ingest/validation.ts';
+import { sqliteDatabase, type TestDatabase } from './support/databases.ts';
 import { startPostgres } from './support/postgres.ts';
 
 interface Backend {
   name: string;
-  database: () => Promise<{ url: string; stop: () => Promise<void> }>;
+  start: () => Promise<TestDatabase>;
   /** A row this database cannot hold although its type allows it. */
   unstorable: (row: EdgeRollupRow) => EdgeRollupRow;
   refusal: RegExp;
@@ -26,20 +24,14 @@ interface Backend {
 const backends: Backend[] = [
   {
     name: 'SQLite',
-    database: () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-ingest-storage-'));
-      return Promise.resolve({
-        url: `file:${path.join(dir, 'weft.db')}`,
-        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
+    start: sqliteDatabase,
     // SQLite integers are 64-bit: a window start beyond that cannot be bound.
     unstorable: (row) => ({ ...row, windowStartMs: 2n ** 70n }),
     refusal: /^a value is out of range for the database: /,
   },
   {
     name: 'PostgreSQL',
-    database: startPostgres,
+    start: startPostgres,
     // "count" is a 32-bit integer column.
     unstorable: (row) => ({ ...row, count: 3_000_000_000 }),
     refusal: /^a value cannot be stored: value "3000000000" is out of range for type integer$/,
@@ -91,7 +83,7 @@ describe.each(backends)('ingest storage on $name', (backend) => {
   let opened: OpenDatabase;
 
   beforeAll(async () => {
-    database = await backend.database();
+    database = await backend.start();
     opened = await openDatabase(database.url);
   });
 

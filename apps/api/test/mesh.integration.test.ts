@@ -2,15 +2,12 @@
  * The walking skeleton end to end below the console: real proxies (child processes) in front of two
  * services, the real API on a real database, telemetry over OTLP/HTTP, read back through tRPC.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenSignals, ServiceDetail, TopologyGraph, TraceDetail, TraceSummary } from '@weft/schema';
 import { startApi, type RunningApi } from '../src/app.ts';
 import { signIn, testApiOptions, trpcQuery, workloadToken, type Session } from './support/auth.ts';
 import { waitFor } from './support/ports.ts';
-import { startPostgres } from './support/postgres.ts';
+import { BACKENDS } from './support/databases.ts';
 import { startProxy, type ProxyProcess } from './support/proxy-process.ts';
 import { startAlpha, startBeta, type TestService } from './support/upstreams.ts';
 
@@ -26,26 +23,7 @@ function trpc<T>(api: RunningApi, procedure: string, input: unknown): Promise<T>
   return trpcQuery<T>(api.url, viewer, procedure, input);
 }
 
-interface Backend {
-  name: string;
-  databaseUrl: () => Promise<{ url: string; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    databaseUrl: () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-mesh-'));
-      return Promise.resolve({
-        url: `file:${path.join(dir, 'weft.db')}`,
-        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  },
-  { name: 'PostgreSQL', databaseUrl: startPostgres },
-];
-
-describe.each(backends)('mesh telemetry on $name', (backend) => {
+describe.each(BACKENDS)('mesh telemetry on $name', (backend) => {
   let database: { url: string; stop: () => Promise<void> };
   let api: RunningApi;
   let beta: TestService;
@@ -56,7 +34,7 @@ describe.each(backends)('mesh telemetry on $name', (backend) => {
   const window = { fromMs: started - 60_000, toMs: started + 10 * 60_000 };
 
   beforeAll(async () => {
-    database = await backend.databaseUrl();
+    database = await backend.start();
     api = await startApi(await testApiOptions(database.url), () => undefined);
     viewer = await signIn(api.url);
     beta = await startBeta(SLOW_MS);

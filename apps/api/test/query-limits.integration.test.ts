@@ -2,9 +2,6 @@
  * Query limits through the real API on SQLite and PostgreSQL: a query beyond a limit is answered 400 with a
  * message that names the limit, and a long window without an explicit step gets a coarser one instead.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   LATENCY_BOUNDS_MS,
   LATENCY_BUCKET_COUNT,
@@ -23,26 +20,7 @@ import {
   trpcQuery,
   type Session,
 } from './support/auth.ts';
-import { startPostgres } from './support/postgres.ts';
-
-interface Backend {
-  name: string;
-  database: () => Promise<{ url: string; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    database: () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-query-limits-'));
-      return Promise.resolve({
-        url: `file:${path.join(dir, 'weft.db')}`,
-        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  },
-  { name: 'PostgreSQL', database: startPostgres },
-];
+import { BACKENDS } from './support/databases.ts';
 
 const DAY = 24 * 3600 * 1000;
 const HOUR = 3600 * 1000;
@@ -91,7 +69,7 @@ function catalogTraffic(startMs: number) {
   };
 }
 
-describe.each(backends)('query limits on $name', (backend) => {
+describe.each(BACKENDS)('query limits on $name', (backend) => {
   let database: { url: string; stop: () => Promise<void> };
   let api: RunningApi;
   let admin: Session;
@@ -108,7 +86,7 @@ describe.each(backends)('query limits on $name', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await backend.database();
+    database = await backend.start();
     api = await startApi(await testApiOptions(database.url), () => undefined);
     admin = await signIn(api.url);
     const token = await createToken(api.url, admin, { kind: 'ingest', name: 'limits' });

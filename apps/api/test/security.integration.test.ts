@@ -3,9 +3,6 @@
  * every one is refused with the status and message a user sees, and none of them changes what proxies get
  * or what the console shows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LATENCY_BOUNDS_MS,
@@ -26,26 +23,7 @@ import {
   workloadToken,
   type Session,
 } from './support/auth.ts';
-import { startPostgres } from './support/postgres.ts';
-
-interface Backend {
-  name: string;
-  databaseUrl: () => Promise<{ url: string; stop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    databaseUrl: () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-security-'));
-      return Promise.resolve({
-        url: `file:${path.join(dir, 'weft.db')}`,
-        stop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  },
-  { name: 'PostgreSQL', databaseUrl: startPostgres },
-];
+import { BACKENDS } from './support/databases.ts';
 
 const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -129,7 +107,7 @@ function forgedSpans(service: string, namespace = 'shop') {
   };
 }
 
-describe.each(backends)('control-plane attacks on $name', (backend) => {
+describe.each(BACKENDS)('control-plane attacks on $name', (backend) => {
   let database: { url: string; stop: () => Promise<void> };
   let api: RunningApi;
   let admin: Session;
@@ -160,7 +138,7 @@ describe.each(backends)('control-plane attacks on $name', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await backend.databaseUrl();
+    database = await backend.start();
     api = await startApi(await testApiOptions(database.url), () => undefined);
     admin = await signIn(api.url);
     catalogToken = await workloadToken(api.url, admin, { namespace: 'shop', service: 'catalog' });
