@@ -1,4 +1,5 @@
 'use client';
+import type { UseQueryResult } from '@tanstack/react-query';
 import type { Health, Role } from '@weft/schema';
 import { useEffect, useState, type ReactNode } from 'react';
 import { HEALTH_COLOR, HEALTH_LABEL } from '@/lib/health.ts';
@@ -79,6 +80,41 @@ export function StaleNotice({ error }: { error: unknown }) {
     <div className="stale-notice" role="status" data-test="stale-notice">
       Live updates failing — showing the last data received. {errorMessage(error)}
     </div>
+  );
+}
+
+/**
+ * A titled panel listing what `query` returns: loading, the error (while there is no data to show), `empty`
+ * when the list is empty, else `children` of the rows.
+ */
+export function ListSection<T, E>({
+  title,
+  what,
+  query,
+  empty,
+  children,
+}: {
+  title: string;
+  what: string;
+  query: UseQueryResult<T[], E>;
+  empty: ReactNode;
+  children: (rows: T[]) => ReactNode;
+}) {
+  return (
+    <section className="section">
+      <h2>{title}</h2>
+      <div className="panel">
+        {query.isPending ? (
+          <Loading what={what} />
+        ) : query.isError && !query.data ? (
+          <ErrorState error={query.error} what={what} />
+        ) : query.data.length === 0 ? (
+          empty
+        ) : (
+          children(query.data)
+        )}
+      </div>
+    </section>
   );
 }
 

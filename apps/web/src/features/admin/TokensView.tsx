@@ -14,15 +14,17 @@ import {
 } from '@weft/schema';
 import { useState, type FormEvent } from 'react';
 import {
+  CallFailedAlert,
+  ConfirmButton,
   CopyButton,
-  errorLine,
-  Field,
   fieldErrorsOf,
   FormAlert,
   serverFieldErrors,
-  type FieldErrors,
+  SubmitButton,
+  TextField,
+  useDraft,
 } from '@/components/form.tsx';
-import { Empty, ErrorState, Loading, PageHeader } from '@/components/ui.tsx';
+import { Empty, ListSection, PageHeader } from '@/components/ui.tsx';
 import { formatAgo, formatDateTime } from '@/lib/format.ts';
 import { useTRPC } from '@/lib/trpc.ts';
 
@@ -83,26 +85,24 @@ export function TokensView() {
       />
       {created ? <NewSecret created={created} onDismiss={() => setCreated(null)} /> : null}
 
-      <section className="section">
-        <h2>All tokens</h2>
-        <div className="panel">
-          {list.isPending ? (
-            <Loading what="tokens" />
-          ) : list.isError && !list.data ? (
-            <ErrorState error={list.error} what="tokens" />
-          ) : list.data.length === 0 ? (
-            <Empty testId="tokens-empty">
-              No tokens yet. Create one above for each proxy or telemetry sender.
-            </Empty>
-          ) : (
-            <TokensTable
-              tokens={list.data}
-              highlightId={created?.summary.id ?? null}
-              onRevoked={() => void invalidate()}
-            />
-          )}
-        </div>
-      </section>
+      <ListSection
+        title="All tokens"
+        what="tokens"
+        query={list}
+        empty={
+          <Empty testId="tokens-empty">
+            No tokens yet. Create one above for each proxy or telemetry sender.
+          </Empty>
+        }
+      >
+        {(tokens) => (
+          <TokensTable
+            tokens={tokens}
+            highlightId={created?.summary.id ?? null}
+            onRevoked={() => void invalidate()}
+          />
+        )}
+      </ListSection>
     </div>
   );
 }
@@ -113,8 +113,7 @@ function CreateTokenForm({
   onCreated: (result: { token: string; summary: TokenSummary }) => void;
 }) {
   const trpc = useTRPC();
-  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { draft, setDraft, errors, setErrors, field } = useDraft(EMPTY_DRAFT);
   const create = useMutation(
     trpc.tokens.create.mutationOptions({
       onSuccess: (result) => {
@@ -124,10 +123,6 @@ function CreateTokenForm({
       onError: (error) => setErrors(serverFieldErrors(error)),
     }),
   );
-  const set = (key: keyof Draft) => (value: string) => {
-    setDraft((d) => ({ ...d, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: undefined }));
-  };
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -170,63 +165,47 @@ function CreateTokenForm({
           : 'An OpenTelemetry SDK sending OTLP/HTTP: leave namespace and service blank to accept any service, or limit it to one.'}
       </p>
       <div className="form-row">
-        <Field label="Name" error={errors.name} className="grow">
-          <input
-            className="input"
-            value={draft.name}
-            maxLength={AuthLimits.maxTokenNameLength}
-            placeholder={workload ? 'catalog-v1 (prod-eu)' : 'checkout-sdk'}
-            onChange={(e) => set('name')(e.target.value)}
-            data-test="token-name"
-          />
-        </Field>
-        <Field label={workload ? 'Namespace' : 'Namespace (optional)'} error={errors.namespace}>
-          <input
-            className="input"
-            value={draft.namespace}
-            placeholder="shop"
-            spellCheck={false}
-            onChange={(e) => set('namespace')(e.target.value)}
-            data-test="token-namespace"
-          />
-        </Field>
-        <Field label={workload ? 'Service' : 'Service (optional)'} error={errors.service}>
-          <input
-            className="input"
-            value={draft.service}
-            placeholder="catalog"
-            spellCheck={false}
-            onChange={(e) => set('service')(e.target.value)}
-            data-test="token-service"
-          />
-        </Field>
+        <TextField
+          label="Name"
+          {...field('name')}
+          className="grow"
+          maxLength={AuthLimits.maxTokenNameLength}
+          placeholder={workload ? 'catalog-v1 (prod-eu)' : 'checkout-sdk'}
+          testId="token-name"
+        />
+        <TextField
+          label={workload ? 'Namespace' : 'Namespace (optional)'}
+          {...field('namespace')}
+          placeholder="shop"
+          spellCheck={false}
+          testId="token-namespace"
+        />
+        <TextField
+          label={workload ? 'Service' : 'Service (optional)'}
+          {...field('service')}
+          placeholder="catalog"
+          spellCheck={false}
+          testId="token-service"
+        />
         {workload ? (
-          <Field label="Version" error={errors.version} className="narrow-field">
-            <input
-              className="input"
-              value={draft.version}
-              placeholder="v1"
-              spellCheck={false}
-              onChange={(e) => set('version')(e.target.value)}
-              data-test="token-version"
-            />
-          </Field>
+          <TextField
+            label="Version"
+            {...field('version')}
+            className="narrow-field"
+            placeholder="v1"
+            spellCheck={false}
+            testId="token-version"
+          />
         ) : null}
-        <div className="form-actions">
-          <button
-            type="submit"
-            className="button primary"
-            disabled={create.isPending}
-            data-test="token-create"
-          >
-            {create.isPending ? 'Creating…' : 'Create token'}
-          </button>
-        </div>
+        <SubmitButton
+          label="Create token"
+          pendingLabel="Creating…"
+          pending={create.isPending}
+          testId="token-create"
+        />
       </div>
       {errors._ ? <FormAlert>{errors._}</FormAlert> : null}
-      {create.isError && !Object.keys(serverFieldErrors(create.error)).length ? (
-        <FormAlert>Could not create the token: {errorLine(create.error)}</FormAlert>
-      ) : null}
+      <CallFailedAlert error={create.error} what="create the token" />
     </form>
   );
 }
@@ -280,6 +259,7 @@ function TokensTable({
   highlightId: string | null;
   onRevoked: () => void;
 }) {
+  const trpc = useTRPC();
   const now = Date.now();
   const sorted = [...tokens].sort(
     (a, b) =>
@@ -327,54 +307,20 @@ function TokensTable({
               )}
             </td>
             <td className="actions-col">
-              {t.revokedAtMs === null ? <RevokeButton token={t} onRevoked={onRevoked} /> : null}
+              {t.revokedAtMs === null ? (
+                <ConfirmButton
+                  label="Revoke"
+                  pendingLabel="Revoking…"
+                  question={`${t.kind === 'workload' ? 'Its proxy will be refused.' : 'Its sender will be refused.'} Revoke?`}
+                  mutation={trpc.tokens.revoke.mutationOptions({ onSuccess: onRevoked })}
+                  variables={{ id: t.id }}
+                  testId="token-revoke"
+                />
+              ) : null}
             </td>
           </tr>
         ))}
       </tbody>
     </table>
-  );
-}
-
-function RevokeButton({ token, onRevoked }: { token: TokenSummary; onRevoked: () => void }) {
-  const trpc = useTRPC();
-  const [confirming, setConfirming] = useState(false);
-  const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: onRevoked }));
-  if (!confirming) {
-    return (
-      <button
-        type="button"
-        className="button danger-outline"
-        onClick={() => setConfirming(true)}
-        data-test="token-revoke"
-      >
-        Revoke
-      </button>
-    );
-  }
-  return (
-    <span className="confirm" data-test="token-revoke-confirm">
-      <span className="confirm-text">
-        {token.kind === 'workload' ? 'Its proxy will be refused.' : 'Its sender will be refused.'} Revoke?
-      </span>
-      <button
-        type="button"
-        className="button danger"
-        disabled={revoke.isPending}
-        onClick={() => revoke.mutate({ id: token.id })}
-        data-test="token-revoke-yes"
-      >
-        {revoke.isPending ? 'Revoking…' : 'Revoke'}
-      </button>
-      <button
-        type="button"
-        className="button link"
-        onClick={() => setConfirming(false)}
-        data-test="token-revoke-no"
-      >
-        Cancel
-      </button>
-      {revoke.isError ? <span className="text-failing small">{errorLine(revoke.error)}</span> : null}
-    </span>
   );
 }

@@ -8,15 +8,18 @@ import { AuthLimits, passwordSchema, ROLES, roleSchema, usernameSchema, type Rol
 import { useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import {
+  CallFailedAlert,
+  ConfirmButton,
   errorLine,
   Field,
   fieldErrorsOf,
-  FormAlert,
   serverFieldErrors,
-  type FieldErrors,
+  SubmitButton,
+  TextField,
+  useDraft,
 } from '@/components/form.tsx';
 import { useSession } from '@/components/Session.tsx';
-import { Empty, ErrorState, Loading, PageHeader, RoleBadge } from '@/components/ui.tsx';
+import { Empty, ListSection, PageHeader, RoleBadge } from '@/components/ui.tsx';
 import { formatAgo, formatDateTime } from '@/lib/format.ts';
 import { useTRPC, type RouterOutputs } from '@/lib/trpc.ts';
 
@@ -59,33 +62,24 @@ export function UsersView() {
     <div className="page admin-page" data-test="users-page">
       <PageHeader title="Users" subtitle="Who may sign in to the console and the API, and with which role." />
       <CreateUserForm onCreated={() => void invalidate()} />
-      <section className="section">
-        <h2>All users</h2>
-        <div className="panel">
-          {list.isPending ? (
-            <Loading what="users" />
-          ) : list.isError && !list.data ? (
-            <ErrorState error={list.error} what="users" />
-          ) : list.data.length === 0 ? (
-            <Empty testId="users-empty">No users.</Empty>
-          ) : (
-            <UsersTable
-              users={list.data}
-              selfId={session?.user.id ?? null}
-              onChanged={() => void invalidate()}
-            />
-          )}
-        </div>
-      </section>
+      <ListSection
+        title="All users"
+        what="users"
+        query={list}
+        empty={<Empty testId="users-empty">No users.</Empty>}
+      >
+        {(users) => (
+          <UsersTable users={users} selfId={session?.user.id ?? null} onChanged={() => void invalidate()} />
+        )}
+      </ListSection>
     </div>
   );
 }
 
 function CreateUserForm({ onCreated }: { onCreated: () => void }) {
   const trpc = useTRPC();
-  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
-  const [errors, setErrors] = useState<FieldErrors>({});
   const [createdName, setCreatedName] = useState<string | null>(null);
+  const { draft, setDraft, setErrors, field } = useDraft(EMPTY_DRAFT, () => setCreatedName(null));
   const create = useMutation(
     trpc.users.create.mutationOptions({
       onSuccess: (user) => {
@@ -96,12 +90,6 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
       onError: (error) => setErrors(serverFieldErrors(error)),
     }),
   );
-  const set = (key: keyof Draft) => (value: string) => {
-    setDraft((d) => ({ ...d, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: undefined }));
-    setCreatedName(null);
-  };
-
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const displayName = draft.displayName.trim();
@@ -118,7 +106,7 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
     setErrors({});
     create.mutate(parsed.data);
   };
-
+  const role = field('role');
   return (
     <form className="panel form-panel" onSubmit={onSubmit} noValidate data-test="user-form">
       <div className="form-panel-header">
@@ -129,35 +117,30 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
         or through your password manager.
       </p>
       <div className="form-row">
-        <Field label="Username" error={errors.username}>
-          <input
-            className="input"
-            value={draft.username}
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            maxLength={AuthLimits.maxUsernameLength}
-            placeholder="jane"
-            onChange={(e) => set('username')(e.target.value)}
-            data-test="user-username"
-          />
-        </Field>
-        <Field label="Display name (optional)" error={errors.displayName} className="grow">
-          <input
-            className="input"
-            value={draft.displayName}
-            autoComplete="off"
-            maxLength={AuthLimits.maxDisplayNameLength}
-            placeholder="Jane Doe"
-            onChange={(e) => set('displayName')(e.target.value)}
-            data-test="user-display-name"
-          />
-        </Field>
-        <Field label="Role" error={errors.role} hint={ROLE_HELP[draft.role]} className="narrow-field">
+        <TextField
+          label="Username"
+          {...field('username')}
+          autoComplete="off"
+          autoCapitalize="none"
+          spellCheck={false}
+          maxLength={AuthLimits.maxUsernameLength}
+          placeholder="jane"
+          testId="user-username"
+        />
+        <TextField
+          label="Display name (optional)"
+          {...field('displayName')}
+          className="grow"
+          autoComplete="off"
+          maxLength={AuthLimits.maxDisplayNameLength}
+          placeholder="Jane Doe"
+          testId="user-display-name"
+        />
+        <Field label="Role" error={role.error} hint={ROLE_HELP[draft.role]} className="narrow-field">
           <select
             className="input"
-            value={draft.role}
-            onChange={(e) => set('role')(e.target.value)}
+            value={role.value}
+            onChange={(e) => role.onChange(e.target.value)}
             data-test="user-role-select"
           >
             {ROLES.map((role) => (
@@ -167,35 +150,23 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
             ))}
           </select>
         </Field>
-        <Field
+        <TextField
           label="Password"
-          error={errors.password}
+          {...field('password')}
           hint={`at least ${AuthLimits.minPasswordLength} characters`}
-        >
-          <input
-            className="input"
-            type="password"
-            value={draft.password}
-            autoComplete="new-password"
-            maxLength={AuthLimits.maxPasswordLength}
-            onChange={(e) => set('password')(e.target.value)}
-            data-test="user-password"
-          />
-        </Field>
-        <div className="form-actions">
-          <button
-            type="submit"
-            className="button primary"
-            disabled={create.isPending}
-            data-test="user-create"
-          >
-            {create.isPending ? 'Creating…' : 'Create user'}
-          </button>
-        </div>
+          type="password"
+          autoComplete="new-password"
+          maxLength={AuthLimits.maxPasswordLength}
+          testId="user-password"
+        />
+        <SubmitButton
+          label="Create user"
+          pendingLabel="Creating…"
+          pending={create.isPending}
+          testId="user-create"
+        />
       </div>
-      {create.isError && !Object.keys(serverFieldErrors(create.error)).length ? (
-        <FormAlert>Could not create the user: {errorLine(create.error)}</FormAlert>
-      ) : null}
+      <CallFailedAlert error={create.error} what="create the user" />
       {createdName ? (
         <div className="form-success" role="status" data-test="user-created">
           User <strong>{createdName}</strong> created.
@@ -214,6 +185,7 @@ function UsersTable({
   selfId: string | null;
   onChanged: () => void;
 }) {
+  const trpc = useTRPC();
   const now = Date.now();
   const sorted = [...users].sort((a, b) => a.username.localeCompare(b.username));
   return (
@@ -254,7 +226,18 @@ function UsersTable({
               <td className="nowrap" title={u.lastLoginAtMs ? formatDateTime(u.lastLoginAtMs) : undefined}>
                 {u.lastLoginAtMs ? formatAgo(u.lastLoginAtMs, now) : <span className="muted">never</span>}
               </td>
-              <td className="actions-col">{self ? null : <RemoveButton user={u} onRemoved={onChanged} />}</td>
+              <td className="actions-col">
+                {self ? null : (
+                  <ConfirmButton
+                    label="Remove"
+                    pendingLabel="Removing…"
+                    question={`Remove ${u.username}?`}
+                    mutation={trpc.users.remove.mutationOptions({ onSuccess: onChanged })}
+                    variables={{ id: u.id }}
+                    testId="user-remove"
+                  />
+                )}
+              </td>
             </tr>
           );
         })}
@@ -294,47 +277,6 @@ function RoleCell({ user, self, onChanged }: { user: UserRow; self: boolean; onC
           {errorLine(setRole.error)}
         </span>
       ) : null}
-    </span>
-  );
-}
-
-function RemoveButton({ user, onRemoved }: { user: UserRow; onRemoved: () => void }) {
-  const trpc = useTRPC();
-  const [confirming, setConfirming] = useState(false);
-  const remove = useMutation(trpc.users.remove.mutationOptions({ onSuccess: onRemoved }));
-  if (!confirming) {
-    return (
-      <button
-        type="button"
-        className="button danger-outline"
-        onClick={() => setConfirming(true)}
-        data-test="user-remove"
-      >
-        Remove
-      </button>
-    );
-  }
-  return (
-    <span className="confirm" data-test="user-remove-confirm">
-      <span className="confirm-text">Remove {user.username}?</span>
-      <button
-        type="button"
-        className="button danger"
-        disabled={remove.isPending}
-        onClick={() => remove.mutate({ id: user.id })}
-        data-test="user-remove-yes"
-      >
-        {remove.isPending ? 'Removing…' : 'Remove'}
-      </button>
-      <button
-        type="button"
-        className="button link"
-        onClick={() => setConfirming(false)}
-        data-test="user-remove-no"
-      >
-        Cancel
-      </button>
-      {remove.isError ? <span className="text-failing small">{errorLine(remove.error)}</span> : null}
     </span>
   );
 }
