@@ -3,22 +3,16 @@
  * stored exactly once however the batches are split, retried or sized, and numbers the database could not
  * hold are refused with the field's path (400, never 500) with nothing stored.
  */
-import {
-  IngestLimits,
-  LATENCY_BOUNDS_MS,
-  LATENCY_BUCKET_COUNT,
-  type TopologyGraph,
-  type TraceSummary,
-} from '@weft/schema';
+import { IngestLimits, type TopologyGraph, type TraceSummary } from '@weft/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
 import { bearer, createToken, signIn, testApiOptions, trpcQuery, type Session } from './support/auth.ts';
 import { BACKENDS } from './support/databases.ts';
+import { metricsRequest, span, tracesRequest, type HistogramPointSpec, type Span } from './support/otlp.ts';
 
-const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
-const WINDOW_NS = 5_000_000_000n;
+const WINDOW_MS = 5000;
 /** The start of the first flush window: an hour and a half ago, so 1,000 windows of 5 s end before now. */
-const firstWindowNs = (BigInt(Date.now()) - 90n * 60_000n) * 1_000_000n;
+const firstWindowMs = Date.now() - 90 * 60_000;
 const queryWindow = { lastMs: 24 * 3600 * 1000 };
 
 interface Point {
@@ -30,70 +24,31 @@ interface Point {
 }
 
 /** One delta histogram data point for inbound traffic to `ingest/<namespace>`'s service "api". */
-function dataPoint(p: Point) {
-  const bucketCounts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
-  bucketCounts[4] = p.count;
-  const start = firstWindowNs + BigInt(p.window ?? 0) * WINDOW_NS;
+function dataPoint(p: Point): HistogramPointSpec {
+  const startMs = firstWindowMs + (p.window ?? 0) * WINDOW_MS;
   return {
-    attributes: [
-      kv('weft.reporter', 'inbound'),
-      kv('weft.source.service', p.source ?? 'web'),
-      kv('weft.source.namespace', p.namespace),
-      kv('weft.destination.service', 'api'),
-      kv('weft.destination.namespace', p.namespace),
-      { key: 'http.response.status_code', value: { intValue: p.status ?? 200 } },
-    ],
-    startTimeUnixNano: String(start),
-    timeUnixNano: String(start + WINDOW_NS),
-    count: String(p.count),
+    source: { service: p.source ?? 'web', namespace: p.namespace },
+    destination: { service: 'api', namespace: p.namespace },
+    status: p.status ?? 200,
+    count: p.count,
     sum: p.count * 2,
-    bucketCounts: bucketCounts.map(String),
-    explicitBounds: [...LATENCY_BOUNDS_MS],
+    buckets: { 4: p.count },
+    startMs,
+    endMs: startMs + WINDOW_MS,
   };
 }
 
-function metricsRequest(points: unknown[], proxyId = 'api-1') {
-  return {
-    resourceMetrics: [
-      {
-        resource: { attributes: [kv('service.name', 'api'), kv('service.instance.id', proxyId)] },
-        scopeMetrics: [
-          {
-            scope: { name: 'weft' },
-            metrics: [
-              {
-                name: 'weft.request.duration',
-                unit: 'ms',
-                histogram: { aggregationTemporality: 1, dataPoints: points },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
+/** Counts sent as decimal strings, as the proxy sends them. */
+function apiMetrics(points: HistogramPointSpec[], proxyId = 'api-1') {
+  return metricsRequest({ resource: { service: 'api', instance: proxyId }, points, encoding: 'string' });
 }
 
-function span(spanId: string, startNs: bigint, traceId = 'aaaabbbbccccddddeeeeffff00001111') {
-  return {
-    traceId,
-    spanId,
-    name: 'GET /',
-    kind: 2,
-    startTimeUnixNano: String(startNs),
-    endTimeUnixNano: String(startNs + 2_000_000n),
-  };
+function apiSpan(spanId: string, startMs: number, traceId = 'aaaabbbbccccddddeeeeffff00001111') {
+  return span({ traceId, spanId, startMs, endMs: startMs + 2 });
 }
 
-function tracesRequest(namespace: string, spans: unknown[]) {
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [kv('service.name', 'api'), kv('service.namespace', namespace)] },
-        scopeSpans: [{ spans }],
-      },
-    ],
-  };
+function apiTraces(namespace: string, spans: Span[]) {
+  return tracesRequest({ service: 'api', namespace, spans });
 }
 
 interface IngestAnswer {
@@ -149,7 +104,7 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
   it('stores a flush window split over two export requests whole', async () => {
     const first = await post(
       '/v1/metrics',
-      metricsRequest([
+      apiMetrics([
         dataPoint({ namespace: 'split', count: 40 }),
         dataPoint({ namespace: 'split', status: 503, count: 2 }),
       ]),
@@ -161,7 +116,7 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
     // The same proxy and window, the other edges: the rest of what the proxy saw in that window.
     const second = await post(
       '/v1/metrics',
-      metricsRequest([
+      apiMetrics([
         dataPoint({ namespace: 'split', status: 500, count: 3 }),
         dataPoint({ namespace: 'split', source: 'mobile', count: 15 }),
       ]),
@@ -174,7 +129,7 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
   });
 
   it('stores a retried batch once, and a data point repeated within one batch once', async () => {
-    const batch = metricsRequest([
+    const batch = apiMetrics([
       dataPoint({ namespace: 'retry', count: 7 }),
       dataPoint({ namespace: 'retry', count: 4, window: 1 }),
       dataPoint({ namespace: 'retry', count: 7 }),
@@ -190,14 +145,14 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
     const points = Array.from({ length: 1000 }, (_, i) =>
       statuses.map((status) => dataPoint({ namespace: 'big', status, count: 3, window: i })),
     ).flat();
-    const res = await post('/v1/metrics', metricsRequest(points, 'big-1'));
+    const res = await post('/v1/metrics', apiMetrics(points, 'big-1'));
     expect(res).toEqual({
       status: 200,
       body: expect.objectContaining({ stored: 6000, duplicates: 0 }) as unknown,
     });
     expect(await received('big')).toEqual({ requests: 18_000, errors: 6000 });
     // Retried after a lost answer: nothing more is stored.
-    expect((await post('/v1/metrics', metricsRequest(points, 'big-1'))).body).toMatchObject({
+    expect((await post('/v1/metrics', apiMetrics(points, 'big-1'))).body).toMatchObject({
       stored: 0,
       duplicates: 6000,
     });
@@ -205,19 +160,19 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
   });
 
   it('stores a batch of 3,000 spans in one request, and a retry of it once', async () => {
-    const start = firstWindowNs;
+    const start = firstWindowMs;
     const spans = Array.from({ length: 3000 }, (_, i) =>
-      span(
+      apiSpan(
         (i + 1).toString(16).padStart(16, '0'),
-        start + BigInt(i) * 1_000_000n,
+        start + i,
         `${'b'.repeat(28)}${(i % 1000).toString(16).padStart(4, '0')}`,
       ),
     );
-    expect((await post('/v1/traces', tracesRequest('spans', spans))).body).toMatchObject({
+    expect((await post('/v1/traces', apiTraces('spans', spans))).body).toMatchObject({
       accepted: 3000,
       duplicates: 0,
     });
-    expect((await post('/v1/traces', tracesRequest('spans', spans))).body).toMatchObject({
+    expect((await post('/v1/traces', apiTraces('spans', spans))).body).toMatchObject({
       accepted: 0,
       duplicates: 3000,
     });
@@ -227,9 +182,9 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
   });
 
   it('refuses a span timestamp beyond int64 with the field path, and stores none of the batch', async () => {
-    const good = span('1111111111111111', firstWindowNs, 'cccccccccccccccccccccccccccc0001');
-    const bad = { ...span('2222222222222222', firstWindowNs), endTimeUnixNano: '9223372036854775808' };
-    const res = await post('/v1/traces', tracesRequest('range', [good, bad]));
+    const good = apiSpan('1111111111111111', firstWindowMs, 'cccccccccccccccccccccccccccc0001');
+    const bad = { ...apiSpan('2222222222222222', firstWindowMs), endTimeUnixNano: '9223372036854775808' };
+    const res = await post('/v1/traces', apiTraces('range', [good, bad]));
     expect(res).toEqual({
       status: 400,
       body: {
@@ -245,24 +200,24 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
     expect(await traces('range')).toEqual([]);
     // The largest timestamp that fits is stored, and the trace it ends is shown.
     const edge = {
-      ...span('3333333333333333', firstWindowNs),
+      ...apiSpan('3333333333333333', firstWindowMs),
       endTimeUnixNano: String(IngestLimits.maxUnixNano),
     };
-    expect((await post('/v1/traces', tracesRequest('range', [edge]))).body).toMatchObject({ accepted: 1 });
+    expect((await post('/v1/traces', apiTraces('range', [edge]))).body).toMatchObject({ accepted: 1 });
     expect(await traces('range')).toEqual([
       expect.objectContaining({ spanCount: 1, rootService: 'range/api' }),
     ]);
   });
 
   it('refuses histogram counts beyond the 32-bit column and non-finite sums with the field path', async () => {
-    const tooMany = dataPoint({ namespace: 'range', count: 1 });
-    tooMany.count = String(IngestLimits.maxCount + 1);
-    tooMany.bucketCounts = tooMany.bucketCounts.map((c) =>
-      c === '1' ? String(IngestLimits.maxCount + 1) : c,
-    );
+    const tooMany = {
+      ...dataPoint({ namespace: 'range', count: 1 }),
+      count: IngestLimits.maxCount + 1,
+      buckets: { 4: IngestLimits.maxCount + 1 },
+    };
     const res = await post(
       '/v1/metrics',
-      metricsRequest([dataPoint({ namespace: 'range', count: 1, window: 1 }), tooMany]),
+      apiMetrics([dataPoint({ namespace: 'range', count: 1, window: 1 }), tooMany]),
     );
     expect(res.status).toBe(400);
     expect(res.body.issues).toEqual([
@@ -291,9 +246,11 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
   });
 
   it('refuses strings the database could not index or hold, naming the field and the limit', async () => {
-    const point = dataPoint({ namespace: 'strings', count: 1 });
-    point.attributes[1] = kv('weft.source.service', '界'.repeat(100)); // 300 bytes of UTF-8
-    const long = await post('/v1/metrics', metricsRequest([point]));
+    const point = {
+      ...dataPoint({ namespace: 'strings', count: 1 }),
+      source: { service: '界'.repeat(100), namespace: 'strings' }, // 300 bytes of UTF-8, attribute 1
+    };
+    const long = await post('/v1/metrics', apiMetrics([point]));
     expect(long).toEqual({
       status: 400,
       body: {
@@ -308,7 +265,7 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
     });
     const nul = await post(
       '/v1/traces',
-      tracesRequest('strings', [{ ...span('4444444444444444', firstWindowNs), name: 'GET /\u0000' }]),
+      apiTraces('strings', [{ ...apiSpan('4444444444444444', firstWindowMs), name: 'GET /\u0000' }]),
     );
     expect(nul.status).toBe(400);
     expect(nul.body.issues).toEqual([

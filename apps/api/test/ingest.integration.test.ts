@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LATENCY_BOUNDS_MS, LATENCY_BUCKET_COUNT, type TopologyGraph, type TraceSummary } from '@weft/schema';
+import type { TopologyGraph, TraceSummary } from '@weft/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
 import {
@@ -17,6 +17,7 @@ import {
   workloadToken,
   type Session,
 } from './support/auth.ts';
+import { metricsRequest, span, tracesRequest, type Span } from './support/otlp.ts';
 
 let api: RunningApi;
 let dir: string;
@@ -27,71 +28,32 @@ let ingestToken: string;
 const workloadTokens = new Map<string, string>();
 const window = { lastMs: 24 * 3600 * 1000 };
 
-const now = BigInt(Date.now()) * 1_000_000n;
-const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
+const nowMs = Date.now();
 
-function span(spanId: string, traceId = 'aaaabbbbccccddddeeeeffff00001111') {
-  return {
-    traceId,
-    spanId,
-    name: 'GET /',
-    kind: 2,
-    startTimeUnixNano: String(now),
-    endTimeUnixNano: String(now + 5_000_000n),
-    attributes: [],
-    status: { code: 0 },
-  };
+/** A span of bad/edge's, 5 ms long, starting now. */
+function edgeSpan(spanId: string, traceId = 'aaaabbbbccccddddeeeeffff00001111') {
+  return span({ traceId, spanId, startMs: nowMs, endMs: nowMs + 5 });
 }
 
-function traces(spans: unknown[]) {
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [kv('service.name', 'edge'), kv('service.namespace', 'bad')] },
-        scopeSpans: [{ spans }],
-      },
-    ],
-  };
+function traces(spans: Span[]) {
+  return tracesRequest({ service: 'edge', namespace: 'bad', spans });
 }
 
+/** 200s to bad/edge over the last 5 s: `count` requests, `bucketTotal` of them in bucket 2. */
 function metrics(count: number, bucketTotal: number) {
-  const bucketCounts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
-  bucketCounts[2] = bucketTotal;
-  return {
-    resourceMetrics: [
+  return metricsRequest({
+    resource: { service: 'edge', instance: 'edge-1' },
+    points: [
       {
-        resource: { attributes: [kv('service.name', 'edge'), kv('service.instance.id', 'edge-1')] },
-        scopeMetrics: [
-          {
-            metrics: [
-              {
-                name: 'weft.request.duration',
-                unit: 'ms',
-                histogram: {
-                  aggregationTemporality: 1,
-                  dataPoints: [
-                    {
-                      attributes: [
-                        kv('weft.reporter', 'inbound'),
-                        kv('weft.destination.service', 'edge'),
-                        kv('weft.destination.namespace', 'bad'),
-                        { key: 'http.response.status_code', value: { intValue: 200 } },
-                      ],
-                      startTimeUnixNano: String(now - 5_000_000_000n),
-                      timeUnixNano: String(now),
-                      count,
-                      bucketCounts,
-                      explicitBounds: [...LATENCY_BOUNDS_MS],
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
+        destination: { service: 'edge', namespace: 'bad' },
+        status: 200,
+        count,
+        buckets: { 2: bucketTotal },
+        startMs: nowMs - 5000,
+        endMs: nowMs,
       },
     ],
-  };
+  });
 }
 
 async function post(pathname: string, body: unknown, contentType = 'application/json', token = ingestToken) {
@@ -154,7 +116,7 @@ describe('OTLP trace ingest', () => {
   it('refuses a batch with one bad span and stores none of it', async () => {
     const res = await post(
       '/v1/traces',
-      traces([span('1111111111111111'), { ...span('2222222222222222'), traceId: 'nothex' }]),
+      traces([edgeSpan('1111111111111111'), { ...edgeSpan('2222222222222222'), traceId: 'nothex' }]),
     );
     expect(res.status).toBe(400);
     expect(res.body.issues).toContainEqual({
@@ -175,7 +137,7 @@ describe('OTLP trace ingest', () => {
 
     const huge = await post(
       '/v1/traces',
-      traces(Array.from({ length: 600 }, (_, i) => span(i.toString(16).padStart(16, '1')))),
+      traces(Array.from({ length: 600 }, (_, i) => edgeSpan(i.toString(16).padStart(16, '1')))),
     );
     expect(huge.status).toBe(413);
     expect(await storedTraces()).toHaveLength(0);
@@ -183,8 +145,8 @@ describe('OTLP trace ingest', () => {
 
   it('stores a good batch once even when the proxy retries it', async () => {
     const batch = traces([
-      span('3333333333333333'),
-      { ...span('4444444444444444'), parentSpanId: '3333333333333333' },
+      edgeSpan('3333333333333333'),
+      { ...edgeSpan('4444444444444444'), parentSpanId: '3333333333333333' },
     ]);
     const first = await post('/v1/traces', batch);
     expect(first.status).toBe(200);

@@ -2,13 +2,7 @@
  * Query limits through the real API on SQLite and PostgreSQL: a query beyond a limit is answered 400 with a
  * message that names the limit, and a long window without an explicit step gets a coarser one instead.
  */
-import {
-  LATENCY_BOUNDS_MS,
-  LATENCY_BUCKET_COUNT,
-  QueryLimits,
-  type GoldenSignals,
-  type TraceSummary,
-} from '@weft/schema';
+import { QueryLimits, type GoldenSignals, type TraceSummary } from '@weft/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
 import {
@@ -21,52 +15,27 @@ import {
   type Session,
 } from './support/auth.ts';
 import { BACKENDS } from './support/databases.ts';
+import { metricsRequest } from './support/otlp.ts';
 
 const DAY = 24 * 3600 * 1000;
 const HOUR = 3600 * 1000;
-const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
 
 /** 12 requests to shop/catalog, seen by its inbound proxy in the 5 s window starting at `startMs`. */
 function catalogTraffic(startMs: number) {
-  const bucketCounts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
-  bucketCounts[3] = 12;
-  const start = BigInt(startMs) * 1_000_000n;
-  return {
-    resourceMetrics: [
+  return metricsRequest({
+    resource: { service: 'catalog', instance: 'catalog-1' },
+    points: [
       {
-        resource: { attributes: [kv('service.name', 'catalog'), kv('service.instance.id', 'catalog-1')] },
-        scopeMetrics: [
-          {
-            metrics: [
-              {
-                name: 'weft.request.duration',
-                unit: 'ms',
-                histogram: {
-                  aggregationTemporality: 1,
-                  dataPoints: [
-                    {
-                      attributes: [
-                        kv('weft.reporter', 'inbound'),
-                        kv('weft.destination.service', 'catalog'),
-                        kv('weft.destination.namespace', 'shop'),
-                        { key: 'http.response.status_code', value: { intValue: 200 } },
-                      ],
-                      startTimeUnixNano: String(start),
-                      timeUnixNano: String(start + 5_000_000_000n),
-                      count: 12,
-                      sum: 60,
-                      bucketCounts,
-                      explicitBounds: [...LATENCY_BOUNDS_MS],
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
+        destination: { service: 'catalog', namespace: 'shop' },
+        status: 200,
+        count: 12,
+        sum: 60,
+        buckets: { 3: 12 },
+        startMs,
+        endMs: startMs + 5000,
       },
     ],
-  };
+  });
 }
 
 describe.each(BACKENDS)('query limits on $name', (backend) => {

@@ -4,13 +4,7 @@
  * or what the console shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LATENCY_BOUNDS_MS,
-  LATENCY_BUCKET_COUNT,
-  type ProxyConfig,
-  type TopologyGraph,
-  type TraceSummary,
-} from '@weft/schema';
+import type { ProxyConfig, TopologyGraph, TraceSummary } from '@weft/schema';
 import { startApi, type RunningApi } from '../src/app.ts';
 import {
   bearer,
@@ -24,9 +18,7 @@ import {
   type Session,
 } from './support/auth.ts';
 import { BACKENDS } from './support/databases.ts';
-
-const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
-const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+import { metricsRequest, span, tracesRequest } from './support/otlp.ts';
 
 function registration(proxyId: string, service: string, inboundAddress: string) {
   return {
@@ -39,72 +31,40 @@ function registration(proxyId: string, service: string, inboundAddress: string) 
   };
 }
 
+/** `count` 500s to shop/<destService>@v1 over the last 5 s, sent as if by its proxy "forged-1". */
 function forgedMetrics(destService: string, count: number) {
-  const bucketCounts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
-  bucketCounts[0] = count;
-  const end = nowNs();
-  return {
-    resourceMetrics: [
+  const endMs = Date.now();
+  return metricsRequest({
+    resource: { service: destService, instance: 'forged-1' },
+    points: [
       {
-        resource: { attributes: [kv('service.name', destService), kv('service.instance.id', 'forged-1')] },
-        scopeMetrics: [
-          {
-            metrics: [
-              {
-                name: 'weft.request.duration',
-                unit: 'ms',
-                histogram: {
-                  aggregationTemporality: 1,
-                  dataPoints: [
-                    {
-                      attributes: [
-                        kv('weft.reporter', 'inbound'),
-                        kv('weft.destination.service', destService),
-                        kv('weft.destination.namespace', 'shop'),
-                        kv('weft.destination.version', 'v1'),
-                        { key: 'http.response.status_code', value: { intValue: 500 } },
-                      ],
-                      startTimeUnixNano: String(end - 5_000_000_000n),
-                      timeUnixNano: String(end),
-                      count,
-                      sum: count,
-                      bucketCounts,
-                      explicitBounds: [...LATENCY_BOUNDS_MS],
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
+        destination: { service: destService, namespace: 'shop', version: 'v1' },
+        status: 500,
+        count,
+        sum: count,
+        buckets: { 0: count },
+        startMs: endMs - 5000,
+        endMs,
       },
     ],
-  };
+  });
 }
 
 function forgedSpans(service: string, namespace = 'shop') {
-  const start = nowNs();
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [kv('service.name', service), kv('service.namespace', namespace)] },
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId: '0123456789abcdef0123456789abcdef',
-                spanId: '0123456789abcdef',
-                name: 'GET /forged',
-                kind: 2,
-                startTimeUnixNano: String(start),
-                endTimeUnixNano: String(start + 1_000_000n),
-              },
-            ],
-          },
-        ],
-      },
+  const startMs = Date.now();
+  return tracesRequest({
+    service,
+    namespace,
+    spans: [
+      span({
+        traceId: '0123456789abcdef0123456789abcdef',
+        spanId: '0123456789abcdef',
+        name: 'GET /forged',
+        startMs,
+        endMs: startMs + 1,
+      }),
     ],
-  };
+  });
 }
 
 describe.each(BACKENDS)('control-plane attacks on $name', (backend) => {
