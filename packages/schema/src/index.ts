@@ -12,3 +12,4 @@ export * from './auth.ts';
 export * from './limits.ts';
 export * from './queries.ts';
 export * from './return-to.ts';
+export * from './policy/index.ts';

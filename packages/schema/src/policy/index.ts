@@ -1,0 +1,5 @@
+export * from './meta.ts';
+export * from './kinds.ts';
+export * from './resource.ts';
+export * from './validate.ts';
+export * from './crds.ts';

@@ -1,0 +1,200 @@
+/**
+ * The policy kinds, each a `spec` schema. Specs use no unions (a `type` enum with optional sibling blocks, as
+ * Gateway API does), so each maps to a structural openAPIV3Schema for its CRD.
+ */
+import { z } from 'zod';
+import { dnsLabelSchema } from '../net.ts';
+import {
+  clientRefSchema,
+  durationSchema,
+  PolicyLimits,
+  routeMatchSchema,
+  targetRefSchema,
+  versionRefSchema,
+} from './meta.ts';
+
+const weight = z.number().int().min(0).max(PolicyLimits.maxWeight);
+const count = (max: number) => z.number().int().min(1).max(max);
+
+/** A canary split between a service's versions, with header/cookie pins to one version. */
+export const trafficSplitSpecSchema = z.object({
+  targetRef: targetRefSchema,
+  backends: z
+    .array(z.object({ version: versionRefSchema, weight }))
+    .min(1)
+    .max(PolicyLimits.maxVersionsPerSplit),
+  pins: z
+    .array(
+      z.object({
+        version: versionRefSchema,
+        header: z
+          .object({
+            name: z.string().min(1).max(PolicyLimits.maxHeaderNameLength),
+            value: z.string().max(PolicyLimits.maxHeaderValueLength),
+          })
+          .optional(),
+        cookie: z
+          .object({
+            name: z.string().min(1).max(PolicyLimits.maxHeaderNameLength),
+            value: z.string().max(PolicyLimits.maxHeaderValueLength),
+          })
+          .optional(),
+      }),
+    )
+    .max(PolicyLimits.maxPins)
+    .optional(),
+});
+
+const limitSchema = z.object({
+  requests: count(PolicyLimits.maxRequestsPerInterval),
+  interval: durationSchema,
+  burst: z.number().int().min(0).max(PolicyLimits.maxRequestsPerInterval).default(0),
+});
+
+/** Token-bucket limits per route and optionally per calling workload, with overrides; a concurrency limit. */
+export const rateLimitPolicySpecSchema = z.object({
+  targetRef: targetRefSchema,
+  rules: z
+    .array(
+      z.object({
+        name: dnsLabelSchema.optional(),
+        matches: z.array(routeMatchSchema).max(PolicyLimits.maxMatches).optional(),
+        limit: limitSchema,
+        /** One bucket per calling workload instead of one shared bucket. */
+        perClient: z.boolean().default(false),
+        overrides: z
+          .array(z.object({ client: clientRefSchema, limit: limitSchema }))
+          .max(PolicyLimits.maxOverrides)
+          .optional(),
+      }),
+    )
+    .max(PolicyLimits.maxRules)
+    .optional(),
+  concurrency: z.object({ maxInFlight: count(1_000_000) }).optional(),
+});
+
+export const RETRY_ON = ['connect-failure', 'reset', 'gateway-error', '5xx', '502', '503', '504'] as const;
+
+export const retryPolicySpecSchema = z.object({
+  targetRef: targetRefSchema,
+  attempts: count(PolicyLimits.maxRetryAttempts),
+  perTryTimeout: durationSchema.optional(),
+  backoff: z
+    .object({
+      base: durationSchema.default('25ms'),
+      max: durationSchema.default('250ms'),
+      /** Fraction of each delay that is randomised (0..1). */
+      jitter: z.number().min(0).max(1).default(0.5),
+    })
+    .default({ base: '25ms', max: '250ms', jitter: 0.5 }),
+  retryOn: z
+    .array(z.enum(RETRY_ON))
+    .min(1)
+    .max(RETRY_ON.length)
+    .default(['connect-failure', 'reset', 'gateway-error']),
+  /** Retry non-idempotent requests (POST, PATCH) too. */
+  nonIdempotent: z.boolean().default(false),
+  /** Retries may add at most this ratio of the original requests, plus minPerSecond (Linkerd's budget). */
+  budget: z
+    .object({
+      ratio: z.number().min(0).max(1).default(0.2),
+      minPerSecond: z.number().int().min(0).max(1000).default(10),
+    })
+    .default({ ratio: 0.2, minPerSecond: 10 }),
+});
+
+export const timeoutPolicySpecSchema = z
+  .object({
+    targetRef: targetRefSchema,
+    request: durationSchema.optional(),
+    perTry: durationSchema.optional(),
+    idle: durationSchema.optional(),
+  })
+  .refine((s) => s.request !== undefined || s.perTry !== undefined || s.idle !== undefined, {
+    message: 'set at least one of request, perTry, idle',
+    path: ['request'],
+  });
+
+export const circuitBreakerPolicySpecSchema = z.object({
+  targetRef: targetRefSchema,
+  outlierDetection: z
+    .object({
+      consecutive5xx: count(1000).optional(),
+      consecutiveGatewayErrors: count(1000).optional(),
+      failurePercentage: z
+        .object({
+          threshold: z.number().int().min(1).max(100),
+          minimumRequests: count(100_000).default(20),
+          interval: durationSchema.default('10s'),
+        })
+        .optional(),
+      baseEjectionTime: durationSchema.default('30s'),
+      maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+    })
+    .optional(),
+  limits: z
+    .object({
+      maxConnections: count(1_000_000).optional(),
+      maxPendingRequests: count(1_000_000).optional(),
+      maxRequests: count(1_000_000).optional(),
+    })
+    .optional(),
+});
+
+export const LB_ALGORITHMS = ['RoundRobin', 'LeastRequest', 'EWMA', 'RingHash'] as const;
+
+export const loadBalancingPolicySpecSchema = z
+  .object({
+    targetRef: targetRefSchema,
+    type: z.enum(LB_ALGORITHMS),
+    leastRequest: z.object({ choices: z.number().int().min(2).max(8).default(2) }).optional(),
+    ewma: z.object({ decay: durationSchema.default('10s') }).optional(),
+    ringHash: z
+      .object({
+        header: z.string().min(1).max(PolicyLimits.maxHeaderNameLength).optional(),
+        cookie: z.string().min(1).max(PolicyLimits.maxHeaderNameLength).optional(),
+        minRingSize: z
+          .number()
+          .int()
+          .min(64)
+          .max(1 << 20)
+          .default(1024),
+      })
+      .optional(),
+  })
+  .refine(
+    (s) => s.type !== 'RingHash' || s.ringHash?.header !== undefined || s.ringHash?.cookie !== undefined,
+    {
+      message: 'RingHash needs ringHash.header or ringHash.cookie to hash on',
+      path: ['ringHash'],
+    },
+  );
+
+/** Every kind once: its name, plural, short names and spec schema (like Headlamp's resource registry). */
+export const POLICY_KINDS = {
+  TrafficSplit: { plural: 'trafficsplits', shortNames: ['ts'], spec: trafficSplitSpecSchema },
+  RateLimitPolicy: { plural: 'ratelimitpolicies', shortNames: ['rlp'], spec: rateLimitPolicySpecSchema },
+  RetryPolicy: { plural: 'retrypolicies', shortNames: ['rtp'], spec: retryPolicySpecSchema },
+  TimeoutPolicy: { plural: 'timeoutpolicies', shortNames: ['tmp'], spec: timeoutPolicySpecSchema },
+  CircuitBreakerPolicy: {
+    plural: 'circuitbreakerpolicies',
+    shortNames: ['cbp'],
+    spec: circuitBreakerPolicySpecSchema,
+  },
+  LoadBalancingPolicy: {
+    plural: 'loadbalancingpolicies',
+    shortNames: ['lbp'],
+    spec: loadBalancingPolicySpecSchema,
+  },
+} as const;
+
+export type PolicyKind = keyof typeof POLICY_KINDS;
+export const POLICY_KIND_NAMES = Object.keys(POLICY_KINDS) as PolicyKind[];
+export const policyKindSchema = z.enum(POLICY_KIND_NAMES as [PolicyKind, ...PolicyKind[]]);
+
+export type TrafficSplitSpec = z.infer<typeof trafficSplitSpecSchema>;
+export type RateLimitPolicySpec = z.infer<typeof rateLimitPolicySpecSchema>;
+export type RetryPolicySpec = z.infer<typeof retryPolicySpecSchema>;
+export type TimeoutPolicySpec = z.infer<typeof timeoutPolicySpecSchema>;
+export type CircuitBreakerPolicySpec = z.infer<typeof circuitBreakerPolicySpecSchema>;
+export type LoadBalancingPolicySpec = z.infer<typeof loadBalancingPolicySpecSchema>;

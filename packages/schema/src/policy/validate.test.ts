@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { policyResourceSchema, type PolicyResource, type PolicyResourceInput } from './resource.ts';
+import { VALIDATION_CODES, validate, type ClusterView } from './validate.ts';
+
+const view: ClusterView = {
+  services: [
+    {
+      namespace: 'shop',
+      name: 'reviews',
+      versions: [
+        { version: 'v1', instances: 2 },
+        { version: 'v2', instances: 1 },
+      ],
+    },
+    { namespace: 'shop', name: 'pricing', versions: [{ version: 'v1', instances: 1 }] },
+  ],
+  routes: [
+    {
+      namespace: 'shop',
+      name: 'pricing-routes',
+      services: ['pricing'],
+      ruleNames: ['quote', 'list'],
+      hasWeights: false,
+    },
+  ],
+  policies: [],
+};
+
+function parse(input: PolicyResourceInput): PolicyResource {
+  return policyResourceSchema.parse(input);
+}
+
+function split(
+  name: string,
+  backends: { version: string; weight: number }[],
+  extra: object = {},
+): PolicyResource {
+  return parse({
+    apiVersion: 'policy.weft.dev/v1alpha1',
+    kind: 'TrafficSplit',
+    metadata: { name, namespace: 'shop' },
+    spec: { targetRef: { name: 'reviews' }, backends, ...extra },
+  });
+}
+
+const codes = (r: PolicyResource, v: ClusterView = view) => validate(r, v).map((f) => f.code);
+
+describe('validate()', () => {
+  it('accepts a good split', () => {
+    expect(
+      validate(
+        split('canary', [
+          { version: 'v1', weight: 90 },
+          { version: 'v2', weight: 10 },
+        ]),
+        view,
+      ),
+    ).toEqual([]);
+  });
+
+  it('reports each problem of a split with its code, path and a message saying what to change', () => {
+    expect(validate(split('zero', [{ version: 'v1', weight: 0 }]), view)).toEqual([
+      {
+        code: 'WEFT2001',
+        severity: 'error',
+        path: 'spec.backends',
+        message: 'the weights sum to 0: give at least one version a weight above 0',
+      },
+    ]);
+    expect(validate(split('v3', [{ version: 'v3', weight: 5 }]), view)[0]).toMatchObject({
+      code: 'WEFT2002',
+      path: 'spec.backends.0.version',
+      message:
+        '"reviews" has no instances of version "v3" (running: v1, v2): set its weight to 0 or deploy it first',
+    });
+    expect(
+      codes(
+        split('dup', [
+          { version: 'v1', weight: 1 },
+          { version: 'v1', weight: 1 },
+        ]),
+      ),
+    ).toEqual(['WEFT2004']);
+    const pins = { pins: [{ version: 'v9', header: { name: 'x-canary', value: '1' } }, { version: 'v2' }] };
+    expect(codes(split('pins', [{ version: 'v1', weight: 1 }], pins))).toEqual(['WEFT2005', 'WEFT2006']);
+  });
+
+  it('refuses a second split on one service', () => {
+    const first = split('first', [{ version: 'v1', weight: 1 }]);
+    expect(codes(split('second', [{ version: 'v2', weight: 1 }]), { ...view, policies: [first] })).toEqual([
+      'WEFT2003',
+    ]);
+    // Re-validating the stored one itself is not a conflict.
+    expect(codes(first, { ...view, policies: [first] })).toEqual([]);
+  });
+
+  it('checks the target exists and the named route is one of the service’s', () => {
+    const missing = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'TimeoutPolicy',
+      metadata: { name: 't', namespace: 'shop' },
+      spec: { targetRef: { name: 'nope' }, request: '1s' },
+    });
+    expect(validate(missing, view)[0]).toMatchObject({ code: 'WEFT1001', path: 'spec.targetRef.name' });
+    const route = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'RateLimitPolicy',
+      metadata: { name: 'rl', namespace: 'shop' },
+      spec: { targetRef: { name: 'pricing', sectionName: 'checkout' }, concurrency: { maxInFlight: 5 } },
+    });
+    expect(validate(route, view)[0]?.message).toBe(
+      'Service "pricing" has no route named "checkout"; its routes are "quote", "list"',
+    );
+  });
+
+  it('compares a retry per-try timeout with the request timeout of the same target', () => {
+    const timeout = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'TimeoutPolicy',
+      metadata: { name: 't', namespace: 'shop' },
+      spec: { targetRef: { name: 'pricing' }, request: '1s' },
+    });
+    const retry = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'RetryPolicy',
+      metadata: { name: 'r', namespace: 'shop' },
+      spec: { targetRef: { name: 'pricing' }, attempts: 3, perTryTimeout: '1500ms' },
+    });
+    expect(codes(retry, { ...view, policies: [timeout] })).toEqual(['WEFT3001']);
+    expect(codes(timeout, { ...view, policies: [retry] })).toEqual(['WEFT3001']);
+  });
+
+  it('has every code documented in docs/validation-codes.md', () => {
+    const doc = readFileSync(
+      path.resolve(import.meta.dirname, '../../../../docs/validation-codes.md'),
+      'utf8',
+    );
+    for (const [code, { severity }] of Object.entries(VALIDATION_CODES)) {
+      expect(doc, code).toMatch(new RegExp(`\\| ${code} +\\| ${severity} +\\|`));
+    }
+  });
+});
