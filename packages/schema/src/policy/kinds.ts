@@ -103,17 +103,18 @@ export const retryPolicySpecSchema = z.object({
     .default({ ratio: 0.2, minPerSecond: 10 }),
 });
 
+export const timeoutPolicyBody = z.object({
+  request: durationSchema.optional(),
+  perTry: durationSchema.optional(),
+  idle: durationSchema.optional(),
+});
+export function timeoutIsSet(s: z.infer<typeof timeoutPolicyBody>): boolean {
+  return s.request !== undefined || s.perTry !== undefined || s.idle !== undefined;
+}
+export const timeoutIsSetIssue = { message: 'set at least one of request, perTry, idle', path: ['request'] };
 export const timeoutPolicySpecSchema = z
-  .object({
-    targetRef: targetRefSchema,
-    request: durationSchema.optional(),
-    perTry: durationSchema.optional(),
-    idle: durationSchema.optional(),
-  })
-  .refine((s) => s.request !== undefined || s.perTry !== undefined || s.idle !== undefined, {
-    message: 'set at least one of request, perTry, idle',
-    path: ['request'],
-  });
+  .object({ targetRef: targetRefSchema, ...timeoutPolicyBody.shape })
+  .refine(timeoutIsSet, timeoutIsSetIssue);
 
 export const circuitBreakerPolicySpecSchema = z.object({
   targetRef: targetRefSchema,
@@ -143,32 +144,36 @@ export const circuitBreakerPolicySpecSchema = z.object({
 
 export const LB_ALGORITHMS = ['RoundRobin', 'LeastRequest', 'EWMA', 'RingHash'] as const;
 
+export const loadBalancingPolicyBody = z.object({
+  type: z.enum(LB_ALGORITHMS),
+  leastRequest: z.object({ choices: z.number().int().min(2).max(8).default(2) }).optional(),
+  ewma: z.object({ decay: durationSchema.default('10s') }).optional(),
+  ringHash: z
+    .object({
+      header: z.string().min(1).max(PolicyLimits.maxHeaderNameLength).optional(),
+      cookie: z.string().min(1).max(PolicyLimits.maxHeaderNameLength).optional(),
+      minRingSize: z
+        .number()
+        .int()
+        .min(64)
+        .max(1 << 20)
+        .default(1024),
+    })
+    .optional(),
+});
+
+/** Refinements shared by a kind's resource spec and its compiled form in the proxy config. */
+export function ringHashHasKey(s: z.infer<typeof loadBalancingPolicyBody>): boolean {
+  return s.type !== 'RingHash' || s.ringHash?.header !== undefined || s.ringHash?.cookie !== undefined;
+}
+export const ringHashHasKeyIssue = {
+  message: 'RingHash needs ringHash.header or ringHash.cookie to hash on',
+  path: ['ringHash'],
+};
+
 export const loadBalancingPolicySpecSchema = z
-  .object({
-    targetRef: targetRefSchema,
-    type: z.enum(LB_ALGORITHMS),
-    leastRequest: z.object({ choices: z.number().int().min(2).max(8).default(2) }).optional(),
-    ewma: z.object({ decay: durationSchema.default('10s') }).optional(),
-    ringHash: z
-      .object({
-        header: z.string().min(1).max(PolicyLimits.maxHeaderNameLength).optional(),
-        cookie: z.string().min(1).max(PolicyLimits.maxHeaderNameLength).optional(),
-        minRingSize: z
-          .number()
-          .int()
-          .min(64)
-          .max(1 << 20)
-          .default(1024),
-      })
-      .optional(),
-  })
-  .refine(
-    (s) => s.type !== 'RingHash' || s.ringHash?.header !== undefined || s.ringHash?.cookie !== undefined,
-    {
-      message: 'RingHash needs ringHash.header or ringHash.cookie to hash on',
-      path: ['ringHash'],
-    },
-  );
+  .object({ targetRef: targetRefSchema, ...loadBalancingPolicyBody.shape })
+  .refine(ringHashHasKey, ringHashHasKeyIssue);
 
 /** Every kind once: its name, plural, short names and spec schema (like Headlamp's resource registry). */
 export const POLICY_KINDS = {
