@@ -59,6 +59,7 @@ export const proxyConfigSchema = z.object({
   /** Opaque version string; changes whenever the content changes. */
   version: z.string().min(1),
   services: z.array(serviceEndpointsSchema),
-  policies: z.array(servicePolicySchema).default([]),
+  /** Absent when no policy applies. */
+  policies: z.array(servicePolicySchema).optional(),
 });
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
