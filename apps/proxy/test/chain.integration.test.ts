@@ -252,6 +252,100 @@ describe('a request through two proxies', () => {
   });
 });
 
+describe('connection-scoped fields', () => {
+  const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
+  const clientTrace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it("outbound: a client's Connection header cannot strip the proxy's identity and trace headers", async () => {
+    // web's only endpoint is a plain app, so the test sees exactly what the outbound proxy sent.
+    const upstream = await startApp('upstream');
+    const web = await startTestProxy({
+      service: 'web',
+      app: loopback(await closedPort()),
+      controlPlane: new URL(`http://${LOOPBACK}:${await closedPort()}`),
+      configFile: writeConfig({
+        version: '1',
+        services: [
+          {
+            name: 'catalog',
+            namespace: 'shop',
+            endpoints: [{ proxyId: 'up', address: upstream.hostPort, version: 'v3' }],
+          },
+        ],
+      }),
+    });
+    try {
+      const res = await send(web.addresses.outbound, {
+        target: '/named',
+        headers: {
+          host: 'catalog.shop',
+          connection: 'x-weft-source, traceparent, tracestate, b3, x-secret',
+          [Headers.source]: 'admin.kube-system@v1',
+          traceparent: clientTrace,
+          tracestate: 'vendor=1',
+          b3: '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1',
+          'x-secret': 'for the first hop only',
+          'proxy-connection': 'keep-alive',
+          te: 'trailers',
+          upgrade: 'websocket',
+          'x-kept': 'yes',
+        },
+      });
+      expect(res.status).toBe(200);
+      const seen = upstream.seen.find((r) => r.url === '/named');
+      expect(seen?.headers[Headers.source]).toBe('web.shop@v1');
+      const traceparent = String(seen?.headers.traceparent);
+      expect(traceparent).toMatch(TRACEPARENT);
+      // The client's trace fields were connection-scoped, so the proxy started a trace of its own.
+      expect(traceparent.slice(3, 35)).not.toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(seen?.headers['x-kept']).toBe('yes');
+      for (const name of ['tracestate', 'b3', 'x-secret', 'proxy-connection', 'te', 'upgrade']) {
+        expect(seen?.headers[name], name).toBeUndefined();
+      }
+    } finally {
+      await web.stop();
+      await upstream.close();
+    }
+  });
+
+  it("inbound: a caller's Connection header cannot strip the proxy's traceparent, nor pass an identity", async () => {
+    const chain = await startChain();
+    try {
+      const res = await send(chain.catalog.addresses.inbound, {
+        target: '/named-inbound',
+        headers: {
+          host: 'catalog.shop',
+          connection: `traceparent, ${Headers.source}`,
+          traceparent: clientTrace,
+          [Headers.source]: 'web.shop@v1',
+        },
+      });
+      expect(res.status).toBe(200);
+      const seen = chain.app.seen.find((r) => r.url === '/named-inbound');
+      const traceparent = String(seen?.headers.traceparent);
+      expect(traceparent).toMatch(TRACEPARENT);
+      expect(traceparent.slice(3, 35)).not.toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(seen?.headers[Headers.source]).toBeUndefined();
+      const metrics = await waitFor(async () => {
+        const text = (await adminGet(chain.catalog, '/metrics')).text;
+        return text.includes('weft_requests_total{reporter="inbound"') && text;
+      });
+      expect(
+        sample(metrics, 'weft_requests_total', {
+          reporter: 'inbound',
+          source_service: 'unknown',
+          source_namespace: 'unknown',
+          source_version: 'unknown',
+          ...CATALOG_V2,
+          response_code: '200',
+        }),
+      ).toBe(1);
+    } finally {
+      await chain.stop();
+    }
+  });
+});
+
 describe('request metrics on /metrics', () => {
   it('counts a known mix of successes and failures exactly, on both proxies', async () => {
     const chain = await startChain();

@@ -166,6 +166,43 @@ describe('ConfigStore', () => {
     expect(s.entriesRefused).toBe(8);
   });
 
+  it('hands endpoint state and unchanged routes from one config to the next, releasing removed endpoints', () => {
+    const s = store();
+    const catalog = { service: 'catalog', namespace: 'shop' };
+    const two = (version: string, second: string) => ({
+      version,
+      services: [
+        {
+          name: 'catalog',
+          namespace: 'shop',
+          endpoints: [endpoint('c1', '127.0.0.1:15006'), endpoint('c2', second)],
+        },
+      ],
+    });
+    s.offer(two('1', '127.0.0.1:15007'), 'control-plane');
+    const before = s.active?.routes.lookup(catalog);
+    const kept = s.endpoints.get('127.0.0.1:15006');
+    kept?.requestStarted();
+
+    // Same endpoints, new version: the route (and its round-robin position) carries over.
+    before?.all.balancer.pick();
+    s.offer(two('2', '127.0.0.1:15007'), 'control-plane');
+    expect(s.active?.routes.lookup(catalog)).toBe(before);
+
+    // One endpoint replaced: a new route, the same state for the endpoint that stayed.
+    s.offer(two('3', '127.0.0.1:15008'), 'control-plane');
+    const after = s.active?.routes.lookup(catalog);
+    expect(after).not.toBe(before);
+    expect(after?.endpoints[0]?.state).toBe(kept);
+    expect(kept?.inFlight).toBe(1);
+    expect(s.endpoints.get('127.0.0.1:15007')).toBeUndefined();
+    expect(s.endpoints.size).toBe(2);
+
+    // A refused config changes nothing.
+    s.offer({ version: '4', services: 'nope' }, 'control-plane');
+    expect(s.endpoints.get('127.0.0.1:15006')).toBe(kept);
+  });
+
   it('counts the same refused config once however often it is offered', () => {
     const s = store();
     const bad = { version: '9', services: 'nope' };

@@ -3,10 +3,14 @@
  * assignment, routing table prebuilt). A structurally broken one is refused and leaves the last good
  * config in place; bad entries of an otherwise sound one are left out and the rest applied. Both are
  * remembered for /metrics, /config and logs.
+ *
+ * The store owns the EndpointRegistry: each new routing table takes the state of the endpoints it still
+ * lists from it (and unchanged routes from the table it replaces); the others' state is released.
  */
 import type { ProxyConfig } from '@weft/schema';
 import type { Logger } from '../log.ts';
 import type { BalancerFactory } from '../routing/round-robin.ts';
+import { EndpointRegistry } from '../routing/endpoint-registry.ts';
 import { RoutingTable } from '../routing/routing-table.ts';
 import { checkConfig, type RefusedEntry } from './validate-config.ts';
 
@@ -39,6 +43,7 @@ export type OfferResult =
 export class ConfigStore {
   readonly #balancer: BalancerFactory;
   readonly #now: () => number;
+  readonly #endpoints = new EndpointRegistry();
   readonly #listeners: ((active: ActiveConfig) => void)[] = [];
   #active: ActiveConfig | undefined;
   #lastRejection: ConfigRejection | undefined;
@@ -52,6 +57,11 @@ export class ConfigStore {
 
   get active(): ActiveConfig | undefined {
     return this.#active;
+  }
+
+  /** Per-endpoint state of the endpoints the config in force lists. */
+  get endpoints(): EndpointRegistry {
+    return this.#endpoints;
   }
 
   get lastRejection(): ConfigRejection | undefined {
@@ -91,9 +101,15 @@ export class ConfigStore {
     const before = new Set(this.#active?.refused.map(refusalKey));
     const newlyRefused = check.refused.filter((r) => !before.has(refusalKey(r)));
     this.#entriesRefused += newlyRefused.length;
+    const routes = new RoutingTable(check.config, {
+      balancer: this.#balancer,
+      endpoints: this.#endpoints,
+      previous: this.#active?.routes,
+    });
+    this.#endpoints.retainOnly(routes.addresses());
     const active: ActiveConfig = {
       config: check.config,
-      routes: new RoutingTable(check.config, this.#balancer),
+      routes,
       source,
       appliedAtMs: this.#now(),
       refused: check.refused,

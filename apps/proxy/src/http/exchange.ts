@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { ClientSignal } from './client-signal.ts';
 import { UNKNOWN_IDENTITY, type WorkloadIdentity } from '../identity.ts';
-import type { ServiceRoute } from '../routing/routing-table.ts';
+import type { EndpointSubset, RouteEndpoint, ServiceRoute } from '../routing/routing-table.ts';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -68,6 +68,10 @@ export class ProxyRequest {
   timeoutMs = 0;
   /** The destination service and its endpoints (outbound; set by destination resolution). */
   route: ServiceRoute | undefined = undefined;
+  /** The endpoints of `route` this request may go to: one version, or all (outbound; set by pickVersion). */
+  subset: EndpointSubset | undefined = undefined;
+  /** The endpoint chosen in `subset` (outbound; set by pickEndpoint, with `destination.version`). */
+  endpoint: RouteEndpoint | undefined = undefined;
   /** host:port the terminal forwards to (chosen by routing layers). */
   upstream: string | undefined = undefined;
   source: WorkloadIdentity = UNKNOWN_IDENTITY;

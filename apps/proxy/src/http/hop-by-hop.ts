@@ -1,7 +1,16 @@
 /**
- * Hop-by-hop fields (RFC 9110 §7.6.1) describe one connection and are never forwarded: Connection and
- * every field it names, plus the well-known ones below (Proxy-Connection and Keep-Alive are legacy ones
- * still sent by clients).
+ * Connection-scoped fields (RFC 9110 §7.6.1) describe one connection and are never forwarded: Connection
+ * and every field it names, plus the well-known ones below (Proxy-Connection and Keep-Alive are legacy
+ * ones still sent by clients). The listener removes them from each request before any layer runs and
+ * from each response after the last one, as Envoy's connection manager does, so a field a layer sets
+ * (x-weft-source, traceparent, b3, …) cannot be removed by a client naming it in Connection.
+ *
+ * Where this differs from a general-purpose proxy, on purpose:
+ * - Transfer-Encoding: node:http has already decoded the body, and undici frames it again (chunked or
+ *   with the Content-Length, which is kept) on the next connection.
+ * - TE goes entirely, `trailers` included: Envoy keeps `te: trailers` for gRPC, but this proxy relays
+ *   HTTP/1.1 without trailers, so promising the upstream that the client accepts them would be false.
+ * - Upgrade goes always: no upgrade is proxied (node:http hands such requests over as plain ones).
  */
 import type { HeaderMap } from './exchange.ts';
 
@@ -18,7 +27,7 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * A copy of `headers` without hop-by-hop fields (nor absent ones). A fresh object rather than `delete`
+ * A copy of `headers` without connection-scoped fields (nor absent ones). A fresh object rather than `delete`
  * on the original: deleting turns V8 objects into slow dictionaries for every later layer.
  */
 export function withoutHopByHop(headers: HeaderMap): HeaderMap {

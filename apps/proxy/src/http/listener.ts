@@ -1,6 +1,8 @@
 /**
- * The HTTP/1.1 side facing clients (Envoy's listener + codec): turns each node:http request into a
- * ProxyRequest, runs the layer stack, writes the ProxyResponse back, and reports how the exchange ended.
+ * The HTTP/1.1 side facing clients (Envoy's listener + codec + connection manager): turns each node:http
+ * request into a ProxyRequest, runs the layer stack, writes the ProxyResponse back, and reports how the
+ * exchange ended. Connection-scoped fields are removed here, on the request before the first layer and on
+ * the response after the last, so no layer sees them and none of the fields layers set can be named away.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -9,6 +11,7 @@ import { Headers } from '@weft/schema';
 import type { Logger } from '../log.ts';
 import { ClientSignal } from './client-signal.ts';
 import { ProxyRequest, type ProxyResponse } from './exchange.ts';
+import { withoutHopByHop } from './hop-by-hop.ts';
 import type { Handler } from './layer.ts';
 
 export interface Listener {
@@ -25,14 +28,15 @@ export function createListener(handler: Handler, log: Logger): Listener {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const receivedAt = performance.now();
-    const headers = req.headers;
+    const received = req.headers;
+    const headers = withoutHopByHop(received);
     const signal = new ClientSignal();
     const exchange = new ProxyRequest({
       method: req.method ?? 'GET',
       path: req.url ?? '/',
-      authority: headers.host,
+      authority: typeof headers.host === 'string' ? headers.host : undefined,
       headers,
-      body: hasBody(headers) ? req : null,
+      body: hasBody(received) ? req : null,
       remoteAddress: req.socket.remoteAddress ?? '',
       receivedAt,
       signal,
@@ -115,8 +119,9 @@ function send(res: ServerResponse, response: ProxyResponse): void {
     return;
   }
   try {
-    if (typeof body === 'string') response.headers['content-length'] = String(Buffer.byteLength(body));
-    res.writeHead(response.status, response.headers);
+    const headers = withoutHopByHop(response.headers);
+    if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(response.status, headers);
   } catch (err) {
     if (body !== null && typeof body !== 'string') body.destroy();
     res.destroy(err as Error);

@@ -6,16 +6,16 @@ import { ClientSignal } from '../http/client-signal.ts';
 import { ProxyRequest, type HeaderMap, type ProxyResponse } from '../http/exchange.ts';
 import { stack, type Handler, type Layer } from '../http/layer.ts';
 import { silentLogger } from '../log.ts';
+import { EndpointRegistry } from '../routing/endpoint-registry.ts';
 import { RoundRobin } from '../routing/round-robin.ts';
 import { RoutingTable } from '../routing/routing-table.ts';
 import type { FinishedSpan } from '../telemetry/finished-span.ts';
 import { RequestMetrics } from '../telemetry/request-metrics.ts';
 import { UpstreamError } from '../upstream/upstream-failure.ts';
-import { hopByHop } from './hop-by-hop.ts';
 import { readSourceIdentity, stampSourceIdentity } from './identity.ts';
 import { localReplies } from './local-replies.ts';
 import { requestTarget } from './request-target.ts';
-import { loadBalance, resolveDestination } from './routing.ts';
+import { pickEndpoint, pickVersion, resolveDestination } from './routing.ts';
 import { telemetry } from './telemetry.ts';
 
 function request(init: { path?: string; headers?: HeaderMap; receivedAt?: number } = {}): ProxyRequest {
@@ -181,9 +181,13 @@ describe('routing layers', () => {
       { name: 'empty', namespace: 'shop', endpoints: [] },
     ],
   };
-  const table = new RoutingTable(config, (items) => new RoundRobin(items, 0));
+  const endpoints = new EndpointRegistry();
+  const table = new RoutingTable(config, { balancer: (items) => new RoundRobin(items, 0), endpoints });
   const routing = (t: ReturnType<typeof terminal>) =>
-    stack([requestTarget(), resolveDestination(() => table, 'shop'), loadBalance()], t.handler);
+    stack(
+      [requestTarget(), resolveDestination(() => table, 'shop'), pickVersion(), pickEndpoint()],
+      t.handler,
+    );
 
   it('routes absolute-form and Host-addressed requests round-robin', async () => {
     const t = terminal();
@@ -196,6 +200,65 @@ describe('routing layers', () => {
       ['10.0.0.1:1', 'v1', '/items', 'catalog.shop.svc.cluster.local'],
       ['10.0.0.2:1', 'v2', '/items?id=1', 'catalog:8080'],
     ]);
+  });
+
+  it('picks a version subset (today: every version), then an endpoint in it, and records that endpoint', async () => {
+    const t = terminal();
+    const req = request({ headers: { host: 'catalog.shop' } });
+    const route = table.lookup({ service: 'catalog', namespace: 'shop' });
+    await stack([resolveDestination(() => table, 'shop'), pickVersion()], t.handler)(req);
+    expect(req.subset).toBe(route?.all);
+    expect(req.subset?.version).toBeUndefined();
+    expect(req.destination.version).toBe('unknown'); // no endpoint chosen yet
+
+    // A subset of one version (what a weighted split will choose) limits the pick to that version.
+    const v2 = route?.versions.get('v2');
+    const pinned: Layer = (next) => (r) => {
+      r.subset = v2;
+      return next(r);
+    };
+    const handler = stack(
+      [resolveDestination(() => table, 'shop'), pickVersion(), pinned, pickEndpoint()],
+      t.handler,
+    );
+    for (let i = 0; i < 2; i++) await handler(request({ headers: { host: 'catalog.shop' } }));
+    expect(t.seen.slice(1).map((r) => [r.upstream, r.endpoint?.proxyId, r.destination])).toEqual([
+      ['10.0.0.2:1', 'b', { service: 'catalog', namespace: 'shop', version: 'v2' }],
+      ['10.0.0.2:1', 'b', { service: 'catalog', namespace: 'shop', version: 'v2' }],
+    ]);
+  });
+
+  it('counts a request in flight on the chosen endpoint until the exchange completes', async () => {
+    const registry = new EndpointRegistry();
+    const one = new RoutingTable(
+      {
+        version: '1',
+        services: [
+          {
+            name: 'cart',
+            namespace: 'shop',
+            endpoints: [{ proxyId: 'c', address: '10.0.0.3:1', version: 'v1' }],
+          },
+        ],
+      },
+      { balancer: (items) => new RoundRobin(items, 0), endpoints: registry },
+    );
+    const handler = stack(
+      [resolveDestination(() => one, 'shop'), pickVersion(), pickEndpoint()],
+      terminal().handler,
+    );
+    const first = request({ headers: { host: 'cart' } });
+    const second = request({ headers: { host: 'cart' } });
+    await handler(first);
+    await handler(second);
+    const state = registry.get('10.0.0.3:1');
+    expect(first.endpoint?.state).toBe(state);
+    expect(state?.inFlight).toBe(2);
+    first.complete({ status: 200, endedAt: 101, aborted: false });
+    first.complete({ status: 200, endedAt: 102, aborted: false }); // completes once
+    expect(state?.inFlight).toBe(1);
+    second.complete({ status: 0, endedAt: 103, aborted: true });
+    expect(state?.inFlight).toBe(0);
   });
 
   it.each([
@@ -219,7 +282,7 @@ describe('routing layers', () => {
   });
 });
 
-describe('localReplies and hopByHop', () => {
+describe('localReplies', () => {
   const code = (c: string) => Object.assign(new Error(c), { code: c });
 
   it.each([
@@ -241,17 +304,5 @@ describe('localReplies and hopByHop', () => {
       request(),
     );
     expect(res.status).toBe(500);
-  });
-
-  it('strips hop-by-hop fields from the response too', async () => {
-    const t = terminal(() =>
-      ok({ connection: 'x-internal', 'x-internal': '1', 'keep-alive': 'timeout=5', 'content-type': 'a/b' }),
-    );
-    const res = await stack(
-      [hopByHop()],
-      t.handler,
-    )(request({ headers: { connection: 'close', te: 'trailers', accept: '*/*' } }));
-    expect(t.seen[0]?.headers).toEqual({ accept: '*/*' });
-    expect(res.headers).toEqual({ 'content-type': 'a/b' });
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Outbound routing in two steps, like Envoy's route match then cluster load balancing: name the
- * destination service from the request's authority, then pick one of its endpoints. Traffic splits
- * (subset by version) slot in between the two.
+ * Outbound routing in three steps, like Envoy's route match, subset selection, then cluster load
+ * balancing: name the destination service from the request's authority (resolveDestination), choose
+ * which of its versions serves the request (pickVersion), then pick one endpoint of that version
+ * (pickEndpoint). Per-attempt policies (retry) will sit between the last two.
  */
 import { UNKNOWN_SERVICE } from '@weft/schema';
 import type { Layer } from '../http/layer.ts';
@@ -35,16 +36,41 @@ export function resolveDestination(routes: () => RoutingTable | undefined, ownNa
   };
 }
 
-export function loadBalance(): Layer {
+/**
+ * Which endpoints may serve the request. Today every version: the route's subset of all endpoints, so
+ * routing is plain round-robin over the service. Weighted splits will choose a version subset here.
+ */
+export function pickVersion(): Layer {
   return (next) => (req) => {
     const route = req.route;
-    const endpoint = route?.balancer.pick();
-    if (route === undefined || endpoint === undefined) {
-      const name = route ? `${route.service}.${route.namespace}` : 'the destination';
-      return Promise.resolve(localReply(req, 503, 'no-endpoints', `no endpoints for service ${name}`));
+    if (route === undefined) {
+      return Promise.resolve(localReply(req, 503, 'no-endpoints', 'no endpoints for the destination'));
     }
+    req.subset = route.all;
+    return next(req);
+  };
+}
+
+/**
+ * One endpoint of the chosen subset, in turn. The destination version recorded for telemetry is the
+ * chosen endpoint's, and the endpoint counts the request as in flight until the exchange completes.
+ */
+export function pickEndpoint(): Layer {
+  return (next) => (req) => {
+    const route = req.route;
+    const subset = req.subset;
+    const endpoint = subset?.balancer.pick();
+    if (route === undefined || subset === undefined || endpoint === undefined) {
+      const name = route ? `${route.service}.${route.namespace}` : 'the destination';
+      const of = subset?.version === undefined ? '' : ` of version ${subset.version}`;
+      return Promise.resolve(localReply(req, 503, 'no-endpoints', `no endpoints${of} for service ${name}`));
+    }
+    req.endpoint = endpoint;
     req.destination = { service: route.service, namespace: route.namespace, version: endpoint.version };
     req.upstream = endpoint.address;
+    const state = endpoint.state;
+    state.requestStarted();
+    req.onComplete(() => state.requestEnded());
     return next(req);
   };
 }

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProxyConfig } from '@weft/schema';
 import { RoundRobin } from './round-robin.ts';
-import { RoutingTable } from './routing-table.ts';
 
 describe('RoundRobin', () => {
   it('takes each item in turn and wraps around', () => {
@@ -26,34 +24,5 @@ describe('RoundRobin', () => {
 
   it('has nothing to pick from an empty list', () => {
     expect(new RoundRobin([]).pick()).toBeUndefined();
-  });
-});
-
-describe('RoutingTable', () => {
-  const config: ProxyConfig = {
-    version: '7',
-    services: [
-      {
-        name: 'catalog',
-        namespace: 'shop',
-        endpoints: [{ proxyId: 'c1', address: '10.0.0.1:15006', version: 'v1' }],
-      },
-      {
-        name: 'catalog',
-        namespace: 'shop',
-        endpoints: [{ proxyId: 'c2', address: '10.0.0.2:15006', version: 'v2' }],
-      },
-      { name: 'cart', namespace: 'shop', endpoints: [] },
-    ],
-  };
-
-  it('finds services by name and namespace and merges duplicates', () => {
-    const table = new RoutingTable(config, (items) => new RoundRobin(items, 0));
-    const route = table.lookup({ service: 'catalog', namespace: 'shop' });
-    expect(route?.endpoints.map((e) => e.proxyId)).toEqual(['c1', 'c2']);
-    expect([route?.balancer.pick()?.version, route?.balancer.pick()?.version]).toEqual(['v1', 'v2']);
-    expect(table.lookup({ service: 'catalog', namespace: 'other' })).toBeUndefined();
-    expect(table.lookup({ service: 'cart', namespace: 'shop' })?.balancer.pick()).toBeUndefined();
-    expect(table.addresses()).toEqual(new Set(['10.0.0.1:15006', '10.0.0.2:15006']));
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Inbound filter chain: traffic from other proxies (or outside callers) to the local application.
- * Layers run top to bottom on the request and bottom to top on the response.
+ * Layers run top to bottom on the request and bottom to top on the response. Connection-scoped fields
+ * are already gone when the first layer runs (the listener strips them, both ways).
  */
 import type { Handler } from '../http/layer.ts';
 import { stack } from '../http/layer.ts';
 import type { WorkloadIdentity } from '../identity.ts';
 import { forwardedFor } from '../layers/forwarded.ts';
-import { hopByHop } from '../layers/hop-by-hop.ts';
 import { readSourceIdentity } from '../layers/identity.ts';
 import { localReplies } from '../layers/local-replies.ts';
 import { requestTarget } from '../layers/request-target.ts';
@@ -35,7 +35,6 @@ export function inboundStack(o: InboundStackOptions): Handler {
       telemetry({ reporter: 'inbound', metrics: o.metrics, spans: o.spans }), // SERVER span + metrics, sees every reply
       localReplies(o.log), // upstream failures → 502 / 504
       readSourceIdentity(o.self), // x-weft-source → caller identity, stripped before the app
-      hopByHop(), // connection-scoped headers stop here, both ways
       requestTarget(), // absolute-form → origin-form
       // later: mTLS peer identity, authorization, rate limit
       forwardedFor(), // x-forwarded-for, forwarded

@@ -1,16 +1,16 @@
 /**
  * Outbound filter chain: the application's calls to other services (HTTP_PROXY style or by Host).
- * Layers run top to bottom on the request and bottom to top on the response.
+ * Layers run top to bottom on the request and bottom to top on the response. Connection-scoped fields
+ * are already gone when the first layer runs (the listener strips them, both ways).
  */
 import type { Handler } from '../http/layer.ts';
 import { stack } from '../http/layer.ts';
 import type { WorkloadIdentity } from '../identity.ts';
 import { forwardedFor } from '../layers/forwarded.ts';
-import { hopByHop } from '../layers/hop-by-hop.ts';
 import { stampSourceIdentity } from '../layers/identity.ts';
 import { localReplies } from '../layers/local-replies.ts';
 import { requestTarget } from '../layers/request-target.ts';
-import { loadBalance, resolveDestination } from '../layers/routing.ts';
+import { pickEndpoint, pickVersion, resolveDestination } from '../layers/routing.ts';
 import { telemetry, type SpanSink } from '../layers/telemetry.ts';
 import { timeout } from '../layers/timeout.ts';
 import type { Logger } from '../log.ts';
@@ -36,12 +36,12 @@ export function outboundStack(o: OutboundStackOptions): Handler {
       telemetry({ reporter: 'outbound', metrics: o.metrics, spans: o.spans }), // CLIENT span + metrics, sees every reply
       localReplies(o.log), // upstream failures → 502 / 504
       stampSourceIdentity(o.self), // source = this workload; x-weft-source for the next proxy
-      hopByHop(), // connection-scoped headers stop here, both ways
       requestTarget(), // http://catalog.shop/items → /items, Host: catalog.shop
       forwardedFor(), // x-forwarded-for, forwarded
       resolveDestination(o.routes, o.self.namespace), // Host → service; 503 no-endpoints when unknown
-      // later: traffic split (version subsets), retry, circuit breaker, rate limit
-      loadBalance(), // round-robin over the service's endpoints
+      pickVersion(), // which version subset serves it: today all of them (next: weighted splits)
+      // later: retry (re-picks the endpoint per attempt), circuit breaker, rate limit
+      pickEndpoint(), // round-robin within the subset; sets upstream and destination version
       timeout(o.timeoutMs), // 504 when the upstream does not answer in time
     ],
     forward(o.pools),

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import type { Endpoint, ProxyConfig } from '@weft/schema';
+import { EndpointRegistry } from './endpoint-registry.ts';
+import { RoundRobin } from './round-robin.ts';
+import { RoutingTable } from './routing-table.ts';
+
+const ep = (proxyId: string, address: string, version = 'v1'): Endpoint => ({ proxyId, address, version });
+
+const config = (version: string, services: Record<string, Endpoint[]>): ProxyConfig => ({
+  version,
+  services: Object.entries(services).map(([name, endpoints]) => ({ name, namespace: 'shop', endpoints })),
+});
+
+/** What ConfigStore does on each applied config. */
+function swap(registry: EndpointRegistry, c: ProxyConfig, previous?: RoutingTable): RoutingTable {
+  const table = new RoutingTable(c, {
+    balancer: (items) => new RoundRobin(items, 0),
+    endpoints: registry,
+    previous,
+  });
+  registry.retainOnly(table.addresses());
+  return table;
+}
+
+const catalog = { service: 'catalog', namespace: 'shop' };
+
+describe('RoutingTable', () => {
+  it('finds services by name and namespace, merges duplicates and splits them by version', () => {
+    const registry = new EndpointRegistry();
+    const table = swap(registry, {
+      version: '7',
+      services: [
+        { name: 'catalog', namespace: 'shop', endpoints: [ep('c1', '10.0.0.1:15006', 'v1')] },
+        {
+          name: 'catalog',
+          namespace: 'shop',
+          endpoints: [ep('c2', '10.0.0.2:15006', 'v2'), ep('c3', '10.0.0.3:15006', 'v1')],
+        },
+        { name: 'cart', namespace: 'shop', endpoints: [] },
+      ],
+    });
+    const route = table.lookup(catalog);
+    expect(route?.endpoints.map((e) => e.proxyId)).toEqual(['c1', 'c2', 'c3']);
+    expect(route?.all.endpoints).toBe(route?.endpoints);
+    expect([1, 2, 3, 4].map(() => route?.all.balancer.pick()?.proxyId)).toEqual(['c1', 'c2', 'c3', 'c1']);
+    expect([...(route?.versions.keys() ?? [])]).toEqual(['v1', 'v2']);
+    expect(route?.versions.get('v1')?.endpoints.map((e) => e.proxyId)).toEqual(['c1', 'c3']);
+    expect(route?.versions.get('v2')?.version).toBe('v2');
+    expect(route?.endpoints[0]?.state).toBe(registry.get('10.0.0.1:15006'));
+    expect(table.lookup({ service: 'catalog', namespace: 'other' })).toBeUndefined();
+    expect(table.lookup({ service: 'cart', namespace: 'shop' })?.all.balancer.pick()).toBeUndefined();
+    expect(table.addresses()).toEqual(new Set(['10.0.0.1:15006', '10.0.0.2:15006', '10.0.0.3:15006']));
+  });
+});
+
+describe('per-endpoint state across config updates', () => {
+  it('keeps the same state object for an endpoint listed before and after, and releases removed ones', () => {
+    const registry = new EndpointRegistry();
+    const first = swap(registry, config('1', { catalog: [ep('c1', '10.0.0.1:1'), ep('c2', '10.0.0.2:1')] }));
+    const kept = registry.get('10.0.0.1:1');
+    const removed = registry.get('10.0.0.2:1');
+    kept?.requestStarted();
+    kept?.requestStarted();
+    removed?.requestStarted();
+
+    // c2 goes, c3 comes, and c1 now also serves another service.
+    const second = swap(
+      registry,
+      config('2', {
+        catalog: [ep('c1', '10.0.0.1:1'), ep('c3', '10.0.0.3:1')],
+        cart: [ep('c1', '10.0.0.1:1')],
+      }),
+      first,
+    );
+    const route = second.lookup(catalog);
+    expect(route?.endpoints[0]?.state).toBe(kept);
+    expect(second.lookup({ service: 'cart', namespace: 'shop' })?.endpoints[0]?.state).toBe(kept);
+    expect(kept?.inFlight).toBe(2);
+    expect(registry.get('10.0.0.2:1')).toBeUndefined();
+    expect(registry.size).toBe(2);
+
+    // A request to the removed endpoint still finishes against its (detached) state.
+    removed?.requestEnded();
+    expect(removed?.inFlight).toBe(0);
+
+    // An endpoint that comes back starts afresh.
+    const third = swap(registry, config('3', { catalog: [ep('c2', '10.0.0.2:1')] }), second);
+    expect(third.lookup(catalog)?.endpoints[0]?.state).not.toBe(removed);
+    expect(third.lookup(catalog)?.endpoints[0]?.state.inFlight).toBe(0);
+    expect(registry.get('10.0.0.1:1')).toBeUndefined();
+    expect(registry.size).toBe(1);
+  });
+
+  it('keeps the round-robin position of a service whose endpoint set did not change', () => {
+    const registry = new EndpointRegistry();
+    const three = [ep('a', '10.0.0.1:1'), ep('b', '10.0.0.2:1'), ep('c', '10.0.0.3:1')];
+    const first = swap(registry, config('1', { catalog: three, cart: [ep('x', '10.0.1.1:1')] }));
+    expect(first.lookup(catalog)?.all.balancer.pick()?.proxyId).toBe('a');
+
+    // Another service changes, catalog is listed again in another order: catalog carries on with b.
+    const second = swap(
+      registry,
+      config('2', { catalog: [...three].reverse(), cart: [ep('y', '10.0.1.2:1')] }),
+      first,
+    );
+    expect(second.lookup(catalog)).toBe(first.lookup(catalog));
+    expect(second.lookup(catalog)?.all.balancer.pick()?.proxyId).toBe('b');
+    expect(second.lookup({ service: 'cart', namespace: 'shop' })?.endpoints[0]?.proxyId).toBe('y');
+
+    // A changed set (here: another version on one endpoint) gets a new route and balancer.
+    const third = swap(
+      registry,
+      config('3', { catalog: [three[0] as Endpoint, three[1] as Endpoint, ep('c', '10.0.0.3:1', 'v2')] }),
+      second,
+    );
+    expect(third.lookup(catalog)).not.toBe(second.lookup(catalog));
+    expect(third.lookup(catalog)?.all.balancer.pick()?.proxyId).toBe('a');
+    expect(third.lookup(catalog)?.endpoints[0]?.state).toBe(first.lookup(catalog)?.endpoints[0]?.state);
+  });
+});
