@@ -38,7 +38,16 @@ function readJson<T>(file: string): T | null {
 
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 
-const TYPECHECK_PROJECTS = ['packages/schema', 'apps/api', 'apps/proxy', 'apps/demo', 'apps/web', '.'];
+const TYPECHECK_PROJECTS = [
+  'packages/schema',
+  'packages/test-support',
+  'apps/api',
+  'apps/proxy',
+  'apps/demo',
+  'apps/web',
+  'apps/cli',
+  '.',
+];
 
 async function checkStage(name: string, commands: [string, string[]][]): Promise<StageResult> {
   const started = Date.now();

@@ -2,9 +2,12 @@
 import type { AddressInfo } from 'node:net';
 import { BOOTSTRAP_ADMIN_USERNAME } from '@weft/schema';
 import { createAuthServices } from './auth/services.ts';
+import { ConfigStreamHub } from './config-stream/hub.ts';
 import { openDatabase } from './db/client.ts';
 import type { ApiEnv } from './env.ts';
 import { createApiServer } from './http/server.ts';
+import { registryServices } from './policies/cluster-view.ts';
+import { UniversalPolicyPlatform } from './policies/universal.ts';
 import { ServiceRegistry } from './registry/registry.ts';
 
 export interface RunningApi {
@@ -53,8 +56,23 @@ export async function startApi(
   const registry = new ServiceRegistry(database.db, {
     ttlSeconds: env.proxyTtlSeconds,
     heartbeatSeconds: env.heartbeatSeconds,
+    log,
   });
-  const server = createApiServer({ db: database.db, registry, auth, maxBodyBytes: env.maxBodyBytes, log });
+  const policies = new UniversalPolicyPlatform(database.db, {
+    services: () => registryServices(database.db, registry),
+    log,
+  });
+  const configStream = new ConfigStreamHub({ source: registry, log });
+  configStream.usePolicies(policies);
+  const server = createApiServer({
+    db: database.db,
+    registry,
+    auth,
+    policies,
+    configStream,
+    maxBodyBytes: env.maxBodyBytes,
+    log,
+  });
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -65,6 +83,7 @@ export async function startApi(
       });
     });
   } catch (err) {
+    configStream.close();
     await database.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
@@ -85,6 +104,7 @@ export async function startApi(
     provider: database.provider,
     location: database.location,
     async close() {
+      configStream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -3,7 +3,14 @@
  * services, the real API on a real database, telemetry over OTLP/HTTP, read back through tRPC.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GoldenSignals, ServiceDetail, TopologyGraph, TraceDetail, TraceSummary } from '@weft/schema';
+import type {
+  GoldenSignals,
+  ServiceDetail,
+  ServiceVersionStats,
+  TopologyGraph,
+  TraceDetail,
+  TraceSummary,
+} from '@weft/schema';
 import { startApi, type RunningApi } from '../src/app.ts';
 import { signIn, testApiOptions, trpcQuery, workloadToken, type Session } from './support/auth.ts';
 import { waitFor } from './support/ports.ts';
@@ -122,6 +129,19 @@ describe.each(BACKENDS)('mesh telemetry on $name', (backend) => {
     expect(detail.inbound.map((e) => e.from)).toEqual(['it/alpha']);
     expect(detail.instancesList).toHaveLength(1);
     expect(detail.instancesList[0]).toMatchObject({ healthy: true, version: 'v1' });
+  });
+
+  it('reports golden signals per service and version', async () => {
+    const rows = await trpc<ServiceVersionStats[]>(api, 'services.versions', { window, namespace: 'it' });
+    expect(rows.map((r) => `${r.service}@${r.version}`)).toEqual(['alpha@v1', 'beta@v1']);
+    const beta = rows.find((r) => r.service === 'beta')!;
+    expect(beta.instances).toBe(1);
+    expect(beta.traffic).toMatchObject({
+      requests: TOTAL,
+      errors: FAIL,
+      successRate: (TOTAL - FAIL) / TOTAL,
+    });
+    expect(beta.traffic.p99!).toBeGreaterThanOrEqual(SLOW_MS);
   });
 
   it('returns golden-signal series whose points add up to the traffic sent', async () => {

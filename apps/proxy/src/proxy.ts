@@ -15,6 +15,7 @@ import type { ProxyOptions } from './cli/flags.ts';
 import { readConfigFile } from './config/config-file.ts';
 import { ConfigStore, logApplied } from './config/config-store.ts';
 import { ConfigPoller } from './control-plane/config-poller.ts';
+import { ConfigStream } from './control-plane/config-stream.ts';
 import { ControlPlaneHttp } from './control-plane/control-plane-http.ts';
 import { Registration } from './control-plane/registration.ts';
 import type { ProxyEnv } from './env.ts';
@@ -123,7 +124,7 @@ export async function startProxy(
 
   let listening = false;
   let draining = false;
-  let poller: ConfigPoller | undefined;
+  let configStream: ConfigStream | undefined;
   let registration: Registration | undefined;
   const exporters: TelemetryChannel[] = [];
 
@@ -132,7 +133,8 @@ export async function startProxy(
       if (draining) return 'shutting down';
       if (!listening) return 'listeners not bound yet';
       if (config.active === undefined) {
-        return `no config loaded yet${poller?.lastProblem ? ` (${poller.lastProblem})` : ''}`;
+        const problem = configStream?.lastProblem;
+        return `no config loaded yet${problem ? ` (${problem})` : ''}`;
       }
       return undefined;
     },
@@ -212,14 +214,21 @@ export async function startProxy(
     registration.start();
     if (options.configFile === undefined) {
       const reg = registration;
-      poller = new ConfigPoller({
+      configStream = new ConfigStream({
         http: cp,
         proxyId: () => reg.proxyId,
         store: config,
-        intervalMs: options.configPollMs,
+        // Only against an API without the stream endpoint.
+        fallback: new ConfigPoller({
+          http: cp,
+          proxyId: () => reg.proxyId,
+          store: config,
+          intervalMs: options.configPollMs,
+          log,
+        }),
         log,
       });
-      poller.start();
+      configStream.start();
     }
   }
 
@@ -227,7 +236,7 @@ export async function startProxy(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       draining = true;
-      poller?.stop();
+      configStream?.stop();
       await Promise.all([inbound.drain(t.drainGraceMs), outbound.drain(t.drainGraceMs)]);
       await pusher?.stop(2_000);
       await registration?.stop(1_500);

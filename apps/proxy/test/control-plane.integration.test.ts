@@ -115,6 +115,7 @@ describe('the workload token', () => {
     expect([...kinds].sort()).toEqual([
       'DELETE /v1/proxies/ID',
       'GET /v1/proxies/ID/config',
+      'GET /v1/proxies/ID/config/stream',
       'POST /v1/metrics',
       'POST /v1/proxies/register',
       'POST /v1/traces',

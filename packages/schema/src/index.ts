@@ -13,3 +13,4 @@ export * from './limits.ts';
 export * from './queries.ts';
 export * from './return-to.ts';
 export * from './policy/index.ts';
+export * from './config-ack.ts';

@@ -32,6 +32,12 @@ export const servicesListInputSchema = z.object({ window: windowInputSchema });
 
 export const servicesDetailInputSchema = z.object({ ...serviceRef, window: windowInputSchema });
 
+/** Golden signals per service and version (`weft stat`, the canary view). */
+export const servicesVersionsInputSchema = z.object({
+  window: windowInputSchema,
+  namespace: z.string().min(1).max(QueryLimits.maxNameLength).optional(),
+});
+
 const MAX_STEP_MS = 24 * 3600 * 1000;
 
 /**

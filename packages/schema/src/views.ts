@@ -121,3 +121,13 @@ export interface TraceDetail {
   durationUs: number;
   spans: SpanView[];
 }
+
+/** One row of `services.versions`: a service's version and its inbound traffic in the window. */
+export interface ServiceVersionStats {
+  namespace: string;
+  service: string;
+  version: string;
+  /** Live instances of this version now. */
+  instances: number;
+  traffic: TrafficStats;
+}

@@ -5,14 +5,22 @@
  */
 import http from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { AuthCookies, AuthHeaders, QueryLimits, proxyRegistrationSchema } from '@weft/schema';
+import {
+  AuthCookies,
+  AuthHeaders,
+  ConfigAckLimits,
+  QueryLimits,
+  proxyRegistrationSchema,
+} from '@weft/schema';
 import { isSecureRequest, readCookie } from '../auth/cookies.ts';
 import type { AuthServices } from '../auth/services.ts';
 import { csrfMatches } from '../auth/sessions.ts';
+import type { ConfigStreamHub } from '../config-stream/hub.ts';
 import type { Db } from '../db/client.ts';
 import { parseMetricsRequest, storeRollups } from '../ingest/metrics.ts';
 import { parseTraceRequest, storeSpans } from '../ingest/traces.ts';
 import { InvalidInputError, parseOrThrow } from '../ingest/validation.ts';
+import type { PolicyChecker, PolicyPlatform } from '../policies/platform.ts';
 import type { ServiceRegistry } from '../registry/registry.ts';
 import { appRouter } from '../trpc/router.ts';
 import type { CallerSession, Context } from '../trpc/trpc.ts';
@@ -24,6 +32,9 @@ export interface ServerDeps {
   db: Db;
   registry: ServiceRegistry;
   auth: AuthServices;
+  policies: PolicyPlatform & PolicyChecker;
+  /** Config streams and the proxies' ACKs (config-stream/hub.ts). */
+  configStream: ConfigStreamHub;
   maxBodyBytes: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -34,7 +45,7 @@ const MAX_CONFIG_WAIT_SECONDS = 60;
 /** A registration is a few hundred bytes. */
 const REGISTRATION_BODY_LIMIT = 16 * 1024;
 
-const PROXY_PATH = /^\/v1\/proxies\/([A-Za-z0-9._-]+)(\/config)?$/;
+const PROXY_PATH = /^\/v1\/proxies\/([A-Za-z0-9._-]+)(\/config(?:\/stream|\/ack)?)?$/;
 
 export function createApiServer(deps: ServerDeps): http.Server {
   const now = deps.now ?? Date.now;
@@ -61,6 +72,8 @@ export function createApiServer(deps: ServerDeps): http.Server {
       auth,
       session: await sessionOf(req),
       secure: isSecureRequest(req, auth.secureCookies),
+      policies: deps.policies,
+      configStream: deps.configStream,
     }),
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
@@ -163,6 +176,23 @@ export function createApiServer(deps: ServerDeps): http.Server {
       if (!instance) {
         throw new HttpError(404, `proxy ${proxyId} is not registered: POST /v1/proxies/register first`);
       }
+      if (proxyMatch[2] === '/config/stream') {
+        if (method !== 'GET') throw new HttpError(405, 'use GET');
+        requireWorkload(token, instance, `read the config of proxy ${proxyId}, which belongs to`);
+        await deps.configStream.serve(proxyId, req, res);
+        return;
+      }
+      if (proxyMatch[2] === '/config/ack') {
+        if (method !== 'POST') throw new HttpError(405, 'use POST');
+        requireWorkload(token, instance, `answer for the config of proxy ${proxyId}, which belongs to`);
+        deps.configStream.ack(
+          proxyId,
+          await readJsonBody(req, Math.min(ConfigAckLimits.maxBodyBytes, deps.maxBodyBytes)),
+        );
+        res.writeHead(204);
+        res.end();
+        return;
+      }
       if (proxyMatch[2] === '/config') {
         if (method !== 'GET') throw new HttpError(405, 'use GET');
         requireWorkload(token, instance, `read the config of proxy ${proxyId}, which belongs to`);
@@ -182,6 +212,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
           if (gone.signal.aborted) return;
         }
         const etag = `"${config.version}"`;
+        deps.configStream.sent(proxyId, config.version);
         if (known === config.version) {
           res.writeHead(304, { etag });
           res.end();

@@ -60,3 +60,9 @@ export interface PolicyPlatform {
   /** Called after any change to any policy; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
 }
+
+/** The dry run: what apply() would decide about a parsed resource, without writing anything. */
+export interface PolicyChecker {
+  /** validate() findings against the current cluster view and the other stored policies. */
+  check(resource: PolicyResource): Promise<Finding[]>;
+}

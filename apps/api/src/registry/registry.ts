@@ -1,8 +1,8 @@
 /**
  * Universal-mode service registry: proxies register themselves and heartbeat; the live instances become
- * the endpoints every proxy receives in its config.
+ * the endpoints every proxy receives in its config, together with the policies compiled from the policy
+ * platform (config-stream/compile.ts).
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   REGISTRATION_RETRY_MAX_MS,
@@ -11,14 +11,20 @@ import {
   type RegistrationResponse,
   type ServiceEndpoints,
 } from '@weft/schema';
+import { compileConfig, type CompiledConfig } from '../config-stream/compile.ts';
 import type { Db } from '../db/client.ts';
 import { HttpError } from '../http/body.ts';
+import type { PolicyPlatform, StoredPolicy } from '../policies/platform.ts';
 
 export interface RegistryOptions {
   ttlSeconds: number;
   heartbeatSeconds: number;
   now?: () => number;
+  log?: (line: string) => void;
 }
+
+/** Longest a listed set of policies is used without listing again (change events normally come first). */
+const POLICY_RELIST_MS = 30_000;
 
 export interface InstanceWorkload {
   namespace: string;
@@ -38,10 +44,16 @@ export class ServiceRegistry {
   private readonly startedAtMs: number;
   /** Newest lastSeenAt in the database at start: the moment the previous API process last heard a proxy. */
   private lastHeardBeforeStartMs: number | null | undefined;
-  private cached: { config: ProxyConfig; computedAtMs: number; generation: number } | null = null;
-  /** Bumped on every membership change so the cached config is rebuilt at once. */
+  private cached: { compiled: CompiledConfig; computedAtMs: number; generation: number } | null = null;
+  /** Bumped on every membership or policy change so the cached config is rebuilt at once. */
   private generation = 0;
   private readonly changes = new EventEmitter().setMaxListeners(0);
+  private policySource: PolicyPlatform | null = null;
+  /** The platform's policies as last listed; null when they must be listed again. */
+  private policies: { list: StoredPolicy[]; fetchedAtMs: number } | null = null;
+  private policyListFailing = false;
+  /** Bumped on every policy change: a list that was under way during a change is not cached. */
+  private policyEpoch = 0;
 
   constructor(
     private readonly db: Db,
@@ -103,20 +115,75 @@ export class ServiceRegistry {
       previous.namespace !== reg.namespace ||
       previous.version !== reg.version ||
       previous.inboundAddress !== reg.inboundAddress;
-    if (changed) this.membershipChanged();
+    if (changed) this.configChanged();
     return { proxyId: reg.proxyId, heartbeatSeconds: this.options.heartbeatSeconds };
   }
 
   /** Returns false when the proxy was not registered. */
   async deregister(proxyId: string): Promise<boolean> {
     const { count } = await this.db.serviceInstance.deleteMany({ where: { proxyId } });
-    if (count > 0) this.membershipChanged();
+    if (count > 0) this.configChanged();
     return count > 0;
   }
 
-  private membershipChanged(): void {
+  private configChanged(): void {
     this.generation++;
     this.changes.emit('change');
+  }
+
+  /** Called after every membership or policy change (not for expiry: that is noticed within a second). */
+  onChange(listener: () => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  /**
+   * Compiles the platform's policies into the config from now on, and rebuilds it on every policy change.
+   * Returns a function that stops listening.
+   */
+  usePolicies(platform: PolicyPlatform): () => void {
+    this.policySource = platform;
+    this.policies = null;
+    const unsubscribe = platform.onChange(() => {
+      this.policies = null;
+      this.policyEpoch++;
+      this.configChanged();
+    });
+    this.configChanged();
+    return () => {
+      unsubscribe();
+      if (this.policySource === platform) this.policySource = null;
+    };
+  }
+
+  /**
+   * The platform's policies, listed again after a change and at least every POLICY_RELIST_MS (a missed
+   * change event heals). While the platform cannot list them, the last list stays, logged once.
+   */
+  private async currentPolicies(now: number): Promise<StoredPolicy[]> {
+    const source = this.policySource;
+    if (!source) return [];
+    if (this.policies && now - this.policies.fetchedAtMs < POLICY_RELIST_MS) return this.policies.list;
+    const epoch = this.policyEpoch;
+    try {
+      const list = await source.list();
+      if (this.policyListFailing) this.log('weft-api: the policy platform lists policies again');
+      this.policyListFailing = false;
+      if (epoch === this.policyEpoch) this.policies = { list, fetchedAtMs: now };
+      return list;
+    } catch (err) {
+      if (!this.policyListFailing) {
+        this.log(
+          `weft-api: cannot list policies from the ${source.name} platform, keeping the last list: ${(err as Error).message}`,
+        );
+      }
+      this.policyListFailing = true;
+      return this.policies?.list ?? [];
+    }
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => console.error(l)))(line);
   }
 
   /**
@@ -154,13 +221,19 @@ export class ServiceRegistry {
   }
 
   /**
-   * The config every proxy gets: live endpoints per service. Rebuilt when membership changes, and at
-   * least every second so instances that stopped heartbeating drop out.
+   * The config every proxy gets: live endpoints per service and the policies in force. Rebuilt when
+   * membership or policies change, and at least every second so instances that stopped heartbeating drop
+   * out.
    */
   async currentConfig(): Promise<ProxyConfig> {
+    return (await this.currentCompiled()).config;
+  }
+
+  /** The config with what became of each policy (for the Programmed condition). */
+  async currentCompiled(): Promise<CompiledConfig> {
     const now = this.now();
     if (this.cached && this.cached.generation === this.generation && now - this.cached.computedAtMs < 1000) {
-      return this.cached.config;
+      return this.cached.compiled;
     }
     const generation = this.generation;
     const live = await this.db.serviceInstance.findMany({
@@ -178,11 +251,9 @@ export class ServiceRegistry {
       }
       entry.endpoints.push({ proxyId: inst.proxyId, address: inst.inboundAddress, version: inst.version });
     }
-    const services = [...byService.values()];
-    const version = createHash('sha256').update(JSON.stringify(services)).digest('hex').slice(0, 16);
-    const config: ProxyConfig = { version, services };
-    this.cached = { config, computedAtMs: now, generation };
-    return config;
+    const compiled = compileConfig([...byService.values()], await this.currentPolicies(now));
+    this.cached = { compiled, computedAtMs: now, generation };
+    return compiled;
   }
 
   /** Instances seen after this moment are live (see the class comment for the first TTL after start). */

@@ -6,6 +6,7 @@ import {
   resolveWindow,
   servicesDetailInputSchema,
   servicesListInputSchema,
+  servicesVersionsInputSchema,
   signalsServiceInputSchema,
   topologyGraphInputSchema,
   tracesGetInputSchema,
@@ -14,6 +15,7 @@ import {
 import { router, viewerProcedure } from './trpc.ts';
 import { buildTopology } from '../queries/topology.ts';
 import { listServices, serviceDetail } from '../queries/services.ts';
+import { versionStats } from '../queries/versions.ts';
 import { serviceSignals } from '../queries/signals.ts';
 import { searchTraces, getTrace } from '../queries/traces.ts';
 
@@ -33,6 +35,11 @@ export const queryRouters = {
       .input(servicesDetailInputSchema)
       .query(({ ctx, input }) =>
         serviceDetail(ctx.db, input, resolveWindow(input.window, ctx.now()), ctx.now()),
+      ),
+    versions: viewerProcedure
+      .input(servicesVersionsInputSchema)
+      .query(({ ctx, input }) =>
+        versionStats(ctx.db, resolveWindow(input.window, ctx.now()), ctx.now(), input.namespace),
       ),
   }),
   signals: router({

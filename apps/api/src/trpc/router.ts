@@ -5,12 +5,16 @@
 import { router } from './trpc.ts';
 import { queryRouters } from './queries-router.ts';
 import { authRouter, tokensRouter, usersRouter } from './admin-router.ts';
+import { policiesRouter } from './policies-router.ts';
+import { proxiesRouter } from './proxies-router.ts';
 
 export const appRouter = router({
   ...queryRouters,
   auth: authRouter,
   tokens: tokensRouter,
   users: usersRouter,
+  policies: policiesRouter,
+  proxies: proxiesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { roleAtLeast, type Role, type SessionUser } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import type { AuthServices } from '../auth/services.ts';
+import type { ConfigStreamHub } from '../config-stream/hub.ts';
+import { PolicyRefusedError, type PolicyChecker, type PolicyPlatform } from '../policies/platform.ts';
 
 export interface CallerSession {
   user: SessionUser;
@@ -27,6 +29,9 @@ export interface Context {
   session: CallerSession | null;
   /** The connection is TLS (directly or per X-Forwarded-Proto from the console). */
   secure: boolean;
+  policies: PolicyPlatform & PolicyChecker;
+  /** Per-proxy config state (config-stream/hub.ts). */
+  configStream: Pick<ConfigStreamHub, 'list'>;
 }
 
 export interface ProcedureMeta {
@@ -50,6 +55,8 @@ const t = initTRPC
         data: {
           ...data,
           zodError: error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null,
+          // Why a policy was refused: validate() findings (code, severity, path, message).
+          findings: error.cause instanceof PolicyRefusedError ? error.cause.findings : null,
         },
       };
     },

@@ -1,7 +1,9 @@
 /**
  * Admin listener: /live, /ready, /metrics (Prometheus), /config. Read-only.
- * /config answers the config in force (`version`, `services`) and `refused`: the entries of it as received
- * that were left out, each with its path and why.
+ * /config answers the config in force (`version`, `services`, `policies`); with policies, `splits`: how
+ * each split is enforced with the endpoints listed now (shares per version, pins, and what keeps it from
+ * being enforced as written); and `refused`: the entries of the config as received that were left out,
+ * each with its path and why.
  */
 import http from 'node:http';
 import type { ActiveConfig } from '../config/config-store.ts';
@@ -39,7 +41,9 @@ export function createAdminServer(h: AdminHandlers): http.Server {
         if (active === undefined)
           reply(res, 503, 'application/json', `${JSON.stringify({ error: 'no config loaded yet' })}\n`);
         else {
-          const body = { ...active.config, refused: active.refused };
+          // `splits` next to `policies`, absent like them from a config without any.
+          const splits = active.config.policies === undefined ? {} : { splits: active.routes.splits() };
+          const body = { ...active.config, ...splits, refused: active.refused };
           reply(res, 200, 'application/json', `${JSON.stringify(body, null, 2)}\n`);
         }
         return;

@@ -1,5 +1,5 @@
 /** Everything /metrics shows: request metrics, the proxy's own state, process gauges. */
-import type { ConfigStore } from '../config/config-store.ts';
+import { splitProblems, type ConfigStore } from '../config/config-store.ts';
 import type { WorkloadIdentity } from '../identity.ts';
 import { PrometheusText, renderRequestMetrics } from '../telemetry/prometheus.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
@@ -97,6 +97,25 @@ export function renderMetricsPage(s: ProxyStatus): string {
       1,
     );
   }
+
+  text.family(
+    'weft_proxy_split_enforced',
+    'gauge',
+    'Per split of the config in force: 1 while requests are split by weight, 0 while no weighted version has endpoints and every endpoint of the service serves instead (/config says why). Requests per chosen version: weft_requests_total{reporter="outbound"} by destination_version.',
+  );
+  for (const split of active?.routes.splits() ?? []) {
+    text.sample(
+      'weft_proxy_split_enforced',
+      { namespace: split.namespace, service: split.service, source: split.source },
+      split.enforced === 'weights' ? 1 : 0,
+    );
+  }
+  text.family(
+    'weft_proxy_split_problems',
+    'gauge',
+    'Problems that keep splits of the config in force from being enforced as written (listed on /config and logged once).',
+  );
+  if (active) text.sample('weft_proxy_split_problems', undefined, splitProblems(active.routes).length);
 
   if (s.registered !== undefined) {
     text.family(

@@ -57,7 +57,7 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
   --control-plane URL      Weft API base URL (registration, config, OTLP telemetry)
   --proxy-id ID            default NAME.NS-<random>
   --flush-interval-ms N    telemetry push period (default 5000)
-  --config-poll-ms N       config poll period (default 2000)
+  --config-poll-ms N       config poll period when the API has no config stream (default 2000)
   --config-file PATH       static ProxyConfig JSON instead of the control plane's (--control-plane then optional)
 
 Environment: WEFT_PROXY_TOKEN, the workload token for this service, namespace and version, is sent as

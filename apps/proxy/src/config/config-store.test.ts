@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RoundRobin } from '../routing/round-robin.ts';
-import { ConfigStore } from './config-store.ts';
+import { ConfigStore, logApplied } from './config-store.ts';
 
 const endpoint = (proxyId: string, address: string, version = 'v1') => ({ proxyId, address, version });
 
@@ -213,5 +213,150 @@ describe('ConfigStore', () => {
     expect(s.active).toBeUndefined();
     s.offer({ version: '10' }, 'control-plane');
     expect(s.rejections).toBe(2);
+  });
+});
+
+const reviews = { service: 'reviews', namespace: 'shop' };
+
+/** reviews.shop with v1 and v2, and whatever policies a test brings. */
+const withPolicies = (version: string, policies: unknown) => ({
+  version,
+  services: [
+    {
+      name: 'reviews',
+      namespace: 'shop',
+      endpoints: [endpoint('r1', '127.0.0.1:15001', 'v1'), endpoint('r2', '127.0.0.1:15002', 'v2')],
+    },
+  ],
+  policies,
+});
+
+const split = (weights: [number, number], source = 'TrafficSplit shop/canary') => ({
+  backends: [
+    { version: 'v1', weight: weights[0] },
+    { version: 'v2', weight: weights[1] },
+  ],
+  source,
+});
+
+describe('ConfigStore: policies', () => {
+  it('puts the policies in force and compiles the split into the route', () => {
+    const s = store();
+    const result = s.offer(
+      withPolicies('1', [{ namespace: 'shop', service: 'reviews', split: split([90, 10]) }]),
+      'control-plane',
+    );
+    expect(result).toMatchObject({ kind: 'applied', newlyRefused: [], newSplitProblems: [] });
+    expect(s.active?.config.policies).toEqual([
+      { namespace: 'shop', service: 'reviews', split: split([90, 10]) },
+    ]);
+    expect(s.active?.routes.lookup(reviews)?.split?.report('reviews', 'shop').backends).toMatchObject([
+      { version: 'v1', share: 0.9 },
+      { version: 'v2', share: 0.1 },
+    ]);
+    expect(s.active?.refused).toEqual([]);
+  });
+
+  it('applies a config without policies as before, and refuses one whose policies are not a list', () => {
+    const s = store();
+    s.offer(good('1'), 'control-plane');
+    expect(s.active?.config).not.toHaveProperty('policies');
+    const result = s.offer({ ...good('2'), policies: { reviews: {} } }, 'control-plane');
+    expect(result.kind).toBe('rejected');
+    expect(s.lastRejection?.reason).toMatch(/^policies: must be a list/);
+    expect(s.active?.config.version).toBe('1');
+  });
+
+  it('leaves out only the bad policy entries, each with its path and reason, and keeps the rest', () => {
+    const s = store();
+    const result = s.offer(
+      withPolicies('1', [
+        // A bad split next to a good retry: only the split goes.
+        {
+          namespace: 'shop',
+          service: 'reviews',
+          split: { backends: [{ version: 'v1', weight: -5 }], source: 'TrafficSplit shop/bad' },
+          retry: { attempts: 2, source: 'RetryPolicy shop/r' },
+        },
+        { namespace: 'shop', service: 'Re_views', split: split([1, 1]) },
+        'nope',
+        // Another entry for reviews: its split stands (the first one was left out), merged into one entry.
+        { namespace: 'shop', service: 'reviews', split: split([90, 10]) },
+        // A second split for reviews: left out, the first stays.
+        { namespace: 'shop', service: 'reviews', split: split([0, 100], 'TrafficSplit shop/rival') },
+        { namespace: 'shop', service: 'cart', timeout: { source: 'TimeoutPolicy shop/t' } },
+        { namespace: 'shop', service: 'cart', split: { backends: [], source: 'TrafficSplit shop/empty' } },
+      ]),
+      'control-plane',
+    );
+    expect(result.kind).toBe('applied');
+    expect(s.active?.refused).toEqual([
+      {
+        path: 'policies.0.split',
+        entry: 'split of reviews.shop (TrafficSplit shop/bad)',
+        reason: expect.stringMatching(/^split\.backends\.0\.weight: /) as unknown,
+      },
+      {
+        path: 'policies.1',
+        entry: 'policies for Re_views.shop',
+        reason: expect.stringMatching(/^service: must be a DNS label/) as unknown,
+      },
+      { path: 'policies.2', entry: 'policies nope', reason: 'not a JSON object' },
+      {
+        path: 'policies.4.split',
+        entry: 'split of reviews.shop (TrafficSplit shop/rival)',
+        reason:
+          'reviews.shop already has a split (TrafficSplit shop/canary); one of each kind per service is in force',
+      },
+      {
+        path: 'policies.5.timeout',
+        entry: 'timeout of cart.shop (TimeoutPolicy shop/t)',
+        reason: 'timeout.request: set at least one of request, perTry, idle',
+      },
+      {
+        path: 'policies.6.split',
+        entry: 'split of cart.shop (TrafficSplit shop/empty)',
+        reason: expect.stringMatching(/^split\.backends: /) as unknown,
+      },
+    ]);
+    const policies = s.active?.config.policies;
+    expect(policies).toHaveLength(1);
+    expect(policies?.[0]).toMatchObject({
+      namespace: 'shop',
+      service: 'reviews',
+      split: split([90, 10]),
+      retry: { attempts: 2, source: 'RetryPolicy shop/r', nonIdempotent: false }, // defaults filled in
+    });
+    expect(s.active?.routes.lookup(reviews)?.split?.spec.source).toBe('TrafficSplit shop/canary');
+    expect(s.entriesRefused).toBe(6);
+    expect(addressesOf(s, 'reviews')).toEqual(['127.0.0.1:15001', '127.0.0.1:15002']);
+  });
+
+  it('reports a split that cannot be served once, and again when it comes back', () => {
+    const s = store();
+    const log: string[] = [];
+    const recorder = { info: (m: string) => log.push(m), warn: (m: string) => log.push(m), error: () => {} };
+    const toV3 = [
+      {
+        namespace: 'shop',
+        service: 'reviews',
+        split: { backends: [{ version: 'v3', weight: 1 }], source: 'TrafficSplit shop/v3' },
+      },
+    ];
+    const why =
+      'no endpoints of v3 (weight 1): requests go to every endpoint of the service until one of them has some';
+    const problem = `split of reviews.shop (TrafficSplit shop/v3): ${why}`;
+    const first = s.offer(withPolicies('1', toV3), 'control-plane');
+    expect(first).toMatchObject({ kind: 'applied', newSplitProblems: [problem] });
+    if (first.kind === 'applied') logApplied(first, recorder);
+    expect(log).toEqual(['config 1 applied (1 services, 1 split)', `config 1: ${problem}`]);
+    expect(s.active?.routes.splits()[0]).toMatchObject({
+      enforced: 'all-endpoints',
+      problems: [why],
+    });
+
+    expect(s.offer(withPolicies('2', toV3), 'control-plane')).toMatchObject({ newSplitProblems: [] });
+    expect(s.offer(withPolicies('3', []), 'control-plane')).toMatchObject({ newSplitProblems: [] });
+    expect(s.offer(withPolicies('4', toV3), 'control-plane')).toMatchObject({ newSplitProblems: [problem] });
   });
 });

@@ -5,7 +5,9 @@
  * remembered for /metrics, /config and logs.
  *
  * The store owns the EndpointRegistry: each new routing table takes the state of the endpoints it still
- * lists from it (and unchanged routes from the table it replaces); the others' state is released.
+ * lists from it (and unchanged routes and version subsets from the table it replaces); the others' state is
+ * released. A split that cannot be enforced as written is applied anyway (RouteSplit falls back) and
+ * reported like a left-out entry: on /config, and logged once while later configs keep it.
  */
 import type { ProxyConfig } from '@weft/schema';
 import type { Logger } from '../log.ts';
@@ -35,8 +37,11 @@ export interface ConfigRejection {
 }
 
 export type OfferResult =
-  /** `newlyRefused`: left-out entries the previous config in force did not already leave out. */
-  | { kind: 'applied'; active: ActiveConfig; newlyRefused: RefusedEntry[] }
+  /**
+   * `newlyRefused`: left-out entries the previous config in force did not already leave out;
+   * `newSplitProblems`: the same for what keeps a split from being enforced as written (see RouteSplit).
+   */
+  | { kind: 'applied'; active: ActiveConfig; newlyRefused: RefusedEntry[]; newSplitProblems: string[] }
   | { kind: 'unchanged' }
   | { kind: 'rejected'; rejection: ConfigRejection; repeated: boolean };
 
@@ -107,6 +112,8 @@ export class ConfigStore {
       previous: this.#active?.routes,
     });
     this.#endpoints.retainOnly(routes.addresses());
+    const problemsBefore = new Set(this.#active ? splitProblems(this.#active.routes) : []);
+    const newSplitProblems = splitProblems(routes).filter((p) => !problemsBefore.has(p));
     const active: ActiveConfig = {
       config: check.config,
       routes,
@@ -116,8 +123,15 @@ export class ConfigStore {
     };
     this.#active = active;
     for (const listener of this.#listeners) listener(active);
-    return { kind: 'applied', active, newlyRefused };
+    return { kind: 'applied', active, newlyRefused, newSplitProblems };
   }
+}
+
+/** One line per problem of each split of the table, naming the service and the policy. */
+export function splitProblems(routes: RoutingTable): string[] {
+  return routes
+    .splits()
+    .flatMap((s) => s.problems.map((p) => `split of ${s.service}.${s.namespace} (${s.source}): ${p}`));
 }
 
 /** Position-independent: the same bad endpoint moves when services are added before it. */
@@ -131,8 +145,10 @@ const MAX_LOGGED_REFUSALS = 20;
 /** The log lines for an applied config: one per newly left-out entry, never the same entry twice in a row. */
 export function logApplied(result: Extract<OfferResult, { kind: 'applied' }>, log: Logger): void {
   const { config, refused } = result.active;
+  const splits = config.policies?.filter((p) => p.split !== undefined).length ?? 0;
   log.info(
     `config ${config.version} applied (${config.services.length} services` +
+      `${splits > 0 ? `, ${splits} ${splits === 1 ? 'split' : 'splits'}` : ''}` +
       `${refused.length > 0 ? `; ${refused.length} ${refused.length === 1 ? 'entry' : 'entries'} left out, see /config` : ''})`,
   );
   for (const r of result.newlyRefused.slice(0, MAX_LOGGED_REFUSALS)) {
@@ -140,4 +156,8 @@ export function logApplied(result: Extract<OfferResult, { kind: 'applied' }>, lo
   }
   const more = result.newlyRefused.length - MAX_LOGGED_REFUSALS;
   if (more > 0) log.warn(`config ${config.version}: left out ${more} more entries; see /config`);
+  for (const p of result.newSplitProblems.slice(0, MAX_LOGGED_REFUSALS))
+    log.warn(`config ${config.version}: ${p}`);
+  const moreSplits = result.newSplitProblems.length - MAX_LOGGED_REFUSALS;
+  if (moreSplits > 0) log.warn(`config ${config.version}: ${moreSplits} more split problems; see /config`);
 }

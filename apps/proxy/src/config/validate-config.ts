@@ -1,23 +1,28 @@
 /**
  * What of a ProxyConfig may be put in force. Structural problems (not an object, no version, services not
- * a list) refuse the whole config. Anything else is judged entry by entry with the shared rules of
- * `@weft/schema` (net.ts): a service whose name or namespace is not a DNS label is left out with its
- * endpoints, an endpoint whose address, proxy id or version is bad is left out alone, and the rest is
- * applied — so one bad registration cannot freeze the config of every proxy in the mesh.
+ * a list, policies present but not a list) refuse the whole config. Anything else is judged entry by entry
+ * with the shared rules of `@weft/schema` (net.ts, config.ts): a service whose name or namespace is not a
+ * DNS label is left out with its endpoints, an endpoint whose address, proxy id or version is bad is left
+ * out alone, and the rest is applied — so one bad registration cannot freeze the config of every proxy in
+ * the mesh. Policies likewise: an entry whose service or namespace is not a DNS label is left out, a policy
+ * of it (split, retry, …) that fails its schema is left out alone, and so is a second policy of one kind
+ * for a service (the first stays); entries for one service come out merged into one.
  */
 import {
   advertisedHostPort,
   dnsLabelSchema,
   proxyIdSchema,
   versionNameSchema,
+  servicePolicySchema,
   type Endpoint,
   type ProxyConfig,
   type ServiceEndpoints,
+  type ServicePolicy,
 } from '@weft/schema';
 
 /** One part of a config that was left out, and why. */
 export interface RefusedEntry {
-  /** Where it was in the config as received: "services.2" or "services.2.endpoints.0". */
+  /** Where it was in the config as received: "services.2", "services.2.endpoints.0", "policies.1.split". */
   path: string;
   /** What it was, independent of its position: `endpoint "c-1" (x/y:80) of catalog.shop`. */
   entry: string;
@@ -50,6 +55,15 @@ export function checkConfig(raw: unknown): ConfigCheck {
   }
   if (!Array.isArray(raw.services)) {
     return { ok: false, version, reason: `services: must be a list of services (${EXPECTED})` };
+  }
+  if (raw.policies !== undefined && !Array.isArray(raw.policies)) {
+    return {
+      ok: false,
+      version,
+      reason:
+        'policies: must be a list of service policies when present ' +
+        '(expected "policies": [{"namespace", "service", "split"?, "retry"?, …}])',
+    };
   }
 
   const refused: RefusedEntry[] = [];
@@ -96,7 +110,85 @@ export function checkConfig(raw: unknown): ConfigCheck {
     });
     services.push({ name: s.name as string, namespace: s.namespace as string, endpoints });
   });
-  return { ok: true, config: { version, services }, refused };
+  if (raw.policies === undefined) return { ok: true, config: { version, services }, refused };
+  const policies = checkPolicies(raw.policies as unknown[], refused);
+  return { ok: true, config: { version, services, policies }, refused };
+}
+
+const POLICY_KINDS = ['split', 'retry', 'timeout', 'circuitBreaker', 'loadBalancing', 'rateLimit'] as const;
+type PolicyKind = (typeof POLICY_KINDS)[number];
+
+/** A zod schema as far as this file uses it. */
+interface Parser<T> {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
+const POLICY_PARSERS: { [K in PolicyKind]: Parser<ServicePolicy[K]> } = {
+  split: servicePolicySchema.shape.split,
+  retry: servicePolicySchema.shape.retry,
+  timeout: servicePolicySchema.shape.timeout,
+  circuitBreaker: servicePolicySchema.shape.circuitBreaker,
+  loadBalancing: servicePolicySchema.shape.loadBalancing,
+  rateLimit: servicePolicySchema.shape.rateLimit,
+};
+
+/**
+ * The policies to put in force, one entry per service (in order of first mention), each policy as its
+ * schema parsed it. Keys the schema does not know are dropped, so a newer control plane's additions pass.
+ */
+function checkPolicies(raw: readonly unknown[], refused: RefusedEntry[]): ServicePolicy[] {
+  const byService = new Map<string, ServicePolicy>();
+  raw.forEach((p: unknown, i) => {
+    const path = `policies.${i}`;
+    if (!isRecord(p)) {
+      refused.push({ path, entry: `policies ${show(p)}`, reason: 'not a JSON object' });
+      return;
+    }
+    const name = `${show(p.service)}.${show(p.namespace)}`;
+    const problem =
+      field('service', problemOf(dnsLabelSchema, p.service)) ??
+      field('namespace', problemOf(dnsLabelSchema, p.namespace));
+    if (problem !== undefined) {
+      refused.push({ path, entry: `policies for ${name}`, reason: problem });
+      return;
+    }
+    let entry = byService.get(name);
+    for (const kind of POLICY_KINDS) {
+      const value = p[kind];
+      if (value === undefined) continue;
+      const source = isRecord(value) && typeof value.source === 'string' ? ` (${show(value.source)})` : '';
+      const at = { path: `${path}.${kind}`, entry: `${kind} of ${name}${source}` };
+      const result = POLICY_PARSERS[kind].safeParse(value);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = [kind, ...(issue?.path ?? []).map(String)].join('.');
+        refused.push({ ...at, reason: `${where}: ${issue?.message ?? 'is not valid'}` });
+        continue;
+      }
+      const kept = entry?.[kind];
+      if (kept !== undefined) {
+        refused.push({
+          ...at,
+          reason: `${name} already has a ${kind} (${show(kept.source)}); one of each kind per service is in force`,
+        });
+        continue;
+      }
+      if (entry === undefined) {
+        entry = { namespace: p.namespace as string, service: p.service as string };
+        byService.set(name, entry);
+      }
+      setPolicy(entry, kind, result.data);
+    }
+  });
+  return [...byService.values()];
+}
+
+function setPolicy<K extends PolicyKind>(entry: ServicePolicy, kind: K, value: ServicePolicy[K]): void {
+  entry[kind] = value;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -29,7 +29,32 @@ export interface ControlPlaneClient {
   send(method: 'GET' | 'POST' | 'DELETE', path: string, options?: SendOptions): Promise<ControlPlaneResponse>;
 }
 
-export class ControlPlaneHttp implements ControlPlaneClient {
+/** A response whose body is read as it arrives (the config stream). */
+export interface StreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: AsyncIterable<Uint8Array>;
+  /** The whole body as text, for an answer that is not a stream (an error). */
+  text(): Promise<string>;
+  /** Stops reading and drops the connection. */
+  close(): void;
+}
+
+export interface StreamOptions {
+  headers?: Record<string, string>;
+  /** Time allowed for the response headers. */
+  headersTimeoutMs: number;
+  /** Longest silence between two chunks of the body before the stream counts as dead. */
+  idleTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** A client that can also hold a long-lived streaming GET open. */
+export interface StreamingControlPlaneClient extends ControlPlaneClient {
+  openStream(path: string, options: StreamOptions): Promise<StreamResponse>;
+}
+
+export class ControlPlaneHttp implements StreamingControlPlaneClient {
   readonly baseUrl: string;
   readonly #agent: Agent;
   readonly hasToken: boolean;
@@ -71,6 +96,27 @@ export class ControlPlaneHttp implements ControlPlaneClient {
     });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };
+  }
+
+  /** Resolves once the headers are in; rejects only when no response came. */
+  async openStream(path: string, options: StreamOptions): Promise<StreamResponse> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.#authorization !== undefined) headers.authorization = this.#authorization;
+    const res = await request(this.url(path), {
+      dispatcher: this.#agent,
+      method: 'GET',
+      headers,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.idleTimeoutMs,
+      signal: options.signal,
+    });
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: res.body,
+      text: () => res.body.text(),
+      close: () => res.body.destroy(),
+    };
   }
 
   async close(): Promise<void> {

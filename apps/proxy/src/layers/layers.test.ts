@@ -202,7 +202,7 @@ describe('routing layers', () => {
     ]);
   });
 
-  it('picks a version subset (today: every version), then an endpoint in it, and records that endpoint', async () => {
+  it('picks a version subset (every version without a split), then an endpoint in it, and records that endpoint', async () => {
     const t = terminal();
     const req = request({ headers: { host: 'catalog.shop' } });
     const route = table.lookup({ service: 'catalog', namespace: 'shop' });
@@ -211,7 +211,7 @@ describe('routing layers', () => {
     expect(req.subset?.version).toBeUndefined();
     expect(req.destination.version).toBe('unknown'); // no endpoint chosen yet
 
-    // A subset of one version (what a weighted split will choose) limits the pick to that version.
+    // A subset of one version (what a split chooses) limits the pick to that version.
     const v2 = route?.versions.get('v2');
     const pinned: Layer = (next) => (r) => {
       r.subset = v2;
@@ -225,6 +225,79 @@ describe('routing layers', () => {
     expect(t.seen.slice(1).map((r) => [r.upstream, r.endpoint?.proxyId, r.destination])).toEqual([
       ['10.0.0.2:1', 'b', { service: 'catalog', namespace: 'shop', version: 'v2' }],
       ['10.0.0.2:1', 'b', { service: 'catalog', namespace: 'shop', version: 'v2' }],
+    ]);
+  });
+
+  it('with a split: a pinned request goes to its version, the others by weight, drawn from the random source', async () => {
+    const split: ProxyConfig = {
+      ...config,
+      policies: [
+        {
+          namespace: 'shop',
+          service: 'catalog',
+          split: {
+            backends: [
+              { version: 'v1', weight: 75 },
+              { version: 'v2', weight: 25 },
+            ],
+            pins: [
+              { version: 'v2', header: { name: 'X-Canary', value: 'on' } },
+              { version: 'v1', cookie: { name: 'stable', value: '1' } },
+            ],
+            source: 'TrafficSplit shop/catalog',
+          },
+        },
+      ],
+    };
+    const splitTable = new RoutingTable(split, {
+      balancer: (items) => new RoundRobin(items, 0),
+      endpoints: new EndpointRegistry(),
+    });
+    const draws = [0.1, 0.5, 0.74, 0.75, 0.9, 0.3, 0.99, 0.2];
+    const random = () => draws.shift() ?? 0;
+    const t = terminal();
+    const handler = stack(
+      [resolveDestination(() => splitTable, 'shop'), pickVersion(random), pickEndpoint()],
+      t.handler,
+    );
+    for (let i = 0; i < 4; i++) await handler(request({ headers: { host: 'catalog' } }));
+    await handler(request({ headers: { host: 'catalog', 'x-canary': 'on' } }));
+    await handler(request({ headers: { host: 'catalog', cookie: 'a=b; stable=1' } }));
+    expect(t.seen.map((r) => [r.subset?.version, r.destination.version, r.upstream])).toEqual([
+      ['v1', 'v1', '10.0.0.1:1'],
+      ['v1', 'v1', '10.0.0.1:1'],
+      ['v1', 'v1', '10.0.0.1:1'],
+      ['v2', 'v2', '10.0.0.2:1'],
+      ['v2', 'v2', '10.0.0.2:1'],
+      ['v1', 'v1', '10.0.0.1:1'],
+    ]);
+    expect(draws).toEqual([0.9, 0.3, 0.99, 0.2]); // pinned requests draw nothing
+  });
+
+  it('with a split no weighted version can serve: every endpoint serves, nobody gets a 503', async () => {
+    const unservable: ProxyConfig = {
+      ...config,
+      policies: [
+        {
+          namespace: 'shop',
+          service: 'catalog',
+          split: { backends: [{ version: 'v3', weight: 100 }], source: 'TrafficSplit shop/catalog' },
+        },
+      ],
+    };
+    const fallback = new RoutingTable(unservable, {
+      balancer: (items) => new RoundRobin(items, 0),
+      endpoints: new EndpointRegistry(),
+    });
+    const t = terminal();
+    const handler = stack(
+      [resolveDestination(() => fallback, 'shop'), pickVersion(() => 0), pickEndpoint()],
+      t.handler,
+    );
+    for (let i = 0; i < 2; i++) await handler(request({ headers: { host: 'catalog' } }));
+    expect(t.seen.map((r) => [r.subset?.version, r.upstream])).toEqual([
+      [undefined, '10.0.0.1:1'],
+      [undefined, '10.0.0.2:1'],
     ]);
   });
 

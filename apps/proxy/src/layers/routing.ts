@@ -1,13 +1,14 @@
 /**
  * Outbound routing in three steps, like Envoy's route match, subset selection, then cluster load
  * balancing: name the destination service from the request's authority (resolveDestination), choose
- * which of its versions serves the request (pickVersion), then pick one endpoint of that version
- * (pickEndpoint). Per-attempt policies (retry) will sit between the last two.
+ * which of its versions serves the request (pickVersion: split pins and weights), then pick one endpoint
+ * of that version (pickEndpoint). Per-attempt policies (retry) will sit between the last two.
  */
 import { UNKNOWN_SERVICE } from '@weft/schema';
 import type { Layer } from '../http/layer.ts';
 import { localReply } from '../http/local-reply.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import type { RandomSource } from '../routing/split.ts';
 import { resolveServiceName } from '../routing/service-name.ts';
 
 export function resolveDestination(routes: () => RoutingTable | undefined, ownNamespace: string): Layer {
@@ -37,16 +38,17 @@ export function resolveDestination(routes: () => RoutingTable | undefined, ownNa
 }
 
 /**
- * Which endpoints may serve the request. Today every version: the route's subset of all endpoints, so
- * routing is plain round-robin over the service. Weighted splits will choose a version subset here.
+ * Which endpoints may serve the request: with a split in force, the version of the first pin the request
+ * matches (header, or cookie), else a version drawn by weight with `random`; without one (or when the split
+ * cannot be served: see RouteSplit), every endpoint of the service.
  */
-export function pickVersion(): Layer {
+export function pickVersion(random: RandomSource = Math.random): Layer {
   return (next) => (req) => {
     const route = req.route;
     if (route === undefined) {
       return Promise.resolve(localReply(req, 503, 'no-endpoints', 'no endpoints for the destination'));
     }
-    req.subset = route.all;
+    req.subset = route.split?.choose(req.headers, random) ?? route.all;
     return next(req);
   };
 }

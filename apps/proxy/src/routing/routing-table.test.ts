@@ -118,3 +118,96 @@ describe('per-endpoint state across config updates', () => {
     expect(third.lookup(catalog)?.endpoints[0]?.state).toBe(first.lookup(catalog)?.endpoints[0]?.state);
   });
 });
+
+describe('splits across config updates', () => {
+  const reviews = { service: 'reviews', namespace: 'shop' };
+  const endpoints = [ep('a', '10.0.0.1:1', 'v1'), ep('b', '10.0.0.2:1', 'v1'), ep('c', '10.0.0.3:1', 'v2')];
+  const withSplit = (version: string, weights: [number, number], list = endpoints): ProxyConfig => ({
+    version,
+    services: [{ name: 'reviews', namespace: 'shop', endpoints: list }],
+    policies: [
+      {
+        namespace: 'shop',
+        service: 'reviews',
+        split: {
+          backends: [
+            { version: 'v1', weight: weights[0] },
+            { version: 'v2', weight: weights[1] },
+          ],
+          source: 'TrafficSplit shop/canary',
+        },
+      },
+    ],
+  });
+
+  it('compiles a changed split against the same subsets: round-robin and endpoint state carry on', () => {
+    const registry = new EndpointRegistry();
+    const first = swap(registry, withSplit('1', [90, 10]));
+    const before = first.lookup(reviews);
+    expect(before?.split?.choose({}, () => 0)?.balancer.pick()?.proxyId).toBe('a');
+    before?.endpoints[1]?.state.requestStarted();
+
+    // Same split again: the route object itself is kept.
+    const same = swap(registry, withSplit('2', [90, 10]), first);
+    expect(same.lookup(reviews)).toBe(before);
+
+    // 0/100: a new route and split, the same subsets, balancers and endpoint state.
+    const second = swap(registry, withSplit('3', [0, 100]), same);
+    const after = second.lookup(reviews);
+    expect(after).not.toBe(before);
+    expect(after?.split).not.toBe(before?.split);
+    expect(after?.all).toBe(before?.all);
+    expect(after?.versions.get('v1')).toBe(before?.versions.get('v1'));
+    expect(after?.versions.get('v2')).toBe(before?.versions.get('v2'));
+    expect(after?.endpoints[1]?.state.inFlight).toBe(1);
+    expect(after?.split?.choose({}, () => 0)?.version).toBe('v2');
+
+    // Back to 90/10: v1's round-robin continues with b, where it stopped.
+    const third = swap(registry, withSplit('4', [90, 10]), second);
+    expect(
+      third
+        .lookup(reviews)
+        ?.split?.choose({}, () => 0)
+        ?.balancer.pick()?.proxyId,
+    ).toBe('b');
+
+    // The split goes away: the route keeps its subsets and has no split.
+    const fourth = swap(registry, { version: '5', services: withSplit('5', [1, 1]).services }, third);
+    expect(fourth.lookup(reviews)?.split).toBeUndefined();
+    expect(fourth.lookup(reviews)?.versions.get('v1')).toBe(before?.versions.get('v1'));
+    expect(fourth.splits()).toEqual([]);
+  });
+
+  it('keeps the subset of a version whose endpoints stayed while another version scales', () => {
+    const registry = new EndpointRegistry();
+    const first = swap(registry, withSplit('1', [50, 50]));
+    const v1 = first.lookup(reviews)?.versions.get('v1');
+    expect(v1?.balancer.pick()?.proxyId).toBe('a');
+
+    const scaled = [...endpoints, ep('d', '10.0.0.4:1', 'v2')];
+    const second = swap(registry, withSplit('2', [50, 50], scaled), first);
+    const route = second.lookup(reviews);
+    expect(route?.versions.get('v1')).toBe(v1);
+    expect(route?.versions.get('v1')?.balancer.pick()?.proxyId).toBe('b');
+    expect(route?.versions.get('v2')?.endpoints.map((e) => e.proxyId)).toEqual(['c', 'd']);
+    expect(route?.endpoints[0]).toBe(first.lookup(reviews)?.endpoints[0]);
+    expect(route?.split?.report('reviews', 'shop').backends.map((b) => b.endpoints)).toEqual([2, 2]);
+  });
+
+  it('reports a split for a service the config lists no endpoints for', () => {
+    const table = swap(new EndpointRegistry(), {
+      ...withSplit('1', [1, 1]),
+      services: [],
+    });
+    expect(table.lookup(reviews)).toBeUndefined();
+    expect(table.splits()).toMatchObject([
+      {
+        service: 'reviews',
+        namespace: 'shop',
+        source: 'TrafficSplit shop/canary',
+        enforced: 'all-endpoints',
+        problems: ['the config lists no endpoints for the service'],
+      },
+    ]);
+  });
+});

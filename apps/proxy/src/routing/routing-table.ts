@@ -1,16 +1,18 @@
 /**
- * Services and endpoints of one ProxyConfig, indexed for lookups on the data path. Immutable once built,
- * except for the state it shares with other tables: endpoint state comes from the EndpointRegistry, and a
- * service whose endpoint set did not change keeps the previous table's route, balancers included, so a
- * config update does not restart round-robin.
+ * Services, endpoints and splits of one ProxyConfig, indexed for lookups on the data path. Immutable once
+ * built, except for the state it shares with other tables: endpoint state comes from the EndpointRegistry,
+ * and subsets whose endpoints did not change are taken over from the previous table, balancers included, so
+ * a config update (a new split, another version scaled) does not restart round-robin.
  *
  * Each route is split into subsets, as Envoy's subset load balancer does: one with every endpoint and one
- * per version. Outbound routing picks a subset first (pickVersion) and an endpoint in it second.
+ * per version. Outbound routing picks a subset first (pickVersion: a pin or the weights of the route's
+ * split, else every endpoint) and an endpoint in it second.
  */
 import type { Endpoint, ProxyConfig } from '@weft/schema';
 import type { EndpointRegistry, EndpointState } from './endpoint-registry.ts';
 import type { Balancer, BalancerFactory } from './round-robin.ts';
 import type { ServiceName } from './service-name.ts';
+import { RouteSplit, type SplitReport, type SplitSpec } from './split.ts';
 
 /** One endpoint of a route, with the state the registry keeps for its address. */
 export interface RouteEndpoint extends Readonly<Endpoint> {
@@ -27,23 +29,27 @@ export interface EndpointSubset {
 export interface ServiceRoute {
   readonly service: string;
   readonly namespace: string;
-  /** Every endpoint, in config order (the same list as `all.endpoints`). */
+  /** Every endpoint (the same list as `all.endpoints`). */
   readonly endpoints: readonly RouteEndpoint[];
   /** Every endpoint whatever its version: where requests go while no split applies. */
   readonly all: EndpointSubset;
   /** One subset per version, in the order versions first appear. */
   readonly versions: ReadonlyMap<string, EndpointSubset>;
+  /** The canary split in force for the service, compiled against `versions`; undefined when none. */
+  readonly split: RouteSplit | undefined;
 }
 
 export interface RoutingTableDeps {
   balancer: BalancerFactory;
   endpoints: EndpointRegistry;
-  /** The table this one replaces: routes whose endpoint set is unchanged are taken over from it. */
+  /** The table this one replaces: routes and subsets whose endpoints are unchanged are taken over from it. */
   previous?: RoutingTable | undefined;
 }
 
 export class RoutingTable {
   readonly #routes = new Map<string, ServiceRoute>();
+  /** Splits of services the config lists no endpoints for: reported, never consulted. */
+  readonly #unrouted: { service: string; namespace: string; split: RouteSplit }[] = [];
 
   constructor(config: ProxyConfig, deps: RoutingTableDeps) {
     // A service listed twice keeps all its endpoints.
@@ -54,14 +60,25 @@ export class RoutingTable {
       if (entry) entry.endpoints.push(...s.endpoints);
       else merged.set(key, { service: s.name, namespace: s.namespace, endpoints: [...s.endpoints] });
     }
+    // The config check leaves at most one split per service; should two arrive anyway, the first counts.
+    const splits = new Map<string, { service: string; namespace: string; spec: SplitSpec }>();
+    for (const p of config.policies ?? []) {
+      const key = routeKey(p.service, p.namespace);
+      if (p.split !== undefined && !splits.has(key))
+        splits.set(key, { service: p.service, namespace: p.namespace, spec: p.split });
+    }
     const before = deps.previous === undefined ? undefined : deps.previous.#routes;
     for (const [key, s] of merged) {
-      const previous = before?.get(key);
-      const route =
-        previous !== undefined && sameEndpointSet(previous.endpoints, s.endpoints)
-          ? previous
-          : buildRoute(s.service, s.namespace, s.endpoints, deps);
-      this.#routes.set(key, route);
+      const split = splits.get(key)?.spec;
+      this.#routes.set(key, buildRoute(s.service, s.namespace, s.endpoints, split, before?.get(key), deps));
+    }
+    for (const [key, s] of splits) {
+      if (!merged.has(key))
+        this.#unrouted.push({
+          service: s.service,
+          namespace: s.namespace,
+          split: new RouteSplit(s.spec, new Map()),
+        });
     }
   }
 
@@ -75,24 +92,67 @@ export class RoutingTable {
     for (const route of this.#routes.values()) for (const e of route.endpoints) out.add(e.address);
     return out;
   }
+
+  /** How each split of the config is enforced with these endpoints, in config order of the services. */
+  splits(): SplitReport[] {
+    const out: SplitReport[] = [];
+    for (const route of this.#routes.values()) {
+      if (route.split) out.push(route.split.report(route.service, route.namespace));
+    }
+    for (const u of this.#unrouted) {
+      const report = u.split.report(u.service, u.namespace);
+      out.push({ ...report, problems: ['the config lists no endpoints for the service'] });
+    }
+    return out;
+  }
 }
 
 function routeKey(service: string, namespace: string): string {
   return `${service}.${namespace}`;
 }
 
+/**
+ * The route for one service. From `previous` it takes over, when their endpoints are unchanged, the whole
+ * route (the split too, when that is unchanged as well), else each version subset and the route endpoints.
+ */
 function buildRoute(
   service: string,
   namespace: string,
   endpoints: readonly Endpoint[],
+  split: SplitSpec | undefined,
+  previous: ServiceRoute | undefined,
   deps: RoutingTableDeps,
 ): ServiceRoute {
-  const routed: RouteEndpoint[] = endpoints.map((e) => ({
-    proxyId: e.proxyId,
-    address: e.address,
-    version: e.version,
-    state: deps.endpoints.acquire(e.address),
-  }));
+  let subsets: Pick<ServiceRoute, 'endpoints' | 'all' | 'versions'>;
+  if (previous !== undefined && sameEndpointSet(previous.endpoints, endpoints)) {
+    if (sameSplit(previous.split?.spec, split)) return previous;
+    subsets = previous;
+  } else {
+    subsets = buildSubsets(endpoints, previous, deps);
+  }
+  return {
+    service,
+    namespace,
+    endpoints: subsets.endpoints,
+    all: subsets.all,
+    versions: subsets.versions,
+    split: split === undefined ? undefined : new RouteSplit(split, subsets.versions),
+  };
+}
+
+function buildSubsets(
+  endpoints: readonly Endpoint[],
+  previous: ServiceRoute | undefined,
+  deps: RoutingTableDeps,
+): Pick<ServiceRoute, 'endpoints' | 'all' | 'versions'> {
+  const known = new Map<string, RouteEndpoint>();
+  for (const e of previous?.endpoints ?? []) known.set(endpointKey(e), e);
+  const routed: RouteEndpoint[] = endpoints.map((e) => {
+    const state = deps.endpoints.acquire(e.address);
+    const same = known.get(endpointKey(e));
+    if (same !== undefined && same.state === state) return same;
+    return { proxyId: e.proxyId, address: e.address, version: e.version, state };
+  });
   const byVersion = new Map<string, RouteEndpoint[]>();
   for (const e of routed) {
     const list = byVersion.get(e.version);
@@ -101,22 +161,37 @@ function buildRoute(
   }
   const versions = new Map<string, EndpointSubset>();
   for (const [version, list] of byVersion) {
-    versions.set(version, { version, endpoints: list, balancer: deps.balancer(list) });
+    // A version whose endpoints stayed keeps its subset and round-robin position while others change.
+    const kept = previous?.versions.get(version);
+    versions.set(
+      version,
+      kept !== undefined &&
+        sameEndpointSet(kept.endpoints, list) &&
+        kept.endpoints.every((e) => e.state === deps.endpoints.get(e.address))
+        ? kept
+        : { version, endpoints: list, balancer: deps.balancer(list) },
+    );
   }
   return {
-    service,
-    namespace,
     endpoints: routed,
     all: { version: undefined, endpoints: routed, balancer: deps.balancer(routed) },
     versions,
   };
 }
 
+function endpointKey(e: Endpoint): string {
+  return `${e.address}\n${e.version}\n${e.proxyId}`;
+}
+
 /** Same endpoints (proxy id, address, version), in any order. */
 function sameEndpointSet(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
   if (a.length !== b.length) return false;
-  const key = (e: Endpoint): string => `${e.address}\n${e.version}\n${e.proxyId}`;
-  const left = a.map(key).sort();
-  const right = b.map(key).sort();
+  const left = a.map(endpointKey).sort();
+  const right = b.map(endpointKey).sort();
   return left.every((k, i) => k === right[i]);
+}
+
+/** Specs come out of the config check with their keys in schema order, so JSON compares them. */
+function sameSplit(a: SplitSpec | undefined, b: SplitSpec | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }

@@ -15,6 +15,7 @@ import { telemetry, type SpanSink } from '../layers/telemetry.ts';
 import { timeout } from '../layers/timeout.ts';
 import type { Logger } from '../log.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import type { RandomSource } from '../routing/split.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
 import { forward } from '../upstream/forward.ts';
 import type { UpstreamPools } from '../upstream/upstream-pools.ts';
@@ -28,6 +29,8 @@ export interface OutboundStackOptions {
   pools: UpstreamPools;
   timeoutMs: number;
   log: Logger;
+  /** Draws the version of a weighted split; Math.random unless a test fixes the sequence. */
+  random?: RandomSource;
 }
 
 export function outboundStack(o: OutboundStackOptions): Handler {
@@ -39,7 +42,7 @@ export function outboundStack(o: OutboundStackOptions): Handler {
       requestTarget(), // http://catalog.shop/items → /items, Host: catalog.shop
       forwardedFor(), // x-forwarded-for, forwarded
       resolveDestination(o.routes, o.self.namespace), // Host → service; 503 no-endpoints when unknown
-      pickVersion(), // which version subset serves it: today all of them (next: weighted splits)
+      pickVersion(o.random), // which version serves it: split pin, else by weight; every endpoint without a split
       // later: retry (re-picks the endpoint per attempt), circuit breaker, rate limit
       pickEndpoint(), // round-robin within the subset; sets upstream and destination version
       timeout(o.timeoutMs), // 504 when the upstream does not answer in time

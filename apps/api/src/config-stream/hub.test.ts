@@ -1,0 +1,138 @@
+/** The hub's ACK bookkeeping and Programmed writes, against a scripted config source and platform. */
+import { describe, expect, it } from 'vitest';
+import type { Condition } from '@weft/schema';
+import type { PolicyPlatform, PolicyRef, StoredPolicy } from '../policies/platform.ts';
+import { compileConfig, type CompiledConfig } from './compile.ts';
+import { ConfigStreamHub, type ConfigSource } from './hub.ts';
+
+const accepted: Condition = {
+  type: 'Accepted',
+  status: 'True',
+  reason: 'Accepted',
+  message: 'the policy is valid',
+  lastTransitionTime: '2026-12-01T00:00:00.000Z',
+  observedGeneration: 1,
+};
+const pending: Condition = {
+  type: 'Programmed',
+  status: 'Unknown',
+  reason: 'Pending',
+  message: 'waiting',
+  lastTransitionTime: '2026-12-01T00:00:00.000Z',
+  observedGeneration: 1,
+};
+
+const policy: StoredPolicy = {
+  resource: {
+    apiVersion: 'policy.weft.dev/v1alpha1',
+    kind: 'TrafficSplit',
+    metadata: { name: 'canary', namespace: 'shop', generation: 1, creationTimestamp: '2026-12-01T00:00:00Z' },
+    spec: {
+      targetRef: { group: '', kind: 'Service', name: 'reviews' },
+      backends: [{ version: 'v1', weight: 1 }],
+    },
+  },
+  conditions: [accepted, pending],
+  findings: [],
+  updatedAtMs: 0,
+  updatedBy: 'test',
+};
+
+function setup() {
+  const services = [
+    {
+      name: 'reviews',
+      namespace: 'shop',
+      endpoints: ['a', 'b'].map((id, i) => ({ proxyId: id, address: `127.0.0.1:${i + 1}`, version: 'v1' })),
+    },
+  ];
+  let compiled: CompiledConfig = compileConfig(services, [policy]);
+  const listeners: (() => void)[] = [];
+  const source: ConfigSource = {
+    currentCompiled: () => Promise.resolve(compiled),
+    onChange: (l) => {
+      listeners.push(l);
+      return () => undefined;
+    },
+    usePolicies: () => () => undefined,
+  };
+  const writes: { ref: PolicyRef; conditions: Condition[] }[] = [];
+  const platform = {
+    name: 'universal',
+    list: () => Promise.resolve([policy]),
+    setConditions: (ref: PolicyRef, conditions: Condition[]) => {
+      writes.push({ ref, conditions });
+      return Promise.resolve();
+    },
+    onChange: () => () => undefined,
+  } as unknown as PolicyPlatform;
+  const hub = new ConfigStreamHub({ source, log: () => undefined, programmedDebounceMs: 1 });
+  hub.usePolicies(platform);
+  return {
+    hub,
+    writes,
+    version: compiled.config.version,
+    change: (next: CompiledConfig) => {
+      compiled = next;
+      for (const l of listeners) l();
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+describe('ConfigStreamHub', () => {
+  it('records ACKs and NACKs per proxy for proxies.list', async () => {
+    const { hub, version } = setup();
+    hub.sent('a', version);
+    hub.ack('a', { version, status: 'NACK', reason: '  ' });
+    expect((await hub.list()).find((r) => r.proxyId === 'a')).toMatchObject({
+      configVersion: version,
+      ackedVersion: null,
+      nack: { version, reason: '(the proxy gave no reason)' },
+    });
+    hub.ack('a', { version, status: 'ACK' });
+    const rows = await hub.list();
+    expect(rows.map((r) => [r.proxyId, r.service, r.version, r.ackedVersion, r.nack])).toEqual([
+      ['a', 'reviews', 'v1', version, null],
+      ['b', 'reviews', 'v1', null, null],
+    ]);
+    expect(() => hub.ack('a', { version, status: 'YES' })).toThrow(/invalid config ACK/);
+    hub.close();
+  });
+
+  it('writes Programmed=True once every live proxy ACKed, keeping the other conditions', async () => {
+    const { hub, writes, version } = setup();
+    hub.ack('a', { version, status: 'ACK' });
+    await settle();
+    // Still Pending: nothing to write.
+    expect(writes).toEqual([]);
+    hub.ack('b', { version, status: 'ACK' });
+    await settle();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.ref).toEqual({ kind: 'TrafficSplit', namespace: 'shop', name: 'canary' });
+    expect(writes[0]?.conditions.map((c) => [c.type, c.status, c.reason, c.observedGeneration])).toEqual([
+      ['Accepted', 'True', 'Accepted', 1],
+      ['Programmed', 'True', 'Programmed', 1],
+    ]);
+    hub.close();
+  });
+
+  it('writes Programmed=False/Refused with the reason when a proxy NACKs the version', async () => {
+    const { hub, writes, version } = setup();
+    hub.ack('a', { version, status: 'ACK' });
+    hub.ack('b', {
+      version,
+      status: 'NACK',
+      reason: 'split of reviews.shop (TrafficSplit shop/canary): bad',
+    });
+    await settle();
+    expect(writes.at(-1)?.conditions.at(-1)).toMatchObject({
+      type: 'Programmed',
+      status: 'False',
+      reason: 'Refused',
+      message: `proxy b refused config ${version}: split of reviews.shop (TrafficSplit shop/canary): bad`,
+    });
+    hub.close();
+  });
+});
