@@ -8,6 +8,7 @@ import type { ApiEnv } from './env.ts';
 import { createApiServer } from './http/server.ts';
 import { registryServices } from './policies/cluster-view.ts';
 import { UniversalPolicyPlatform } from './policies/universal.ts';
+import { startKubernetesPlatform, type KubernetesPlatform } from './platforms/kubernetes/index.ts';
 import { ServiceRegistry } from './registry/registry.ts';
 
 export interface RunningApi {
@@ -21,7 +22,7 @@ export type StartOptions = Pick<
   ApiEnv,
   'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'
 > &
-  Partial<Pick<ApiEnv, 'adminPassword' | 'secureCookies' | 'oidc'>>;
+  Partial<Pick<ApiEnv, 'adminPassword' | 'secureCookies' | 'oidc' | 'platform'>>;
 
 export class ListenError extends Error {}
 
@@ -53,15 +54,28 @@ export async function startApi(
     await database.close();
     throw err;
   }
+  let kubernetes: KubernetesPlatform | undefined;
+  if (env.platform?.name === 'kubernetes') {
+    try {
+      kubernetes = await startKubernetesPlatform(env.platform.kubeconfig, database.db, { log });
+      log(`weft-api: Kubernetes platform, API server ${kubernetes.policies.server}`);
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
+  }
   const registry = new ServiceRegistry(database.db, {
     ttlSeconds: env.proxyTtlSeconds,
     heartbeatSeconds: env.heartbeatSeconds,
+    endpoints: kubernetes?.endpoints,
     log,
   });
-  const policies = new UniversalPolicyPlatform(database.db, {
-    services: () => registryServices(database.db, registry),
-    log,
-  });
+  const policies =
+    kubernetes?.policies ??
+    new UniversalPolicyPlatform(database.db, {
+      services: () => registryServices(database.db, registry),
+      log,
+    });
   const configStream = new ConfigStreamHub({ source: registry, log });
   configStream.usePolicies(policies);
   const server = createApiServer({
@@ -84,6 +98,7 @@ export async function startApi(
     });
   } catch (err) {
     configStream.close();
+    await kubernetes?.close();
     await database.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
@@ -109,6 +124,7 @@ export async function startApi(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await kubernetes?.close();
       await database.close();
     },
   };

@@ -49,6 +49,12 @@ const envSchema = z.object({
   WEFT_OIDC_ROLE_CLAIM: z.string().min(1).max(128).default('groups'),
   WEFT_OIDC_ADMIN_GROUPS: z.string().max(4096).default(''),
   WEFT_OIDC_EDITOR_GROUPS: z.string().max(4096).default(''),
+  /** Where services, endpoints and policies come from: the API's own registry and database, or a cluster. */
+  WEFT_PLATFORM: z.enum(['universal', 'kubernetes']).default('universal'),
+  /** Kubeconfig file for WEFT_PLATFORM=kubernetes; without it the in-cluster service account is used. */
+  WEFT_KUBECONFIG: z.string().min(1).optional(),
+  /** Set by the kubelet in every pod: in-cluster configuration is available. */
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
 });
 
 export interface ApiEnv {
@@ -62,7 +68,11 @@ export interface ApiEnv {
   adminPassword: string | undefined;
   secureCookies: 'auto' | 'always' | 'never';
   oidc: OidcSettings | null;
+  platform: PlatformSettings;
 }
+
+/** Universal: the registry and the database; Kubernetes: a kubeconfig file, or in-cluster config when absent. */
+export type PlatformSettings = { name: 'universal' } | { name: 'kubernetes'; kubeconfig: string | undefined };
 
 const list = (value: string) =>
   value
@@ -84,6 +94,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
   if (oidcSet.some(Boolean) && !oidcSet.every(Boolean)) {
     throw new EnvError(
       'invalid configuration:\n  OIDC sign-in needs all of WEFT_OIDC_ISSUER, WEFT_OIDC_CLIENT_ID and WEFT_OIDC_REDIRECT_URL',
+    );
+  }
+  if (e.WEFT_PLATFORM === 'kubernetes' && !e.WEFT_KUBECONFIG && !e.KUBERNETES_SERVICE_HOST) {
+    throw new EnvError(
+      'invalid configuration:\n  WEFT_PLATFORM=kubernetes needs WEFT_KUBECONFIG (a kubeconfig file) or must run in a pod (KUBERNETES_SERVICE_HOST is not set)',
     );
   }
   return {
@@ -109,5 +124,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
             editorGroups: list(e.WEFT_OIDC_EDITOR_GROUPS),
           }
         : null,
+    platform:
+      e.WEFT_PLATFORM === 'kubernetes'
+        ? { name: 'kubernetes', kubeconfig: e.WEFT_KUBECONFIG ? path.resolve(e.WEFT_KUBECONFIG) : undefined }
+        : { name: 'universal' },
   };
 }

@@ -16,9 +16,19 @@ import type { Db } from '../db/client.ts';
 import { HttpError } from '../http/body.ts';
 import type { PolicyPlatform, StoredPolicy } from '../policies/platform.ts';
 
+/**
+ * Where endpoints come from when they are not the registrations (Kubernetes mode: EndpointSlices). Proxies
+ * still register there, for liveness and ACK bookkeeping, but their registrations define no endpoints.
+ */
+export interface EndpointSource {
+  services(): ServiceEndpoints[] | Promise<ServiceEndpoints[]>;
+  onChange(listener: () => void): () => void;
+}
+
 export interface RegistryOptions {
   ttlSeconds: number;
   heartbeatSeconds: number;
+  endpoints?: EndpointSource;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -61,6 +71,7 @@ export class ServiceRegistry {
   ) {
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
+    options.endpoints?.onChange(() => this.configChanged());
   }
 
   private get ttlMs(): number {
@@ -236,6 +247,15 @@ export class ServiceRegistry {
       return this.cached.compiled;
     }
     const generation = this.generation;
+    const endpoints = this.options.endpoints;
+    const services = endpoints ? await endpoints.services() : await this.registeredEndpoints(now);
+    const compiled = compileConfig(services, await this.currentPolicies(now));
+    this.cached = { compiled, computedAtMs: now, generation };
+    return compiled;
+  }
+
+  /** Live registrations per service (universal mode). */
+  private async registeredEndpoints(now: number): Promise<ServiceEndpoints[]> {
     const live = await this.db.serviceInstance.findMany({
       where: { lastSeenAt: { gt: new Date(await this.liveSinceMs(now)) } },
       select: { proxyId: true, service: true, namespace: true, version: true, inboundAddress: true },
@@ -251,9 +271,7 @@ export class ServiceRegistry {
       }
       entry.endpoints.push({ proxyId: inst.proxyId, address: inst.inboundAddress, version: inst.version });
     }
-    const compiled = compileConfig([...byService.values()], await this.currentPolicies(now));
-    this.cached = { compiled, computedAtMs: now, generation };
-    return compiled;
+    return [...byService.values()];
   }
 
   /** Instances seen after this moment are live (see the class comment for the first TTL after start). */

@@ -7,6 +7,7 @@ import { queryRouters } from './queries-router.ts';
 import { authRouter, tokensRouter, usersRouter } from './admin-router.ts';
 import { policiesRouter } from './policies-router.ts';
 import { proxiesRouter } from './proxies-router.ts';
+import { platformRouter } from './platform-router.ts';
 
 export const appRouter = router({
   ...queryRouters,
@@ -15,6 +16,7 @@ export const appRouter = router({
   users: usersRouter,
   policies: policiesRouter,
   proxies: proxiesRouter,
+  platform: platformRouter,
 });
 
 export type AppRouter = typeof appRouter;
