@@ -18,6 +18,8 @@ describe('launcher flags', () => {
       dataDir: path.resolve(cwd, '.weft'),
       rps: 15,
       noConsole: false,
+      platform: 'universal',
+      kubePort: 16443,
     });
   });
 
@@ -32,6 +34,9 @@ describe('launcher flags', () => {
       'data',
       '--rps=2.5',
       '--no-console',
+      '--platform',
+      'kubernetes',
+      '--kube-port=6443',
     ]);
     expect(c).toEqual({
       consolePort: 3100,
@@ -40,7 +45,20 @@ describe('launcher flags', () => {
       dataDir: path.resolve(cwd, 'data'),
       rps: 2.5,
       noConsole: true,
+      platform: 'kubernetes',
+      kubePort: 6443,
     });
+  });
+
+  it('takes the platform from --platform or WEFT_PLATFORM and refuses others', () => {
+    expect(parse([], { WEFT_PLATFORM: 'kubernetes' }).platform).toBe('kubernetes');
+    expect(parse(['--platform=universal'], { WEFT_PLATFORM: 'kubernetes' }).platform).toBe('universal');
+    expect(() => parse(['--platform', 'nomad'])).toThrow(
+      new UsageError('--platform must be universal or kubernetes (got "nomad")'),
+    );
+    expect(() => parse([], { WEFT_PLATFORM: 'k8s' })).toThrow(
+      new UsageError('WEFT_PLATFORM must be universal or kubernetes (got "k8s")'),
+    );
   });
 
   it('reads the environment, and flags win over it', () => {

@@ -12,14 +12,24 @@ export interface LauncherConfig {
   rps: number;
   /** Run the mesh, API and load only: no console build, no console server (headless runs, benchmarks). */
   noConsole: boolean;
+  /** Where the API reads services, endpoints and policies: its own registry, or a Kubernetes API server. */
+  platform: Platform;
+  /** Port of the in-process Kubernetes API server (--platform kubernetes only). */
+  kubePort: number;
 }
+
+export const PLATFORMS = ['universal', 'kubernetes'] as const;
+export type Platform = (typeof PLATFORMS)[number];
 
 export interface OptionSpec {
   key: keyof LauncherConfig;
   flag: string;
   env: string;
-  /** 'switch': a flag without a value (`--no-console`); its variable is on when set to 1/true/yes. */
-  kind: 'port' | 'path' | 'rate' | 'switch';
+  /**
+   * 'switch': a flag without a value (`--no-console`); its variable is on when set to 1/true/yes.
+   * 'platform': one of PLATFORMS.
+   */
+  kind: 'port' | 'path' | 'rate' | 'switch' | 'platform';
   default: string;
   help: string;
 }
@@ -73,6 +83,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'off',
     help: 'mesh, API and load only: do not build or start the console (headless runs, benchmarks)',
   },
+  {
+    key: 'platform',
+    flag: '--platform',
+    env: 'WEFT_PLATFORM',
+    kind: 'platform',
+    default: 'universal',
+    help: `${PLATFORMS.join(' or ')}: kubernetes runs an in-process Kubernetes API server for the shop`,
+  },
+  {
+    key: 'kubePort',
+    flag: '--kube-port',
+    env: 'WEFT_KUBE_PORT',
+    kind: 'port',
+    default: '16443',
+    help: 'port of the Kubernetes API server (--platform kubernetes only)',
+  },
 ];
 
 export function optionFor(key: keyof LauncherConfig): OptionSpec {
@@ -96,6 +122,12 @@ const SWITCH_OFF = new Set(['0', 'false', 'no', 'off']);
 
 function convert(o: OptionSpec, raw: string, source: string, cwd: string): number | string | boolean {
   switch (o.kind) {
+    case 'platform': {
+      const v = raw.trim().toLowerCase();
+      if (!(PLATFORMS as readonly string[]).includes(v))
+        throw new UsageError(`${source} must be ${PLATFORMS.join(' or ')} (got "${raw}")`);
+      return v;
+    }
     case 'switch': {
       const v = raw.trim().toLowerCase();
       if (SWITCH_ON.has(v)) return true;
@@ -169,7 +201,13 @@ export function usage(portSchemeHelp: string): string {
     '',
     'flags (each also settable by environment variable):',
   ];
-  const placeholder = { port: ' <port>', path: ' <dir>', rate: ' <n>', switch: '' } as const;
+  const placeholder = {
+    port: ' <port>',
+    path: ' <dir>',
+    rate: ' <n>',
+    switch: '',
+    platform: ' <name>',
+  } as const;
   for (const o of OPTIONS) {
     const env = o.kind === 'switch' ? `${o.env}=1` : o.env;
     lines.push(
@@ -185,6 +223,10 @@ export function usage(portSchemeHelp: string): string {
     '<data dir>/admin-password (generated on the first run; the banner prints it).',
     'While it runs, <data dir>/pids.json lists the process id of every component it started.',
     'Ctrl-C stops everything it started.',
+    '',
+    'With --platform kubernetes the API runs in Kubernetes mode against an in-process Kubernetes API server',
+    '(no controllers: the launcher writes the Namespaces, Deployments, Pods, Services and EndpointSlices of the',
+    'shop itself); its kubeconfig is <data dir>/kubeconfig, for kubectl.',
   );
   return lines.join('\n');
 }

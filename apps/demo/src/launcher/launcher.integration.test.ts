@@ -8,11 +8,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { isPortFree } from '../common/net.ts';
 import { DEMO_WORKLOADS } from '../topology.ts';
 import { ApiClient, type ApiSession } from './api-client.ts';
 import { allocateWorkloadPorts, portSpan } from './ports.ts';
-import type { TokenSummary } from '@weft/schema';
+import type { ServiceVersionStats, TokenSummary } from '@weft/schema';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const tmpDirs: string[] = [];
@@ -37,6 +38,9 @@ const CLEAN_ENV = {
   WEFT_NO_CONSOLE: '',
   WEFT_ADMIN_PASSWORD: '',
   WEFT_PROXY_TOKEN: '',
+  WEFT_PLATFORM: '',
+  WEFT_KUBE_PORT: '',
+  WEFT_KUBECONFIG: '',
 };
 
 function runLauncher(
@@ -100,6 +104,9 @@ describe('launcher refusals', () => {
       'proxy inbound',
       'admin-password',
       'WEFT_ADMIN_PASSWORD',
+      '--platform',
+      'WEFT_PLATFORM',
+      '--kube-port',
     ]) {
       expect(r.stdout).toContain(s);
     }
@@ -123,6 +130,28 @@ describe('launcher refusals', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('with --platform kubernetes, refuses a busy Kubernetes API server port, pointing at --kube-port', async () => {
+    const dataDir = path.join(tempDir('weft-launcher-'), 'data');
+    const r = await runLauncher(
+      [
+        '--platform',
+        'kubernetes',
+        '--no-console',
+        '--data-dir',
+        dataDir,
+        '--api-port',
+        free1,
+        '--port-base',
+        '1024',
+      ],
+      { WEFT_KUBE_PORT: String(busyPort) },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`port ${busyPort} (Kubernetes API server) is already in use`);
+    expect(r.stderr).toContain('--kube-port or WEFT_KUBE_PORT');
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('refuses a busy port inside the shop block, pointing at --port-base', async () => {
     const base = busyPort - 1; // busy port = frontend's proxy inbound
     if (base < 1 || base + 63 > 65535) return;
@@ -138,7 +167,9 @@ describe('launcher refusals', () => {
 interface Layout {
   apiPort: number;
   portBase: number;
-  /** The shop block and the API port: everything a --no-console run binds. */
+  /** Only bound with --platform kubernetes. */
+  kubePort: number;
+  /** The shop block, the API port and the Kubernetes API server's: everything a --no-console run binds. */
   ports: number[];
 }
 
@@ -148,10 +179,11 @@ async function freeLayout(): Promise<Layout> {
     // Below Linux's ephemeral range (32768+), so outgoing connections cannot take these ports meanwhile.
     const portBase = 20_000 + 100 * Math.floor(Math.random() * 120);
     const apiPort = portBase + 91;
-    const ports = [apiPort];
+    const kubePort = portBase + 92;
+    const ports = [apiPort, kubePort];
     for (let p = portBase; p < portBase + portSpan(); p++) ports.push(p);
     const free = await Promise.all(ports.map((p) => isPortFree(p, HOST)));
-    if (free.every(Boolean)) return { apiPort, portBase, ports };
+    if (free.every(Boolean)) return { apiPort, portBase, kubePort, ports };
   }
   throw new Error('no free port block found');
 }
@@ -223,6 +255,8 @@ function spawnLauncher(
       String(layout.apiPort),
       '--port-base',
       String(layout.portBase),
+      '--kube-port',
+      String(layout.kubePort),
       '--data-dir',
       dataDir,
       ...args,
@@ -502,5 +536,118 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
       expect(await second.exit(20_000), second.output()).toBe(0);
     },
     2 * LIFECYCLE_TIMEOUT_MS,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------- Kubernetes mode
+
+const REVIEWS_TO_V2 = path.join(repoRoot, 'examples/policies/reviews-to-v2.yaml');
+const SPLITS_PATH = '/apis/policy.weft.dev/v1alpha1/namespaces/shop/trafficsplits';
+
+/** The in-repo API server as kubectl reaches it: the server and token from <data dir>/kubeconfig. */
+function kubeClient(dataDir: string): (method: string, urlPath: string, body?: unknown) => Promise<Response> {
+  const kubeconfig = parseYaml(readFileSync(path.join(dataDir, 'kubeconfig'), 'utf8')) as {
+    clusters: { cluster: { server: string } }[];
+    users: { user: { token: string } }[];
+  };
+  const server = kubeconfig.clusters[0]!.cluster.server;
+  const token = kubeconfig.users[0]!.user.token;
+  return (method, urlPath, body) =>
+    fetch(`${server}${urlPath}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+}
+
+describe('launcher --platform kubernetes (in-process Kubernetes API server; --no-console)', () => {
+  it(
+    'runs the shop from Pods and EndpointSlices, and a TrafficSplit written through the API or on the API server moves reviews to v2',
+    async () => {
+      const run = await startHeadless(['--platform', 'kubernetes'], 60_000);
+      const kubeconfig = path.join(run.dataDir, 'kubeconfig');
+      try {
+        const out = run.output();
+        expect(out).toContain(`Platform:     kubernetes (API server http://${HOST}:${run.layout.kubePort}`);
+        expect(out).toContain(`kubectl:      KUBECONFIG=${kubeconfig} kubectl get trafficsplits -A`);
+        expect(out).toContain('npx weft policy apply -f examples/policies/reviews-to-v2.yaml');
+        expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+        const kube = kubeClient(run.dataDir);
+        const slices = (await (
+          await kube('GET', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices')
+        ).json()) as { items: { endpoints: { targetRef: { name: string } }[] }[] };
+        expect(slices.items.flatMap((s) => s.endpoints.map((e) => e.targetRef.name)).sort()).toEqual(
+          DEMO_WORKLOADS.filter((w) => w.namespace === 'shop')
+            .map((w) => `${w.name}.shop`)
+            .sort(),
+        );
+
+        await waitForTraffic(run, 30_000);
+        const { api, session } = await signIn(run);
+        const versions = () =>
+          api.query<ServiceVersionStats[]>(session, 'services.versions', {
+            window: { lastMs: 10_000 },
+            namespace: 'shop',
+          });
+        const rps = (rows: ServiceVersionStats[], version: string): number =>
+          rows.find((r) => r.service === 'reviews' && r.version === version)?.traffic.rps ?? 0;
+        /** Within a bounded wait: reviews v2 serves and v1 had no request in the last 10 s (or the opposite). */
+        const waitForReviews = (onlyV2: boolean, what: string) =>
+          vi.waitFor(
+            async () => {
+              const rows = await versions();
+              const ok = onlyV2
+                ? rps(rows, 'v2') > 0 && rps(rows, 'v1') === 0
+                : rps(rows, 'v1') > 0 && rps(rows, 'v2') > 0;
+              if (!ok)
+                throw new Error(`${what}: ${JSON.stringify(rows.filter((r) => r.service === 'reviews'))}`);
+            },
+            { timeout: 40_000, interval: 1000 },
+          );
+        await waitForReviews(false, 'reviews v1 and v2 should both serve before any split');
+
+        // (a) Through the API (as the console and `npx weft policy apply` do): stored as a custom resource.
+        const split = parseYaml(readFileSync(REVIEWS_TO_V2, 'utf8')) as { metadata: { name: string } };
+        await api.mutate(session, 'policies.upsert', split);
+        const stored = await kube('GET', `${SPLITS_PATH}/${split.metadata.name}`);
+        expect(stored.status).toBe(200);
+        expect(
+          ((await stored.json()) as { status?: { conditions?: { type: string; status: string }[] } }).status
+            ?.conditions,
+        ).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+        await waitForReviews(true, 'a split written through the API should send all of reviews to v2');
+
+        // Deleted on the API server (kubectl delete): v1 serves again.
+        expect((await kube('DELETE', `${SPLITS_PATH}/${split.metadata.name}`)).status).toBe(200);
+        await waitForReviews(false, 'after deleting the split, v1 should serve again');
+
+        // (b) Directly on the API server, as `kubectl apply` would write it.
+        const created = await kube('POST', SPLITS_PATH, {
+          apiVersion: 'policy.weft.dev/v1alpha1',
+          kind: 'TrafficSplit',
+          metadata: { name: 'reviews-all-v2', namespace: 'shop' },
+          spec: {
+            targetRef: { name: 'reviews' },
+            backends: [
+              { version: 'v1', weight: 0 },
+              { version: 'v2', weight: 100 },
+            ],
+          },
+        });
+        expect(created.status, await created.clone().text()).toBe(201);
+        await waitForReviews(true, 'a split created on the API server should send all of reviews to v2');
+      } finally {
+        run.kill('SIGINT');
+      }
+      const code = await run.exit(20_000);
+      expect(code, run.output()).toBe(0);
+      expect(run.output()).toMatch(/stopped 10 processes in [\d.]+ s; all 30 ports are free/);
+    },
+    3 * LIFECYCLE_TIMEOUT_MS,
   );
 });

@@ -34,6 +34,7 @@ import {
   SignInRefusedError,
 } from './api-client.ts';
 import { consoleBuildNeeded, type BuildCheck } from './build.ts';
+import { startDemoCluster, type DemoCluster } from './kubernetes.ts';
 import { missingEndpoints } from './mesh.ts';
 import { parseLauncherArgs, usage, UsageError, type LauncherConfig } from './config.ts';
 import { bannerLines } from './output.ts';
@@ -307,11 +308,16 @@ async function main(): Promise<number> {
   const ports = allocateWorkloadPorts(config.portBase);
   const apiUrl = `http://${HOST}:${config.apiPort}`;
   const consoleUrl = `http://${HOST}:${config.consolePort}`;
+  const kubeUrl = `http://${HOST}:${config.kubePort}`;
+  const kubeconfigPath = path.join(config.dataDir, 'kubeconfig');
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NEXT_TELEMETRY_DISABLED: '1' };
   delete baseEnv.FORCE_COLOR;
   // Secrets go only to the child that needs them.
   delete baseEnv[ADMIN_PASSWORD_ENV];
   delete baseEnv.WEFT_PROXY_TOKEN;
+  // The API's platform is the launcher's choice (set per run below), not whatever the shell had.
+  delete baseEnv.WEFT_PLATFORM;
+  delete baseEnv.WEFT_KUBECONFIG;
   const node = (file: string, args: string[] = []): { command: string; args: string[] } => ({
     command: process.execPath,
     args: ['--import', 'tsx', path.resolve(REPO_ROOT, file), ...args],
@@ -387,19 +393,49 @@ async function main(): Promise<number> {
   let shop: Child | undefined;
   let consoleChild: Child | undefined;
   let loadgen: Child | undefined;
+  /** --platform kubernetes: the in-process Kubernetes API server (not a child process). */
+  let cluster: DemoCluster | undefined;
   const proxies: Child[] = [];
   const timeline: Record<string, string> = {};
 
   const startup = async (): Promise<void> => {
     const signal = stopCtl.signal;
+    // 0. Kubernetes mode: the API server and the shop's objects, before the API's informers list them
+    const platformEnv: NodeJS.ProcessEnv = { WEFT_PLATFORM: config.platform };
+    if (config.platform === 'kubernetes') {
+      say(`starting the Kubernetes API server on ${kubeUrl} (in process, no controllers)…`);
+      try {
+        cluster = await startDemoCluster({
+          repoRoot: REPO_ROOT,
+          port: config.kubePort,
+          kubeconfigPath,
+          instances: ports.map((p) => ({
+            workload: p.workload,
+            proxyId: proxyIdOf(p.workload),
+            host: HOST,
+            inboundPort: p.inbound,
+          })),
+        });
+      } catch (e) {
+        throw new StartupError(`the Kubernetes API server on ${kubeUrl}: ${(e as Error).message}`);
+      }
+      platformEnv.WEFT_KUBECONFIG = kubeconfigPath;
+      timeline.kube = elapsed();
+      say(
+        `Kubernetes API server ready, ${cluster.objectCount} shop objects and the CRDs written (${timeline.kube}); kubeconfig ${kubeconfigPath}`,
+      );
+    }
     // 1. API
-    say(`starting the API on ${apiUrl} (SQLite in ${config.dataDir})…`);
+    say(
+      `starting the API on ${apiUrl} (SQLite in ${config.dataDir}${config.platform === 'kubernetes' ? '; Kubernetes mode' : ''})…`,
+    );
     api = start({
       name: 'api',
       ...node(ENTRIES.api),
       cwd: REPO_ROOT,
       env: {
         ...baseEnv,
+        ...platformEnv,
         WEFT_API_HOST: HOST,
         WEFT_API_PORT: String(config.apiPort),
         WEFT_DATA_DIR: config.dataDir,
@@ -591,6 +627,7 @@ async function main(): Promise<number> {
         `entry ${HOST}:${entry.inbound}, load ${config.rps} rps`,
       logDir,
       pidsFile: pidsFile!,
+      kubernetes: cluster ? { server: cluster.server.url, kubeconfig: cluster.kubeconfigPath } : null,
       readyAfter: timeline.ready,
     });
     console.log(['', ...banner, ''].join('\n'));
@@ -620,6 +657,7 @@ async function main(): Promise<number> {
   await stopOne(build);
   await stopOne(consoleChild);
   await stopOne(api);
+  await cluster?.close();
 
   rmSync(pidsFile, { force: true });
   pidsFile = undefined;

@@ -127,6 +127,17 @@ describe('ready banner', () => {
     );
   });
 
+  it('in Kubernetes mode, names the platform and shows kubectl and the policy command', () => {
+    const text = bannerLines({
+      ...info,
+      kubernetes: { server: 'http://127.0.0.1:16443', kubeconfig: '/d/kubeconfig' },
+    }).join('\n');
+    expect(text).toContain('Platform:     kubernetes (API server http://127.0.0.1:16443');
+    expect(text).toContain('kubectl:      KUBECONFIG=/d/kubeconfig kubectl get trafficsplits -A');
+    expect(text).toContain('npx weft policy apply -f examples/policies/reviews-to-v2.yaml works the same');
+    expect(bannerLines(info).join('\n')).not.toContain('Platform:');
+  });
+
   it('refers to the environment variable for a password it did not print', () => {
     const hints = curlHints('http://h:1', 'admin', null, 'WEFT_ADMIN_PASSWORD');
     expect(hints.signIn).toContain(

@@ -107,8 +107,13 @@ export interface BannerInfo {
   shop: string;
   logDir: string;
   pidsFile: string;
+  /** --platform kubernetes: the in-process API server and its kubeconfig; null in universal mode. */
+  kubernetes?: { server: string; kubeconfig: string } | null;
   readyAfter: string;
 }
+
+/** The sample policy the banner points at (the same file works in both modes). */
+export const SAMPLE_POLICY = 'examples/policies/reviews-to-v2.yaml';
 
 /** curl commands that sign in (cookie jar) and then read the graph with the session. */
 export function curlHints(
@@ -139,6 +144,13 @@ export function bannerLines(b: BannerInfo): string[] {
   if (b.consoleUrl === null) {
     const curl = curlHints(b.apiUrl, b.username, b.password, b.passwordEnv);
     lines.push(`API sign-in:  ${curl.signIn}`, `Graph:        ${curl.graph}`);
+  }
+  if (b.kubernetes) {
+    lines.push(
+      `Platform:     kubernetes (API server ${b.kubernetes.server}, in process; the launcher wrote the shop's Pods, Services and EndpointSlices)`,
+      `kubectl:      KUBECONFIG=${shellQuote(b.kubernetes.kubeconfig)} kubectl get trafficsplits -A`,
+      `Policies:     npx weft policy apply -f ${SAMPLE_POLICY} works the same (stored as a TrafficSplit custom resource)`,
+    );
   }
   lines.push(
     `Demo shop:    ${b.shop}`,

@@ -62,6 +62,23 @@ describe('port allocation', () => {
     expect(portCollisions(uses)).toEqual([]);
   });
 
+  it('adds the Kubernetes API server port with --platform kubernetes only', () => {
+    const base = { consolePort: 3000, apiPort: 4000, portBase: 15000, kubePort: 15020 };
+    expect(allPortUses({ ...base, platform: 'universal' }).map((u) => u.owner)).not.toContain(
+      'Kubernetes API server',
+    );
+    const uses = allPortUses({ ...base, platform: 'kubernetes' });
+    expect(uses).toHaveLength(3 + DEMO_WORKLOADS.length * 4);
+    expect(uses).toContainEqual({
+      port: 15020,
+      owner: 'Kubernetes API server',
+      change: '--kube-port or WEFT_KUBE_PORT',
+    });
+    expect(portCollisions(uses)).toEqual([
+      'port 15020 is assigned twice: Kubernetes API server (--kube-port or WEFT_KUBE_PORT) and shop app of cart (--port-base or WEFT_PORT_BASE); change one of them',
+    ]);
+  });
+
   it('reports a console or API port inside the shop block', () => {
     const uses = allPortUses({ consolePort: 15001, apiPort: 4000, portBase: 15000 });
     expect(portCollisions(uses)).toEqual([
@@ -80,6 +97,8 @@ describe('port allocation', () => {
       dataDir: '/x',
       rps: 15,
       noConsole: false,
+      platform: 'universal' as const,
+      kubePort: 16443,
     };
     const msg = busyPortMessage(
       [{ port: 3000, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT' }],
@@ -118,6 +137,8 @@ describe('busy port reasons', () => {
       dataDir: '/x',
       rps: 15,
       noConsole: false,
+      platform: 'universal' as const,
+      kubePort: 16443,
     };
     const msg = busyPortMessage(
       [{ port: 80, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT', problem: 'EACCES' }],

@@ -63,17 +63,21 @@ const LISTENER_LABEL: Record<Listener, string> = {
 };
 
 /**
- * Every port the demo will bind, with who binds it and how to move it (no console port with --no-console).
+ * Every port the demo will bind, with who binds it and how to move it (no console port with --no-console;
+ * the Kubernetes API server's only with --platform kubernetes).
  * Throws a RangeError when the shop block does not fit.
  */
 export function allPortUses(
-  config: Pick<LauncherConfig, 'consolePort' | 'apiPort' | 'portBase'> & { noConsole?: boolean },
+  config: Pick<LauncherConfig, 'consolePort' | 'apiPort' | 'portBase'> &
+    Partial<Pick<LauncherConfig, 'noConsole' | 'platform' | 'kubePort'>>,
   workloads = DEMO_WORKLOADS,
 ): PortUse[] {
   const uses: PortUse[] = [];
   if (!config.noConsole)
     uses.push({ port: config.consolePort, owner: 'console', change: howToChange('consolePort') });
   uses.push({ port: config.apiPort, owner: 'API', change: howToChange('apiPort') });
+  if (config.platform === 'kubernetes' && config.kubePort !== undefined)
+    uses.push({ port: config.kubePort, owner: 'Kubernetes API server', change: howToChange('kubePort') });
   for (const wp of allocateWorkloadPorts(config.portBase, workloads)) {
     for (const l of Object.keys(OFFSETS) as Listener[]) {
       uses.push({
@@ -128,6 +132,7 @@ export function busyPortMessage(busy: readonly PortUse[], config: LauncherConfig
   const example: Record<string, string> = {
     '--console-port or WEFT_CONSOLE_PORT': `e.g. --console-port ${config.consolePort + 1}`,
     '--api-port or WEFT_API_PORT': `e.g. --api-port ${config.apiPort + 1}`,
+    '--kube-port or WEFT_KUBE_PORT': `e.g. --kube-port ${config.kubePort + 1}`,
     '--port-base or WEFT_PORT_BASE': `e.g. --port-base ${config.portBase + 1000 > 65000 ? 20000 : config.portBase + 1000}`,
   };
   lines.push(
