@@ -217,6 +217,7 @@ export async function startProxy(
       configStream = new ConfigStream({
         http: cp,
         proxyId: () => reg.proxyId,
+        isRegistered: () => reg.registered,
         store: config,
         // Only against an API without the stream endpoint.
         fallback: new ConfigPoller({

@@ -1,12 +1,12 @@
 /** The config stream client against a scripted control plane (no sockets). */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigStore } from '../config/config-store.ts';
 import type { Logger } from '../log.ts';
 import { RoundRobin } from '../routing/round-robin.ts';
 import { Backoff } from '../telemetry/backoff.ts';
 import { ConfigPoller } from './config-poller.ts';
 import type { ConfigAck } from '@weft/schema';
-import { ConfigStream, MAX_ACK_REASON_CHARS } from './config-stream.ts';
+import { ConfigStream, MAX_ACK_REASON_CHARS, NOT_YET_REGISTERED_RETRY_MS } from './config-stream.ts';
 import type {
   ControlPlaneResponse,
   SendOptions,
@@ -99,7 +99,11 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'
 /** Lets the ACK sender's promise chain run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function setup(streams: (StreamAnswer | Error)[], polls: ControlPlaneResponse[] = []) {
+function setup(
+  streams: (StreamAnswer | Error)[],
+  polls: ControlPlaneResponse[] = [],
+  isRegistered?: () => boolean,
+) {
   const cp = scripted(streams, polls);
   const store = new ConfigStore((items) => new RoundRobin(items, 0));
   const log = recordingLog();
@@ -107,6 +111,7 @@ function setup(streams: (StreamAnswer | Error)[], polls: ControlPlaneResponse[] 
   const stream = new ConfigStream({
     http: cp.client,
     proxyId: () => 'web.shop-1',
+    ...(isRegistered ? { isRegistered } : {}),
     store,
     fallback: new ConfigPoller({
       http: cp.client,
@@ -269,9 +274,8 @@ describe('ConfigStream', () => {
       [json(200, config), { status: 304, headers: {}, text: '' }],
     );
     stream.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(() => expect(store.active?.config.version).toBe('old-api'));
     expect(stream.polling).toBe(true);
-    expect(store.active?.config.version).toBe('old-api');
     expect(calls.slice(0, 2)).toEqual([
       'STREAM /v1/proxies/web.shop-1/config/stream',
       'GET /v1/proxies/web.shop-1/config',
@@ -299,6 +303,21 @@ describe('ConfigStream', () => {
     expect(stream.lastProblem).toContain('is not registered');
   });
 
+  it('waits quietly for the first registration, and warns about a 404 only once registered', async () => {
+    const notRegistered = {
+      status: 404,
+      text: JSON.stringify({ error: 'proxy web.shop-1 is not registered: POST /v1/proxies/register first' }),
+    };
+    let registered = false;
+    const { stream, log } = setup([notRegistered, notRegistered], [], () => registered);
+    expect(await stream.connectOnce()).toBe(NOT_YET_REGISTERED_RETRY_MS);
+    expect(log.lines).toEqual([]);
+    expect(stream.lastProblem).toContain('waiting for registration');
+    registered = true;
+    expect(await stream.connectOnce()).toBe(500);
+    expect(log.lines.filter((l) => l.includes('is not registered'))).toHaveLength(1);
+  });
+
   it('retries an ACK the API could not take, and drops one it refuses', async () => {
     const { stream, acks, setAckStatus, log } = setup([
       { status: 200, chunks: [event({ version: 'a', services: [] })] },
@@ -306,12 +325,11 @@ describe('ConfigStream', () => {
     ]);
     setAckStatus(503);
     await stream.connectOnce();
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(acks.length).toBeGreaterThan(1);
+    await vi.waitFor(() => expect(acks.length).toBeGreaterThan(1));
     expect(acks.every((a) => a.version === 'a')).toBe(true);
     setAckStatus(400);
     await stream.connectOnce();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await vi.waitFor(() => expect(log.lines.some((l) => l.includes('answered HTTP 400'))).toBe(true));
     const sentB = acks.filter((a) => a.version === 'b').length;
     expect(sentB).toBe(1);
     expect(log.lines.filter((l) => l.includes('answered HTTP 503'))).toHaveLength(1);

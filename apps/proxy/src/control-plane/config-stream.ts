@@ -37,9 +37,14 @@ export const MAX_ACK_REASON_CHARS = ConfigAckLimits.maxReasonLength - 96;
 export const IDLE_TIMEOUT_MS = 45_000;
 export const STREAM_RETRY_AFTER_FALLBACK_MS = 5 * 60_000;
 
+/** Retry delay while this proxy's first registration is still on its way. */
+export const NOT_YET_REGISTERED_RETRY_MS = 250;
+
 export interface ConfigStreamOptions {
   http: StreamingControlPlaneClient;
   proxyId: () => string;
+  /** False until the first registration succeeded (a 404 "not registered" is then expected, not logged). */
+  isRegistered?: () => boolean;
   store: ConfigStore;
   /** Long polling, for an API without the stream endpoint; driven from here, never started on its own. */
   fallback: ConfigPoller;
@@ -155,6 +160,12 @@ export class ConfigStream {
       const text = await res.text().catch(() => '');
       const message = apiErrorMessage(text);
       if (res.status === 404 && !/is not registered/.test(message)) return this.#fallBack(message);
+      if (res.status === 404 && this.#o.isRegistered?.() === false) {
+        // Registration and the stream start together: until the first registration lands, the API does not
+        // know this proxy yet. Not a problem worth a warning; try again shortly.
+        this.#problem = `waiting for registration (${message})`;
+        return NOT_YET_REGISTERED_RETRY_MS;
+      }
       const token = tokenProblem(res.status, text, http.hasToken);
       if (token !== undefined) {
         return this.#failed(
