@@ -28,7 +28,8 @@ export function isTrpcCall(response: Response, procedure: string, window?: Windo
   return window === undefined || url.includes(`"lastMs":${WINDOW_MS[window]}`);
 }
 
-export type NavName = 'overview' | 'graph' | 'traces' | 'admin-tokens' | 'admin-users';
+export type NavName =
+  'overview' | 'graph' | 'traces' | 'proxies' | 'policies' | 'admin-tokens' | 'admin-users';
 
 /**
  * What every console page has: the sidebar, the time-window picker, who is signed in, live status and error
@@ -43,6 +44,7 @@ export class ConsolePage {
   readonly userRole: Locator;
   readonly adminNav: Locator;
   readonly needsAdmin: Locator;
+  readonly platform: Locator;
 
   constructor(readonly page: Page) {
     this.windowPicker = page.locator('[data-test="window-picker"]');
@@ -53,6 +55,7 @@ export class ConsolePage {
     this.userRole = page.locator('[data-test="user-role"]');
     this.adminNav = page.locator('[data-test="nav-admin"]');
     this.needsAdmin = page.locator('[data-test="needs-admin"]');
+    this.platform = page.locator('[data-test="platform"]');
   }
 
   /** Waits until the shell shows who is signed in. */

@@ -1,7 +1,9 @@
 'use client';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
+import { useTRPC } from '@/lib/trpc.ts';
 import { TIME_WINDOWS, useSetTimeWindow, useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { signOut } from '@/lib/session.ts';
 import { useHasRole, useSession } from './Session.tsx';
@@ -23,7 +25,14 @@ const NAV: readonly NavItem[] = [
   },
   { href: '/graph', label: 'Graph', test: 'nav-graph', match: (p) => p.startsWith('/graph') },
   { href: '/traces', label: 'Traces', test: 'nav-traces', match: (p) => p.startsWith('/traces') },
+  { href: '/proxies', label: 'Proxies', test: 'nav-proxies', match: (p) => p.startsWith('/proxies') },
+  { href: '/policies', label: 'Policies', test: 'nav-policies', match: (p) => p.startsWith('/policies') },
 ];
+
+/** Pages about the mesh's configuration rather than its traffic: no time window applies to them. */
+function isConfigPage(pathname: string): boolean {
+  return pathname.startsWith('/admin') || pathname.startsWith('/proxies') || pathname.startsWith('/policies');
+}
 
 /** Shown to admins only; the API refuses everything behind them to anyone else anyway. */
 const ADMIN_NAV: readonly NavItem[] = [
@@ -79,7 +88,11 @@ export function TopbarTitle() {
   const pathname = usePathname();
   return (
     <div className="topbar-title">
-      {pathname.startsWith('/admin') ? 'Administration' : 'Mesh observability'}
+      {pathname.startsWith('/admin')
+        ? 'Administration'
+        : isConfigPage(pathname)
+          ? 'Mesh configuration'
+          : 'Mesh observability'}
     </div>
   );
 }
@@ -89,9 +102,36 @@ export function TopbarControls() {
   const pathname = usePathname();
   return (
     <div className="topbar-controls">
-      {pathname.startsWith('/admin') ? null : <WindowPicker />}
+      {isConfigPage(pathname) ? null : <WindowPicker />}
       <UserMenu />
     </div>
+  );
+}
+
+/**
+ * Where the control plane keeps its state: "universal" (its own database) or Kubernetes (custom resources;
+ * the API server in the tooltip). Rarely changes, so it is asked for once a minute.
+ */
+export function PlatformBadge() {
+  const trpc = useTRPC();
+  const info = useQuery(trpc.platform.info.queryOptions(undefined, { refetchInterval: 60_000 }));
+  if (!info.data) return null;
+  const { platform, server } = info.data;
+  const kubernetes = platform === 'kubernetes';
+  return (
+    <span
+      className={`platform-badge platform-${platform}`}
+      data-test="platform"
+      data-platform={platform}
+      title={
+        kubernetes
+          ? `Kubernetes mode: policies are custom resources${server ? ` on ${server}` : ''}`
+          : "Universal mode: policies and the registry live in the control plane's database"
+      }
+    >
+      <span className="platform-dot" aria-hidden />
+      {kubernetes ? 'Kubernetes' : 'universal'}
+    </span>
   );
 }
 

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { Suspense, type ReactNode } from 'react';
 import { SessionGuard } from '@/components/Session.tsx';
-import { SidebarNav, TopbarControls, TopbarTitle } from '@/components/Shell.tsx';
+import { PlatformBadge, SidebarNav, TopbarControls, TopbarTitle } from '@/components/Shell.tsx';
 
 /** Every page behind sign-in: sidebar, top bar (time window, who is signed in), content. */
 export default function ConsoleLayout({ children }: { children: ReactNode }) {
@@ -18,7 +18,10 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
         <Suspense fallback={null}>
           <SidebarNav />
         </Suspense>
-        <div className="sidebar-footer">service mesh console</div>
+        <div className="sidebar-footer">
+          <PlatformBadge />
+          <span>service mesh console</span>
+        </div>
       </aside>
       <div className="main">
         <header className="topbar">
