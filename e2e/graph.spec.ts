@@ -3,6 +3,29 @@ import { isTrpcCall } from './pages/ConsolePage.ts';
 import { GraphPage } from './pages/GraphPage.ts';
 import { DEMO_EDGES, DEMO_SERVICES, EXTERNAL_CALLER } from './demo.ts';
 
+/** True when the viewport and the two nodes' transforms are the same two animation frames apart. */
+async function stableOverTwoFrames(graph: GraphPage): Promise<boolean> {
+  const read = async () =>
+    (
+      await Promise.all([
+        graph.viewportTransform(),
+        graph.nodeTransform('shop/pricing'),
+        graph.nodeTransform('shop/catalog'),
+      ])
+    ).join('|');
+  const before = await read();
+  await graph.page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const { requestAnimationFrame: frame } = globalThis as unknown as {
+          requestAnimationFrame: (callback: () => void) => number;
+        };
+        frame(() => frame(() => resolve()));
+      }),
+  );
+  return (await read()) === before;
+}
+
 test.describe('service graph', () => {
   test('shows the demo services and the calls between them, with numbers', async ({ page }) => {
     const graph = new GraphPage(page);
@@ -68,8 +91,8 @@ test.describe('service graph', () => {
     await graph.zoomIn();
     await expect.poll(() => graph.viewportTransform()).not.toBe(before);
     await graph.dragNode('shop/pricing', 60, 40);
-    // Zooming and dragging settle (the zoom animates): read the state once it stops changing.
-    await page.waitForTimeout(600);
+    // Zooming and dragging settle (the zoom animates): read the state once two animation frames apart agree.
+    await expect.poll(() => stableOverTwoFrames(graph), { intervals: [50] }).toBe(true);
     const viewport = await graph.viewportTransform();
     const pricing = await graph.nodeTransform('shop/pricing');
     const catalog = await graph.nodeTransform('shop/catalog');
@@ -83,7 +106,9 @@ test.describe('service graph', () => {
     await expect.poll(() => polls.length, { timeout: 14_000, intervals: [250] }).toBeGreaterThanOrEqual(2);
     expect(polls[0]! - started, 'first refresh').toBeLessThanOrEqual(6_500);
     expect(polls[1]! - polls[0]!, 'refresh interval').toBeLessThanOrEqual(6_500);
-    await page.waitForTimeout(300);
+    // The second refresh is applied (the live status stops showing a fetch) and painted.
+    await expect(graph.liveStatus).not.toHaveClass(/\bfetching\b/);
+    await stableOverTwoFrames(graph);
 
     expect(await page.evaluate(() => (globalThis as { weftE2eMarker?: number }).weftE2eMarker)).toBe(42);
     expect(await graph.viewportTransform(), 'viewport after refresh').toBe(viewport);

@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TopologyGraph, TraceSummary } from '@weft/schema';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
+import { ServiceRegistry } from '../src/registry/registry.ts';
 import {
   bearer,
   createToken,
@@ -229,13 +230,26 @@ describe('proxy registry', () => {
     const etag = initial.headers.get('etag') ?? '';
     await initial.arrayBuffer();
 
+    // The API runs in this process: the server holding the poll is observable as a call to the registry.
+    const polling = vi.spyOn(ServiceRegistry.prototype, 'waitForNewConfig');
     const started = Date.now();
+    let answered = false;
     const held = fetch(
       `${api.url}/v1/proxies/first-1/config?wait=20`,
       asProxy(firstToken, { headers: { 'if-none-match': etag } }),
-    );
-    // Give the poll time to reach the server; if it arrives late it is answered at once, which passes too.
-    await new Promise((r) => setTimeout(r, 300));
+    ).finally(() => (answered = true));
+    try {
+      await vi.waitFor(
+        () => expect(polling).toHaveBeenCalledWith(etag.slice(1, -1), 20_000, expect.anything()),
+        {
+          timeout: 5000,
+        },
+      );
+    } finally {
+      polling.mockRestore();
+    }
+    // Held: nothing changed yet, so the poll is not answered before the other proxy registers.
+    expect(answered).toBe(false);
     expect((await register('second-1', 21011)).status).toBe(200);
     const res = await held;
     expect(res.status).toBe(200);

@@ -23,6 +23,8 @@ const FAIL = 5;
 const SLOW = 3;
 const TOTAL = OK + FAIL + SLOW;
 const SLOW_MS = 250;
+/** How often the proxies push telemetry. */
+const FLUSH_MS = 300;
 
 let viewer: Session;
 
@@ -53,6 +55,7 @@ describe.each(BACKENDS)('mesh telemetry on $name', (backend) => {
       app: beta.address,
       controlPlane: api.url,
       token: await workloadToken(api.url, viewer, { namespace: 'it', service: 'beta' }),
+      flushIntervalMs: FLUSH_MS,
     });
     alphaProxy = await startProxy({
       service: 'alpha',
@@ -60,6 +63,7 @@ describe.each(BACKENDS)('mesh telemetry on $name', (backend) => {
       app: alpha.address,
       controlPlane: api.url,
       token: await workloadToken(api.url, viewer, { namespace: 'it', service: 'alpha' }),
+      flushIntervalMs: FLUSH_MS,
     });
     alphaOutbound = alphaProxy.outbound;
     // alpha's proxy must have learned beta's endpoint from the control plane before traffic starts.
@@ -97,10 +101,24 @@ describe.each(BACKENDS)('mesh telemetry on $name', (backend) => {
       ];
       return g.edges.length === 2 && reported.every((r) => r >= TOTAL) ? g : undefined;
     });
-    // One more flush period: nothing may be counted twice.
-    await new Promise((r) => setTimeout(r, 900));
-    const again = await trpc<TopologyGraph>(api, 'topology.graph', { window });
-    for (const g of [graph, again]) {
+    // Everything the proxies hold has been delivered (both queues empty on both proxies)...
+    await waitFor('the proxies to have pushed all telemetry', async () => {
+      const pages = await Promise.all(
+        [alphaProxy, betaProxy].map(async (p) => (await fetch(`http://${p.admin}/metrics`)).text()),
+      );
+      return pages.every(
+        (page) =>
+          /^weft_proxy_telemetry_queued\{/m.test(page) &&
+          !/^weft_proxy_telemetry_queued\{[^}]*\} [1-9]/m.test(page),
+      );
+    });
+    // ...and nothing is counted twice: the scenario is "no change over the next flushes", so the graph is
+    // read again throughout three flush periods (no event marks an idle flush) and must stay exact.
+    const readings: TopologyGraph[] = [graph];
+    const until = Date.now() + 3 * FLUSH_MS;
+    do readings.push(await trpc<TopologyGraph>(api, 'topology.graph', { window }));
+    while (Date.now() < until);
+    for (const g of readings) {
       const byId = new Map(g.edges.map((e) => [e.id, e]));
       expect([...byId.keys()].sort()).toEqual(['it/alpha->it/beta', 'unknown->it/alpha']);
       expect(byId.get('it/alpha->it/beta')!.traffic).toMatchObject({ requests: TOTAL, errors: FAIL });

@@ -1,7 +1,7 @@
 /** The hub's SSE streams on a real socket: heartbeats, pushes, the stream age limit, the stream bound. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HttpError } from '../http/body.ts';
 import { compileConfig, type CompiledConfig } from './compile.ts';
 import { ConfigStreamHub, type ConfigSource, type ConfigStreamOptions } from './hub.ts';
@@ -53,8 +53,11 @@ async function serve(options: Partial<ConfigStreamOptions> = {}) {
   };
 }
 
-/** Collects the raw text of a stream until `until` matches it or it ends. */
-async function read(url: string, until: (text: string) => boolean, timeoutMs = 3000) {
+/**
+ * Collects the raw text of a stream until `until` matches it or it ends; `seen`, when given, holds the text
+ * so far while reading.
+ */
+async function read(url: string, until: (text: string) => boolean, seen = { text: '' }, timeoutMs = 3000) {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -68,6 +71,7 @@ async function read(url: string, until: (text: string) => boolean, timeoutMs = 3
         break;
       }
       text += decoder.decode(chunk.value as Uint8Array, { stream: true });
+      seen.text = text;
     }
   } finally {
     await reader.cancel().catch(() => undefined);
@@ -81,8 +85,16 @@ describe('config streams', () => {
     const { url } = served;
     const first = configWith('a');
     const second = configWith('a', 'b');
-    const reading = read(url, (t) => t.includes(`id: ${second.config.version}`));
-    await new Promise((r) => setTimeout(r, 180));
+    const seen = { text: '' };
+    const reading = read(url, (t) => t.includes(`id: ${second.config.version}`), seen);
+    // Change only once the snapshot and two heartbeats have arrived, so all of them precede the push.
+    await vi.waitFor(
+      () => {
+        expect(seen.text.startsWith(`event: config\nid: ${first.config.version}\n`)).toBe(true);
+        expect(seen.text.split(': keep-alive\n\n').length - 1).toBeGreaterThanOrEqual(2);
+      },
+      { timeout: 2000, interval: 10 },
+    );
     served.change(second);
     const { status, type, text } = await reading;
     expect(status).toBe(200);

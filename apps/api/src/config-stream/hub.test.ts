@@ -1,5 +1,5 @@
 /** The hub's ACK bookkeeping and Programmed writes, against a scripted config source and platform. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Condition } from '@weft/schema';
 import type { PolicyPlatform, PolicyRef, StoredPolicy } from '../policies/platform.ts';
 import { compileConfig, type CompiledConfig } from './compile.ts';
@@ -57,9 +57,14 @@ function setup() {
     usePolicies: () => () => undefined,
   };
   const writes: { ref: PolicyRef; conditions: Condition[] }[] = [];
+  /** Reconciliations that read the platform (each one decides and writes before the next event-loop turn). */
+  let lists = 0;
   const platform = {
     name: 'universal',
-    list: () => Promise.resolve([policy]),
+    list: () => {
+      lists++;
+      return Promise.resolve([policy]);
+    },
     setConditions: (ref: PolicyRef, conditions: Condition[]) => {
       writes.push({ ref, conditions });
       return Promise.resolve();
@@ -71,6 +76,7 @@ function setup() {
   return {
     hub,
     writes,
+    lists: () => lists,
     version: compiled.config.version,
     change: (next: CompiledConfig) => {
       compiled = next;
@@ -78,8 +84,6 @@ function setup() {
     },
   };
 }
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
 describe('ConfigStreamHub', () => {
   it('records ACKs and NACKs per proxy for proxies.list', async () => {
@@ -102,14 +106,14 @@ describe('ConfigStreamHub', () => {
   });
 
   it('writes Programmed=True once every live proxy ACKed, keeping the other conditions', async () => {
-    const { hub, writes, version } = setup();
+    const { hub, writes, lists, version } = setup();
+    const before = lists();
     hub.ack('a', { version, status: 'ACK' });
-    await settle();
-    // Still Pending: nothing to write.
+    // A reconciliation that saw a's ACK has run (read the platform): still Pending, so nothing to write.
+    await vi.waitFor(() => expect(lists()).toBeGreaterThan(before));
     expect(writes).toEqual([]);
     hub.ack('b', { version, status: 'ACK' });
-    await settle();
-    expect(writes).toHaveLength(1);
+    await vi.waitFor(() => expect(writes).toHaveLength(1));
     expect(writes[0]?.ref).toEqual({ kind: 'TrafficSplit', namespace: 'shop', name: 'canary' });
     expect(writes[0]?.conditions.map((c) => [c.type, c.status, c.reason, c.observedGeneration])).toEqual([
       ['Accepted', 'True', 'Accepted', 1],
@@ -126,13 +130,14 @@ describe('ConfigStreamHub', () => {
       status: 'NACK',
       reason: 'split of reviews.shop (TrafficSplit shop/canary): bad',
     });
-    await settle();
-    expect(writes.at(-1)?.conditions.at(-1)).toMatchObject({
-      type: 'Programmed',
-      status: 'False',
-      reason: 'Refused',
-      message: `proxy b refused config ${version}: split of reviews.shop (TrafficSplit shop/canary): bad`,
-    });
+    await vi.waitFor(() =>
+      expect(writes.at(-1)?.conditions.at(-1)).toMatchObject({
+        type: 'Programmed',
+        status: 'False',
+        reason: 'Refused',
+        message: `proxy b refused config ${version}: split of reviews.shop (TrafficSplit shop/canary): bad`,
+      }),
+    );
     hub.close();
   });
 });

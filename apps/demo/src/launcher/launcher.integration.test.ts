@@ -267,6 +267,8 @@ function spawnLauncher(
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let closed = false;
+  child.on('close', () => (closed = true));
   const run: Running = {
     layout,
     dataDir,
@@ -277,16 +279,31 @@ function spawnLauncher(
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
-    waitFor: async (text, timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!out.includes(text)) {
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`the launcher exited before printing "${text}"; output:\n${out}`);
-        if (Date.now() > deadline)
-          throw new Error(`"${text}" not seen within ${timeoutMs / 1000} s; output:\n${out}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
+    // Checked on every chunk of output and when the launcher's output closes (it exited), not on a timer.
+    waitFor: (text, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (out.includes(text)) finish();
+          else if (closed)
+            finish(new Error(`the launcher exited before printing "${text}"; output:\n${out}`));
+        };
+        const timer = setTimeout(
+          () => finish(new Error(`"${text}" not seen within ${timeoutMs / 1000} s; output:\n${out}`)),
+          timeoutMs,
+        );
+        const finish = (err?: Error) => {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          child.stderr.off('data', check);
+          child.off('close', check);
+          if (err) reject(err);
+          else resolve();
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        child.on('close', check);
+        check();
+      }),
   };
   running.push(run);
   return run;
@@ -375,12 +392,14 @@ function processesMentioning(text: string): string[] {
 /** After a run: every port free (allowing a moment for the kernel), no process of it left, pids.json gone. */
 async function expectAllReleased(run: Running, pids: Record<string, number>): Promise<void> {
   let busy = run.layout.ports;
-  for (let i = 0; i < 20 && busy.length > 0; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, 250));
-    const free = await Promise.all(busy.map((p) => isPortFree(p, HOST)));
-    busy = busy.filter((_, j) => !free[j]);
-  }
-  expect(busy, 'ports still in use').toEqual([]);
+  await vi.waitFor(
+    async () => {
+      const free = await Promise.all(busy.map((p) => isPortFree(p, HOST)));
+      busy = busy.filter((_, j) => !free[j]);
+      expect(busy, 'ports still in use').toEqual([]);
+    },
+    { timeout: 5000, interval: 250 },
+  );
   expect(
     Object.entries(pids).filter(([, pid]) => alive(pid)),
     'processes still alive',
