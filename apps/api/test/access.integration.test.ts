@@ -134,4 +134,50 @@ describe('access to every tRPC procedure', () => {
       expect(text).not.toMatch(/\/work\/|node_modules|\.ts:\d+/);
     }
   });
+
+  it('accepts an API (user) token as Bearer with its role, without CSRF, and nothing else as Bearer', async () => {
+    const admin = sessions.get('admin') as Session;
+    const created = async (role: string) =>
+      (
+        await trpcMutation<{ token: string }>(api.url, admin, 'tokens.create', {
+          kind: 'user',
+          name: `ci-${role}`,
+          role,
+        })
+      ).token;
+    const viewerToken = await created('viewer');
+    const editorToken = await created('editor');
+    const call = (token: string, procedure: string, input: unknown, method: 'GET' | 'POST') =>
+      fetch(
+        method === 'GET'
+          ? `${api.url}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`
+          : `${api.url}/trpc/${procedure}`,
+        {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: method === 'POST' ? JSON.stringify(input) : undefined,
+        },
+      );
+    expect((await call(viewerToken, 'services.list', { window: { lastMs: 60_000 } }, 'GET')).status).toBe(
+      200,
+    );
+    const forbidden = await call(viewerToken, 'tokens.list', undefined, 'GET');
+    expect(forbidden.status).toBe(403);
+    expect(JSON.stringify(await forbidden.json())).toContain(
+      'needs the admin role; token:ci-viewer is viewer',
+    );
+    // A mutation with an editor token needs no CSRF header: a bearer token is not sent by browsers on their own.
+    const resource = {
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'TimeoutPolicy',
+      metadata: { name: 't', namespace: 'shop' },
+      spec: { targetRef: { name: 'catalog' }, request: '1s' },
+    };
+    expect((await call(editorToken, 'policies.validate', resource, 'POST')).status).toBe(200);
+    // Workload and ingest tokens are for /v1 only.
+    const ingest = (
+      await trpcMutation<{ token: string }>(api.url, admin, 'tokens.create', { kind: 'ingest', name: 'sdk' })
+    ).token;
+    expect((await call(ingest, 'services.list', { window: { lastMs: 60_000 } }, 'GET')).status).toBe(401);
+  });
 });

@@ -137,6 +137,19 @@ describe.each(BACKENDS)('control-plane attacks on $name', (backend) => {
     expect(await catalogEndpoints()).toEqual(['127.0.0.1:15001']);
   });
 
+  it('refuses API (user) tokens on every /v1 route', async () => {
+    const user = await createToken(api.url, admin, { kind: 'user', name: 'ci', role: 'admin' });
+    for (const [method, pathname, body] of [
+      ['POST', '/v1/proxies/register', registration('catalog-9', 'catalog', '127.0.0.1:15009')],
+      ['GET', '/v1/proxies/catalog-1/config', undefined],
+      ['POST', '/v1/metrics', forgedMetrics('catalog', 1)],
+    ] as const) {
+      const res = await call(method, pathname, user, body);
+      expect(res.status, pathname).toBe(403);
+      expect(res.body.error).toMatch(/a user token \(API access as admin\) is for the API and the weft CLI/);
+    }
+  });
+
   it('refuses to let an ingest token register or read config', async () => {
     const ingest = await createToken(api.url, admin, { kind: 'ingest', name: 'otel-sdk' });
     const reg = await call(

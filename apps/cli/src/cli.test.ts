@@ -202,7 +202,7 @@ describe('errors and exit codes', () => {
     expect(readFileSync(path.join(io.configHome, 'weft', 'sessions.json'), 'utf8')).not.toContain('secret-1');
   });
 
-  it('WEFT_TOKEN is sent as a bearer token, and a 401 says tRPC may not take tokens yet', async () => {
+  it('WEFT_TOKEN is sent as a bearer token, and a 401 says which kind of token it must be', async () => {
     const api = fakeApi({
       'services.versions': () => {
         throw new TrpcFailure(401, 'UNAUTHORIZED', 'sign in first: POST /auth/login or the console');
@@ -213,7 +213,7 @@ describe('errors and exit codes', () => {
     expect(api.calls[0]!.headers.authorization).toBe('Bearer weft_abc');
     expect(api.calls[0]!.headers.cookie).toBeUndefined();
     expect(io.err).toContain('refused the token in WEFT_TOKEN');
-    expect(io.err).toContain('may not accept bearer tokens on tRPC yet');
+    expect(io.err).toContain('WEFT_TOKEN must be an API token');
   });
 
   it('403: 4 and the role that is needed', async () => {

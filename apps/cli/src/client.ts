@@ -190,7 +190,7 @@ export class ApiClient {
     if (httpStatus === 401 || code === 'UNAUTHORIZED') {
       if (credentials.kind === 'token') {
         return new AuthError(`the API at ${this.apiUrl} refused the token in WEFT_TOKEN (401: ${message})`, [
-          'The API may not accept bearer tokens on tRPC yet (they are for proxies and telemetry).',
+          'WEFT_TOKEN must be an API token: an admin creates one in the console (Admin → Tokens → API (weft CLI)); workload and ingest tokens are for proxies and OTLP senders.',
           `Unset WEFT_TOKEN and sign in instead: ${LOGIN_HINT}`,
         ]);
       }

@@ -270,14 +270,27 @@ describe('weft against the real API', () => {
     expect(denied.stderr).toContain('needs the editor role');
   });
 
-  it('WEFT_TOKEN is sent as a bearer token; the API refusing it on tRPC is explained (exit 4)', async () => {
-    const result = await weft(['stat'], {
-      configHome: path.join(scratch, 'token-config'),
+  it('WEFT_TOKEN: an API token works without login; an ingest token is refused with what to use (exit 4)', async () => {
+    const admin = await signIn(api.url);
+    const created = await trpcMutation<{ token: string }>(api.url, admin, 'tokens.create', {
+      kind: 'user',
+      name: 'cli-ci',
+      role: 'editor',
+    });
+    const configHome = path.join(scratch, 'token-config');
+    const stat = await weft(['stat', '-n', 'shop', '-o', 'json'], {
+      configHome,
+      env: { WEFT_API_URL: api.url, WEFT_TOKEN: created.token },
+    });
+    expect(stat.code, stat.stderr).toBe(0);
+    expect((JSON.parse(stat.stdout) as unknown[]).length).toBeGreaterThan(0);
+    const refused = await weft(['stat'], {
+      configHome,
       env: { WEFT_API_URL: api.url, WEFT_TOKEN: ingestToken },
     });
-    expect(result.code).toBe(4);
-    expect(result.stderr).toContain('refused the token in WEFT_TOKEN');
-    expect(result.stderr).toContain('may not accept bearer tokens on tRPC yet');
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('refused the token in WEFT_TOKEN');
+    expect(refused.stderr).toContain('WEFT_TOKEN must be an API token');
   });
 
   it('an unreachable API: exit 3 with its URL', async () => {

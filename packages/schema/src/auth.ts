@@ -77,7 +77,8 @@ export interface SessionUser {
   username: string;
   displayName: string;
   role: Role;
-  provider: 'local' | 'oidc';
+  /** `token`: an API token for scripts and the CLI (`WEFT_TOKEN`), acting with the token's role. */
+  provider: 'local' | 'oidc' | 'token';
 }
 
 /** What `auth.me` and `POST /auth/login` answer. */
@@ -98,7 +99,7 @@ export interface AuthProviders {
 /** Every token starts with this, so secret scanners and people can recognise one. */
 export const TOKEN_PREFIX = 'weft_';
 
-export const TOKEN_KINDS = ['workload', 'ingest'] as const;
+export const TOKEN_KINDS = ['workload', 'ingest', 'user'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 /**
@@ -125,11 +126,19 @@ export const tokenCreateSchema = z.discriminatedUnion('kind', [
       message: 'a service needs its namespace',
       path: ['namespace'],
     }),
+  /** For scripts and the `weft` CLI (`WEFT_TOKEN`): the API and tRPC with this role; never /v1/*. */
+  z.object({
+    kind: z.literal('user'),
+    name: z.string().min(1).max(AuthLimits.maxTokenNameLength),
+    role: roleSchema,
+  }),
 ]);
 export type TokenCreate = z.input<typeof tokenCreateSchema>;
 
 export interface TokenScope {
   kind: TokenKind;
+  /** For user tokens: the role they act with. */
+  role?: Role | null;
   namespace: string | null;
   service: string | null;
   version: string | null;
@@ -145,6 +154,7 @@ export interface TokenSummary extends TokenScope {
 }
 
 export function describeScope(scope: TokenScope): string {
+  if (scope.kind === 'user') return `API access as ${scope.role ?? 'viewer'}`;
   if (scope.kind === 'workload') return `workload ${scope.service}.${scope.namespace}@${scope.version}`;
   if (scope.service) return `ingest for ${scope.service}.${scope.namespace}`;
   if (scope.namespace) return `ingest for namespace ${scope.namespace}`;

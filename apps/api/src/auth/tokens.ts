@@ -3,7 +3,9 @@
  * for a few seconds (every proxy call carries one); revoking clears the cache entry at once in this process.
  */
 import {
+  ROLES,
   TOKEN_PREFIX,
+  type Role,
   type TokenCreate,
   type TokenKind,
   type TokenScope,
@@ -19,6 +21,10 @@ export interface VerifiedToken extends TokenScope {
 }
 
 const CACHE_MS = 5000;
+
+function asRole(value: string | null): Role {
+  return (ROLES as readonly string[]).includes(value ?? '') ? (value as Role) : 'viewer';
+}
 const CACHE_MAX = 10_000;
 /** lastUsedAt is written at most this often per token. */
 const LAST_USED_EVERY_MS = 60_000;
@@ -31,6 +37,7 @@ function toSummary(t: ApiToken): TokenSummary {
     namespace: t.namespace,
     service: t.service,
     version: t.version,
+    role: t.kind === 'user' ? asRole(t.role) : null,
     createdBy: t.createdBy,
     createdAtMs: t.createdAt.getTime(),
     lastUsedAtMs: t.lastUsedAt?.getTime() ?? null,
@@ -63,9 +70,10 @@ export class TokenStore {
         id: randomId(),
         name: input.name,
         kind: input.kind,
-        namespace: input.namespace ?? null,
-        service: input.service ?? null,
+        namespace: input.kind === 'user' ? null : (input.namespace ?? null),
+        service: input.kind === 'user' ? null : (input.service ?? null),
         version: input.kind === 'workload' ? input.version : null,
+        role: input.kind === 'user' ? input.role : null,
         secretHash: sha256(token),
         createdBy,
       },
@@ -108,6 +116,7 @@ export class TokenStore {
             namespace: row.namespace,
             service: row.service,
             version: row.version,
+            role: row.kind === 'user' ? asRole(row.role) : null,
           }
         : null;
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();

@@ -24,6 +24,12 @@ export async function authenticateMachine(req: IncomingMessage, tokens: TokenSto
   if (!match) throw new UnauthorizedError('the Authorization header must be "Bearer <token>"');
   const token = await tokens.verify(match[1] as string);
   if (!token) throw new UnauthorizedError('unknown or revoked token');
+  if (token.kind === 'user') {
+    throw new HttpError(
+      403,
+      `a user token (${describeScope(token)}) is for the API and the weft CLI; proxies and OTLP senders need a workload or ingest token`,
+    );
+  }
   return token;
 }
 

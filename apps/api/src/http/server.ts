@@ -54,11 +54,35 @@ export function createApiServer(deps: ServerDeps): http.Server {
 
   async function sessionOf(req: http.IncomingMessage): Promise<CallerSession | null> {
     const secret = readCookie(req, AuthCookies.session);
-    if (!secret) return null;
+    if (!secret) return tokenSession(req);
     const session = await auth.sessions.resolve(secret);
     if (!session) return null;
     const header = req.headers[AuthHeaders.csrf];
     return { ...session, csrfVerified: csrfMatches(secret, Array.isArray(header) ? header[0] : header) };
+  }
+
+  /**
+   * Scripts and the weft CLI (`WEFT_TOKEN`) send a user token as `Authorization: Bearer`. It is not an
+   * ambient credential a browser adds by itself, so it needs no CSRF token.
+   */
+  async function tokenSession(req: http.IncomingMessage): Promise<CallerSession | null> {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer) return null;
+    const token = await auth.tokens.verify(bearer);
+    if (token?.kind !== 'user') return null;
+    return {
+      user: {
+        id: `token:${token.id}`,
+        username: `token:${token.name}`,
+        displayName: token.name,
+        role: token.role ?? 'viewer',
+        provider: 'token',
+      },
+      sessionIdHash: '',
+      csrfToken: '',
+      expiresAtMs: 0,
+      csrfVerified: true,
+    };
   }
 
   const trpc = createHTTPHandler({

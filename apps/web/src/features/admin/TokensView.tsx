@@ -8,6 +8,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   AuthLimits,
   describeScope,
+  ROLES,
   tokenCreateSchema,
   type TokenKind,
   type TokenSummary,
@@ -17,6 +18,7 @@ import {
   CallFailedAlert,
   ConfirmButton,
   CopyButton,
+  Field,
   fieldErrorsOf,
   FormAlert,
   serverFieldErrors,
@@ -34,9 +36,31 @@ interface Draft {
   namespace: string;
   service: string;
   version: string;
+  role: string;
 }
 
-const EMPTY_DRAFT: Draft = { kind: 'workload', name: '', namespace: '', service: '', version: '' };
+const EMPTY_DRAFT: Draft = {
+  kind: 'workload',
+  name: '',
+  namespace: '',
+  service: '',
+  version: '',
+  role: 'viewer',
+};
+
+const KIND_LABEL: Record<TokenKind, string> = {
+  workload: 'Workload (proxy)',
+  ingest: 'Ingest (OTLP)',
+  user: 'API (weft CLI)',
+};
+
+const KIND_HELP: Record<TokenKind, string> = {
+  workload:
+    'The proxy of exactly this namespace, service and version: it may register, read its config and report telemetry only as that workload.',
+  ingest:
+    'An OpenTelemetry SDK sending OTLP/HTTP: leave namespace and service blank to accept any service, or limit it to one.',
+  user: 'Scripts and the weft CLI (WEFT_TOKEN): the API with this role, no sign-in and no CSRF header. Never accepted by /v1 (proxies, OTLP).',
+};
 
 /** What the form holds, in the shape tokens.create takes (optional ingest fields left out when blank). */
 function toInput(draft: Draft) {
@@ -46,6 +70,7 @@ function toInput(draft: Draft) {
   if (draft.kind === 'workload') {
     return { kind: 'workload' as const, name, namespace, service, version: draft.version.trim() };
   }
+  if (draft.kind === 'user') return { kind: 'user' as const, name, role: draft.role };
   return {
     kind: 'ingest' as const,
     name,
@@ -59,9 +84,9 @@ function toInput(draft: Draft) {
  * it as `Authorization: Bearer …`; the variable's values are URL-encoded, hence %20).
  */
 function envLine(kind: TokenKind, token: string): string {
-  return kind === 'workload'
-    ? `WEFT_PROXY_TOKEN=${token}`
-    : `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20${token}`;
+  if (kind === 'workload') return `WEFT_PROXY_TOKEN=${token}`;
+  if (kind === 'user') return `WEFT_TOKEN=${token}`;
+  return `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20${token}`;
 }
 
 export function TokensView() {
@@ -136,12 +161,13 @@ function CreateTokenForm({
   };
 
   const workload = draft.kind === 'workload';
+  const role = field('role');
   return (
     <form className="panel form-panel" onSubmit={onSubmit} noValidate data-test="token-form">
       <div className="form-panel-header">
         <h2>New token</h2>
         <div className="segmented" role="radiogroup" aria-label="Token kind">
-          {(['workload', 'ingest'] as const).map((kind) => (
+          {(['workload', 'ingest', 'user'] as const).map((kind) => (
             <button
               key={kind}
               type="button"
@@ -154,39 +180,57 @@ function CreateTokenForm({
               }}
               data-test={`token-kind-${kind}`}
             >
-              {kind === 'workload' ? 'Workload (proxy)' : 'Ingest (OTLP)'}
+              {KIND_LABEL[kind]}
             </button>
           ))}
         </div>
       </div>
-      <p className="form-help muted">
-        {workload
-          ? 'The proxy of exactly this namespace, service and version: it may register, read its config and report telemetry only as that workload.'
-          : 'An OpenTelemetry SDK sending OTLP/HTTP: leave namespace and service blank to accept any service, or limit it to one.'}
-      </p>
+      <p className="form-help muted">{KIND_HELP[draft.kind]}</p>
       <div className="form-row">
         <TextField
           label="Name"
           {...field('name')}
           className="grow"
           maxLength={AuthLimits.maxTokenNameLength}
-          placeholder={workload ? 'catalog-v1 (prod-eu)' : 'checkout-sdk'}
+          placeholder={
+            workload ? 'catalog-v1 (prod-eu)' : draft.kind === 'user' ? 'ci-deploys' : 'checkout-sdk'
+          }
           testId="token-name"
         />
-        <TextField
-          label={workload ? 'Namespace' : 'Namespace (optional)'}
-          {...field('namespace')}
-          placeholder="shop"
-          spellCheck={false}
-          testId="token-namespace"
-        />
-        <TextField
-          label={workload ? 'Service' : 'Service (optional)'}
-          {...field('service')}
-          placeholder="catalog"
-          spellCheck={false}
-          testId="token-service"
-        />
+        {draft.kind === 'user' ? (
+          <Field label="Role" error={role.error} className="narrow-field">
+            <select
+              className="input"
+              value={role.value}
+              onChange={(e) => role.onChange(e.target.value)}
+              data-test="token-role"
+            >
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </Field>
+        ) : null}
+        {draft.kind === 'user' ? null : (
+          <TextField
+            label={workload ? 'Namespace' : 'Namespace (optional)'}
+            {...field('namespace')}
+            placeholder="shop"
+            spellCheck={false}
+            testId="token-namespace"
+          />
+        )}
+        {draft.kind === 'user' ? null : (
+          <TextField
+            label={workload ? 'Service' : 'Service (optional)'}
+            {...field('service')}
+            placeholder="catalog"
+            spellCheck={false}
+            testId="token-service"
+          />
+        )}
         {workload ? (
           <TextField
             label="Version"
@@ -240,7 +284,9 @@ function NewSecret({
         <CopyButton text={token} label="Copy token" testId="copy-token" />
       </div>
       <div className="secret-row">
-        <span className="secret-label">{summary.kind === 'workload' ? 'Proxy env' : 'SDK env'}</span>
+        <span className="secret-label">
+          {summary.kind === 'workload' ? 'Proxy env' : summary.kind === 'user' ? 'CLI env' : 'SDK env'}
+        </span>
         <code className="secret" data-test="token-env-line">
           {line}
         </code>
