@@ -97,7 +97,6 @@ const json = (status: number, body: unknown): ControlPlaneResponse => ({
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
 /** Lets the ACK sender's promise chain run. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function setup(
   streams: (StreamAnswer | Error)[],
@@ -144,7 +143,7 @@ describe('ConfigStream', () => {
       },
     ]);
     const delay = await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks).toHaveLength(2));
     expect(calls[0]).toBe('STREAM /v1/proxies/web.shop-1/config/stream');
     expect(store.active?.config.version).toBe('b');
     expect(acks).toEqual([
@@ -162,7 +161,7 @@ describe('ConfigStream', () => {
       { status: 200, chunks: [event({ version: 'p', services: [catalog('127.0.0.1:9', 'x/y:80')] })] },
     ]);
     await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks).toHaveLength(1));
     expect(store.active?.config.services[0]?.endpoints).toHaveLength(1);
     expect(acks).toEqual([
       {
@@ -184,7 +183,7 @@ describe('ConfigStream', () => {
       },
     ]);
     await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks.at(-1)?.version).toBe('broken'));
     expect(store.active?.config.version).toBe('good');
     expect(acks.at(-1)).toEqual({
       version: 'broken',
@@ -199,7 +198,7 @@ describe('ConfigStream', () => {
   it('NACKs an event that is not JSON, by its id', async () => {
     const { stream, acks } = setup([{ status: 200, chunks: ['event: config\nid: v9\ndata: {oops\n\n'] }]);
     await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks).toHaveLength(1));
     expect(acks).toEqual([
       { version: 'v9', status: 'NACK', reason: expect.stringContaining('not JSON') as string },
     ]);
@@ -212,9 +211,9 @@ describe('ConfigStream', () => {
       { status: 200, chunks: [event(config)] },
     ]);
     await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks).toHaveLength(1));
     await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks).toHaveLength(2));
     expect(acks).toEqual([
       { version: 'a', status: 'ACK' },
       { version: 'a', status: 'ACK' },
@@ -227,7 +226,7 @@ describe('ConfigStream', () => {
       { status: 200, chunks: [event({ version: 'n', services: [catalog('127.0.0.1:9', ...many)] })] },
     ]);
     await stream.connectOnce();
-    await settle();
+    await vi.waitFor(() => expect(acks).toHaveLength(1));
     expect(acks[0]?.reason?.length).toBe(MAX_ACK_REASON_CHARS);
   });
 
