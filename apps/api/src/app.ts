@@ -74,8 +74,12 @@ export async function startApi(
     kubernetes?.policies ??
     new UniversalPolicyPlatform(database.db, {
       services: () => registryServices(database.db, registry),
+      clusterChanges: (listener) => registry.onChange(listener),
+      // A Service exists while it has registrations: one instance restarting must not drop its policies.
+      revalidation: { targetGraceMs: env.proxyTtlSeconds * 1000 },
       log,
     });
+  const universal = policies instanceof UniversalPolicyPlatform ? policies : undefined;
   const configStream = new ConfigStreamHub({ source: registry, log });
   configStream.usePolicies(policies);
   const server = createApiServer({
@@ -98,6 +102,7 @@ export async function startApi(
     });
   } catch (err) {
     configStream.close();
+    universal?.close();
     await kubernetes?.close();
     await database.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -120,6 +125,7 @@ export async function startApi(
     location: database.location,
     async close() {
       configStream.close();
+      universal?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,9 +1,10 @@
 /**
  * UniversalPolicyPlatform on a real SQLite file and a real PostgreSQL server, without HTTP: what the config
  * stream relies on (onChange after each committed write, setConditions) and the write rules the API test does
- * not reach (labels-only changes, refused writes do not notify, a failing listener does not fail the write).
+ * not reach (labels-only changes, refused writes do not notify, a failing listener does not fail the write),
+ * and re-validation when the registry's services change.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   policyResourceSchema,
   type ClusterService,
@@ -11,6 +12,7 @@ import {
   type PolicyResource,
   type PolicyResourceInput,
 } from '@weft/schema';
+import { compileConfig } from '../src/config-stream/compile.ts';
 import { openDatabase, type OpenDatabase } from '../src/db/client.ts';
 import { PolicyConflictError, PolicyNotFoundError, PolicyRefusedError } from '../src/policies/platform.ts';
 import { UniversalPolicyPlatform } from '../src/policies/universal.ts';
@@ -195,5 +197,161 @@ describe.each(BACKENDS)('UniversalPolicyPlatform on $name', (backend) => {
     expect(await platform.history({}, 1)).toHaveLength(1);
     expect(await platform.history({}, 0)).toHaveLength(1);
     expect(await platform.history({ namespace: 'elsewhere' })).toEqual([]);
+  });
+  describe('re-validation when the cluster changes', () => {
+    const NS = 'inventory';
+    let cluster: ClusterService[] = [];
+    const listeners = new Set<() => void>();
+    let revalidating: UniversalPolicyPlatform;
+    const inventory = (name: string, versions: [string, number][]): ClusterService => ({
+      namespace: NS,
+      name,
+      versions: versions.map(([version, instances]) => ({ version, instances })),
+    });
+    const clusterChanged = (next: ClusterService[]) => {
+      cluster = next;
+      for (const l of listeners) l();
+    };
+    const canary = { kind: 'TrafficSplit', namespace: NS, name: 'stock-canary' } as const;
+    const timeout = { kind: 'TimeoutPolicy', namespace: NS, name: 'prices-timeout' } as const;
+    const accepted = async (r: typeof canary | typeof timeout) =>
+      (await revalidating.get(r))?.conditions.find((c) => c.type === 'Accepted');
+    const WAIT = { timeout: 10_000, interval: 20 };
+
+    beforeAll(async () => {
+      cluster = [
+        inventory('stock', [
+          ['v1', 2],
+          ['v2', 1],
+        ]),
+        inventory('prices', [['v1', 1]]),
+      ];
+      revalidating = new UniversalPolicyPlatform(opened.db, {
+        services: () => Promise.resolve(cluster),
+        clusterChanges: (listener) => {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+        revalidation: { debounceMs: 10, maxDelayMs: 100, targetGraceMs: 0 },
+        log: (line) => logged.push(line),
+      });
+      await revalidating.apply(
+        policyResourceSchema.parse({
+          apiVersion: 'policy.weft.dev/v1alpha1',
+          kind: 'TrafficSplit',
+          metadata: { namespace: NS, name: 'stock-canary' },
+          spec: {
+            targetRef: { name: 'stock' },
+            backends: [
+              { version: 'v1', weight: 90 },
+              { version: 'v2', weight: 10 },
+            ],
+          },
+        }),
+        'alice',
+      );
+      await revalidating.apply(
+        policyResourceSchema.parse({
+          apiVersion: 'policy.weft.dev/v1alpha1',
+          kind: 'TimeoutPolicy',
+          metadata: { namespace: NS, name: 'prices-timeout' },
+          spec: { targetRef: { name: 'prices' }, request: '2s' },
+        }),
+        'alice',
+      );
+    });
+
+    afterAll(() => revalidating?.close());
+
+    it('takes Accepted back when the target Service is gone, so the policy is not compiled, and gives it back', async () => {
+      const splitBefore = (await revalidating.get(canary))!;
+      clusterChanged([cluster[0]!]);
+      await vi.waitFor(async () => {
+        expect(await accepted(timeout)).toMatchObject({
+          status: 'False',
+          reason: 'TargetNotFound',
+          message: expect.stringContaining('WEFT1001 spec.targetRef.name') as string,
+          observedGeneration: 1,
+        });
+      }, WAIT);
+      const gone = (await revalidating.get(timeout))!;
+      expect(gone.findings.map((f) => f.code)).toEqual(['WEFT1001']);
+      expect(gone.resource.metadata.generation).toBe(1);
+      // Only accepted policies are compiled: the timeout is not sent any more.
+      const compiled = compileConfig([], await revalidating.list({ namespace: NS }));
+      expect(compiled.config.policies?.map((p) => p.service)).toEqual(['stock']);
+      expect(compiled.programs.find((p) => p.ref.name === 'prices-timeout')?.outcome).toEqual({
+        kind: 'not-accepted',
+      });
+      // The split was not touched.
+      expect((await revalidating.get(canary))!.resource.metadata.resourceVersion).toBe(
+        splitBefore.resource.metadata.resourceVersion,
+      );
+      // Nothing changed since: another pass writes nothing.
+      expect(await revalidating.revalidate()).toBe(0);
+
+      clusterChanged([cluster[0]!, inventory('prices', [['v1', 1]])]);
+      await vi.waitFor(async () => {
+        expect(await accepted(timeout)).toMatchObject({ status: 'True', reason: 'Accepted' });
+      }, WAIT);
+      expect((await revalidating.get(timeout))!.findings).toEqual([]);
+      expect(logged.some((l) => l.includes(`TimeoutPolicy ${NS}/prices-timeout is accepted again`))).toBe(
+        true,
+      );
+    });
+
+    it('leaves Accepted to the platform: the config stream’s setConditions cannot undo re-validation', async () => {
+      const before = (await accepted(timeout))!;
+      await revalidating.setConditions(timeout, [
+        { ...before, status: 'False', reason: 'Invalid', message: 'a stale copy' },
+      ]);
+      expect(await accepted(timeout)).toEqual(before);
+    });
+
+    it('keeps a split accepted when a version loses its instances, and says so in the Accepted message', async () => {
+      const prices = cluster[1]!;
+      clusterChanged([
+        inventory('stock', [
+          ['v1', 2],
+          ['v2', 0],
+        ]),
+        prices,
+      ]);
+      await vi.waitFor(async () => {
+        const c = await accepted(canary);
+        expect(c).toMatchObject({ status: 'True', reason: 'Accepted' });
+        expect(c?.message).toMatch(
+          /^the policy is valid, with warnings: WEFT2002 spec\.backends\.1\.version/,
+        );
+      }, WAIT);
+      const warned = (await revalidating.get(canary))!;
+      expect(warned.findings).toEqual([
+        expect.objectContaining({ code: 'WEFT2002', severity: 'warning', path: 'spec.backends.1.version' }),
+      ]);
+      // Another version appearing changes the wording only: not written.
+      clusterChanged([
+        inventory('stock', [
+          ['v1', 2],
+          ['v2', 0],
+          ['v3', 1],
+        ]),
+        prices,
+      ]);
+      expect(await revalidating.revalidate()).toBe(0);
+      expect((await revalidating.get(canary))!.resource.metadata.resourceVersion).toBe(
+        warned.resource.metadata.resourceVersion,
+      );
+
+      clusterChanged([
+        inventory('stock', [
+          ['v1', 2],
+          ['v2', 1],
+        ]),
+        prices,
+      ]);
+      await vi.waitFor(async () => {
+        expect((await accepted(canary))?.message).toBe('the policy is valid');
+      }, WAIT);
+    });
   });
 });

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { POLICY_KIND_NAMES, policyResourceSchema, validate, type ClusterView } from '@weft/schema';
+import {
+  HTTPROUTE_KIND,
+  httpRouteSchema,
+  POLICY_KIND_NAMES,
+  policyResourceSchema,
+  validate,
+  type ClusterView,
+} from '@weft/schema';
 import { DEMO_WORKLOADS } from '../../demo/src/topology.ts';
 import { checkResource, parseDocuments } from './load.ts';
 
@@ -59,5 +66,44 @@ describe('examples/policies', () => {
         ],
       },
     });
+  });
+});
+
+const ROUTES_DIR = path.resolve(import.meta.dirname, '../../../examples/routes');
+
+describe('examples/routes', () => {
+  const docs = readdirSync(ROUTES_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(path.join(ROUTES_DIR, f), 'utf8')).map((d) => d.toJS() as unknown),
+    );
+  const routes = docs
+    .filter((d) => (d as { kind?: string }).kind === HTTPROUTE_KIND)
+    .map((d) => httpRouteSchema.parse(d));
+  const policies = docs.filter((d) => (d as { kind?: string }).kind !== HTTPROUTE_KIND);
+
+  it('holds the pricing HTTPRoute, attached to the pricing Service, with named rules', () => {
+    expect(routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual(['shop/pricing']);
+    expect(routes[0]?.spec.parentRefs).toMatchObject([{ kind: 'Service', name: 'pricing' }]);
+    expect(routes[0]?.spec.rules?.map((r) => r.name)).toEqual(['quote', 'prices']);
+  });
+
+  it('holds policies that validate against the demo shop with that route', () => {
+    expect(policies.length).toBeGreaterThan(0);
+    const view: ClusterView = {
+      ...demo,
+      routes: routes.map((r) => ({
+        namespace: r.metadata.namespace,
+        name: r.metadata.name,
+        services: (r.spec.parentRefs ?? []).map((p) => p.name),
+        ruleNames: (r.spec.rules ?? []).flatMap((rule) => (rule.name ? [rule.name] : [])),
+        hasWeights: false,
+      })),
+    };
+    for (const doc of policies) {
+      const resource = policyResourceSchema.parse(doc);
+      expect(validate(resource, view).filter((f) => f.severity === 'error')).toEqual([]);
+      expect(validate(resource, demo).map((f) => f.code)).toContain('WEFT1002');
+    }
   });
 });

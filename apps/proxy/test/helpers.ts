@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
-import { formatHostPort, type HostPort, type ProxyConfig, type ServiceEndpoints } from '@weft/schema';
+import {
+  formatHostPort,
+  Headers,
+  type HostPort,
+  type ProxyConfig,
+  type ServiceEndpoints,
+} from '@weft/schema';
 import type { ProxyOptions } from '../src/cli/flags.ts';
 import type { Logger } from '../src/log.ts';
 import { startProxy, type ProxyTuning, type RunningProxy } from '../src/proxy.ts';
@@ -273,6 +279,78 @@ export function send(to: Pick<HostPort, 'host' | 'port'>, o: SendOptions = {}): 
     else if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
     else body.pipe(req);
   });
+}
+
+/** One answer as the client saw it: the app that served it (x-app), or what went wrong. */
+export interface Outcome {
+  status: number;
+  app: string | undefined;
+  /** x-weft-proxy-error of a reply the proxy wrote itself. */
+  proxyError?: string;
+  error?: string;
+}
+
+/**
+ * A GET through `agent` (keep-alive: load reuses connections, as an application's client would); never
+ * rejects, a failure is an outcome too.
+ */
+export function getThrough(
+  agent: http.Agent,
+  to: Pick<HostPort, 'host' | 'port'>,
+  o: { host: string; path?: string; headers?: Record<string, string> },
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      { host: to.host, port: to.port, path: o.path ?? '/', agent, headers: { host: o.host, ...o.headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const app = res.headers['x-app'];
+          const proxyError = res.headers[Headers.proxyError];
+          resolve({
+            status: res.statusCode ?? 0,
+            app: typeof app === 'string' ? app : undefined,
+            ...(typeof proxyError === 'string' ? { proxyError } : {}),
+          });
+        });
+        res.on('error', (err) => resolve({ status: 0, app: undefined, error: err.message }));
+      },
+    );
+    req.on('error', (err) => resolve({ status: 0, app: undefined, error: err.message }));
+    req.end();
+  });
+}
+
+/** `total` requests, `concurrency` at a time. */
+export async function run(
+  total: number,
+  concurrency: number,
+  one: () => Promise<Outcome>,
+): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < total) {
+        started++;
+        out.push(await one());
+      }
+    }),
+  );
+  return out;
+}
+
+/** Answers per app that served them; anything else counted under what went wrong. */
+export function countApps(outcomes: readonly Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key =
+      o.status === 200 && o.app !== undefined
+        ? o.app
+        : `failed: ${o.status} ${o.proxyError ?? ''}${o.error ?? ''}`.trimEnd();
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
 
 export async function adminGet(proxy: RunningProxy, path: string): Promise<Reply> {

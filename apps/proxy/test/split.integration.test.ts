@@ -19,73 +19,26 @@ import { UpstreamPools } from '../src/upstream/upstream-pools.ts';
 import {
   adminGet,
   closedPort,
+  countApps,
+  getThrough,
   hostPortOf,
   LOOPBACK,
   loopback,
+  run,
   sample,
   startApp,
   startTestProxy,
   waitFor,
   writeConfig,
+  type Outcome,
 } from './helpers.ts';
 
 type TestProxy = Awaited<ReturnType<typeof startTestProxy>>;
 type TestApp = Awaited<ReturnType<typeof startApp>>;
 
-/** One answer as the client saw it: the app that served it (x-app), or what went wrong. */
-interface Outcome {
-  status: number;
-  app: string | undefined;
-  error?: string;
-}
-
-/** GET through `agent` (keep-alive: the load reuses connections, as an application's client would). */
-function get(
-  agent: http.Agent,
-  to: HostPort,
-  headers: Record<string, string> = {},
-  host = 'reviews',
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      { host: to.host, port: to.port, path: '/', agent, headers: { host, ...headers } },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          const app = res.headers['x-app'];
-          resolve({ status: res.statusCode ?? 0, app: typeof app === 'string' ? app : undefined });
-        });
-        res.on('error', (err) => resolve({ status: 0, app: undefined, error: err.message }));
-      },
-    );
-    req.on('error', (err) => resolve({ status: 0, app: undefined, error: err.message }));
-    req.end();
-  });
-}
-
-/** `total` requests, `concurrency` at a time. */
-async function run(total: number, concurrency: number, one: () => Promise<Outcome>): Promise<Outcome[]> {
-  const out: Outcome[] = [];
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started++;
-        out.push(await one());
-      }
-    }),
-  );
-  return out;
-}
-
-function countApps(outcomes: readonly Outcome[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) {
-    const key = o.status === 200 && o.app !== undefined ? o.app : `failed: ${o.status} ${o.error ?? ''}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
+/** GET / of reviews through `agent`. */
+const get = (agent: http.Agent, to: HostPort, headers: Record<string, string> = {}): Promise<Outcome> =>
+  getThrough(agent, to, { host: 'reviews', headers });
 
 const SOURCE = 'TrafficSplit shop/reviews-canary';
 

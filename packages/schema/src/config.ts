@@ -17,6 +17,8 @@ import {
   timeoutPolicyBody,
   trafficSplitSpecSchema,
 } from './policy/kinds.ts';
+import { HttpRouteLimits } from './policy/httproute.ts';
+import { durationSchema, routeMatchSchema } from './policy/meta.ts';
 
 export const endpointSchema = z.object({
   proxyId: z.string(),
@@ -37,6 +39,55 @@ export type ServiceEndpoints = z.infer<typeof serviceEndpointsSchema>;
 const source = z.string().max(600);
 
 /**
+ * Per-route policy: a policy whose targetRef is an HTTPRoute (every rule of it) or one rule of it
+ * (`sectionName`). Only kinds that make sense per request are per route; circuit breaking and load
+ * balancing belong to the backend Service (WEFT1005).
+ */
+export const routePoliciesSchema = z.object({
+  split: trafficSplitSpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
+  retry: retryPolicySpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
+  timeout: timeoutPolicyBody.extend({ source }).refine(timeoutIsSet, timeoutIsSetIssue).optional(),
+  rateLimit: rateLimitPolicySpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
+});
+export type RoutePolicies = z.infer<typeof routePoliciesSchema>;
+
+/** One backend of a route rule: a Service (Gateway API backendRef) and its weight. */
+export const routeBackendSchema = z.object({
+  service: z.string(),
+  namespace: z.string(),
+  weight: z.number().int().min(0).max(HttpRouteLimits.maxWeight),
+});
+export type RouteBackend = z.infer<typeof routeBackendSchema>;
+
+/**
+ * One rule of an HTTPRoute attached to a destination Service (GAMMA), as the outbound proxy matches it.
+ * The proxy picks the rule whose match is most specific (Gateway API precedence: exact path, longest path
+ * prefix, method, most header matches, most query-param matches); ties go to the earlier rule in the list,
+ * which the API orders oldest route first, then namespace/name, then rule order.
+ */
+export const routeRuleSchema = z.object({
+  /** "HTTPRoute shop/reviews" */
+  route: source,
+  /** The rule's name (a policy's sectionName), when it has one. */
+  name: z.string().optional(),
+  /** Index of the rule in its HTTPRoute. */
+  index: z.number().int().nonnegative(),
+  /** Any one matches; empty means every request (Gateway API's default match: PathPrefix /). */
+  matches: z.array(routeMatchSchema).max(HttpRouteLimits.maxMatches),
+  /**
+   * Where matching requests go, drawn by weight. Absent: to the parent Service itself. A backend the config
+   * lists no endpoints for answers 500 for its share, as Gateway API says for an invalid backendRef.
+   */
+  backends: z.array(routeBackendSchema).max(HttpRouteLimits.maxBackendRefs).optional(),
+  /** HTTPRoute rule timeouts (GEP-1742). */
+  timeouts: z
+    .object({ request: durationSchema.optional(), backendRequest: durationSchema.optional() })
+    .optional(),
+  policies: routePoliciesSchema.optional(),
+});
+export type RouteRule = z.infer<typeof routeRuleSchema>;
+
+/**
  * The policies in force for one destination service, as the outbound (split, retry, timeout, breaker,
  * balancing) and inbound (rate limit) proxies apply them. Each is the resource's spec without its targetRef.
  */
@@ -52,6 +103,14 @@ export const servicePolicySchema = z.object({
     .refine(ringHashHasKey, ringHashHasKeyIssue)
     .optional(),
   rateLimit: rateLimitPolicySpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
+  /**
+   * The rules of every HTTPRoute whose parent is this service, in tie-break order. When present, a request
+   * that matches none of them is answered 404, as Gateway API says.
+   */
+  routes: z
+    .array(routeRuleSchema)
+    .max(HttpRouteLimits.maxRules * 64)
+    .optional(),
 });
 export type ServicePolicy = z.infer<typeof servicePolicySchema>;
 

@@ -15,6 +15,8 @@ export const Attr = {
   peerNamespace: 'weft.peer.namespace',
   peerVersion: 'weft.peer.version',
   errorType: 'error.type',
+  /** The HTTPRoute rule an outbound request matched ("HTTPRoute shop/pricing rule quote"). */
+  route: 'weft.route',
   /** Which proxy listener saw the request: "inbound" (server side) or "outbound" (client side). */
   reporter: 'weft.reporter',
   sourceService: 'weft.source.service',

@@ -1,19 +1,27 @@
 /**
- * The config every proxy gets, compiled from two inputs: the live endpoints per service (the registry,
- * with its post-restart warm-up rule) and the policies the platform has accepted. A pure function, so the
- * rules are tested on plain objects.
+ * The config every proxy gets, compiled from three inputs: the live endpoints per service (the registry,
+ * with its post-restart warm-up rule), the policies the platform has accepted, and the HTTPRoutes (GAMMA,
+ * Kubernetes mode only; routes.ts attaches them to their parent Services). A pure function, so the rules are
+ * tested on plain objects. docs/routing.md is the user-facing account of these rules.
  *
- * Policy rules (part 1):
+ * Policy rules:
  * - only policies whose `Accepted` condition is True are compiled;
- * - a targetRef of kind Service means that Service in the policy's namespace; HTTPRoute targets are left
- *   out until routes exist;
- * - one policy per kind per destination service: when two target the same service, the oldest
- *   (creationTimestamp, then name) wins and the other is reported as conflicted;
+ * - a targetRef of kind Service (no sectionName) means that Service in the policy's namespace, and its
+ *   policy goes into the Service's entry; one policy per kind per Service: when two target the same
+ *   Service, the oldest (creationTimestamp, then namespace/name) wins and the other is `conflicted`;
+ * - a targetRef of kind HTTPRoute means every rule of that route, with sectionName the rule of that name;
+ *   a Service targetRef with sectionName means the rules of that name among the Service's routes. TrafficSplit,
+ *   RetryPolicy, TimeoutPolicy and RateLimitPolicy go into `rule.policies` of those rules, in the copy of every
+ *   parent Service (the Service's own for a Service target); CircuitBreakerPolicy and LoadBalancingPolicy act
+ *   on a Service's endpoints and are not compiled for a route (WEFT1005);
+ * - per rule and kind one policy: one that names the rule (sectionName) beats one for the whole route
+ *   (GEP-713: the more specific wins), and among equals the oldest wins; a policy that is in force in no rule
+ *   is `conflicted` with the policy that took its first rule;
  * - each compiled policy is its spec without targetRef, plus `source` ("TrafficSplit shop/reviews-canary").
  *
- * The version is a hash of the content, so the same endpoints and policies give the same version on every
- * API replica and across restarts. Without policies it is the hash the registry always used, so proxies
- * running before an upgrade are not sent a new version for the same content.
+ * The version is a hash of the content, so the same endpoints, policies and routes give the same version on
+ * every API replica and across restarts. Without policies or routes it is the hash the registry always used,
+ * so proxies running before an upgrade are not sent a new version for the same content.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -21,18 +29,25 @@ import {
   type PolicyKind,
   type PolicyResource,
   type ProxyConfig,
+  type RoutePolicies,
   type ServiceEndpoints,
   type ServicePolicy,
 } from '@weft/schema';
 import type { PolicyRef, StoredPolicy } from '../policies/platform.ts';
+import { attachRoutes, type AttachedRule, type RouteReport, type RoutingInput } from './routes.ts';
+
+export type { RoutingInput } from './routes.ts';
 
 /** What became of one policy in a compiled config. */
 export type PolicyOutcome =
   | { kind: 'compiled' }
   | { kind: 'not-accepted' }
+  /** The kind cannot act on what it targets (a CircuitBreakerPolicy for a route). */
   | { kind: 'unsupported-target'; message: string }
-  /** Another policy of the same kind (`winner`, older) already applies to the same service. */
-  | { kind: 'conflicted'; winner: string; service: string };
+  /** Accepted, but its route or rule is not there now (re-validation will take Accepted back). */
+  | { kind: 'target-not-found'; message: string }
+  /** Another policy of the same kind (`winner`) already applies to the same target ("reviews.shop"). */
+  | { kind: 'conflicted'; winner: string; target: string };
 
 export interface PolicyProgram {
   ref: PolicyRef;
@@ -46,6 +61,8 @@ export interface CompiledConfig {
   config: ProxyConfig;
   /** One entry per policy offered, compiled or not, in the order they were offered. */
   programs: PolicyProgram[];
+  /** One entry per HTTPRoute offered, oldest first: what became of its parents and backends. */
+  routes: RouteReport[];
 }
 
 /** Which field of ServicePolicy each kind compiles into. */
@@ -57,6 +74,9 @@ export const POLICY_FIELD = {
   LoadBalancingPolicy: 'loadBalancing',
   RateLimitPolicy: 'rateLimit',
 } as const satisfies Record<PolicyKind, keyof ServicePolicy>;
+
+/** The kinds a route rule carries (RoutePolicies); the others belong to a whole Service. */
+const ROUTE_KINDS = new Set<PolicyKind>(['TrafficSplit', 'RetryPolicy', 'TimeoutPolicy', 'RateLimitPolicy']);
 
 /** `${source}@${generation}`: how a config version records that it carries one generation of a policy. */
 export function programKey(p: { source: string; generation: number }): string {
@@ -75,9 +95,19 @@ export function generationOf(resource: PolicyResource): number {
   return resource.metadata.generation ?? 0;
 }
 
+/** One rule in one parent Service's list, and the route-level policies offered for it. */
+interface RuleSlot {
+  serviceKey: string;
+  attached: AttachedRule;
+  /** Per kind: the oldest policy naming this rule, and the oldest for the whole route. */
+  section: Map<PolicyKind, number>;
+  whole: Map<PolicyKind, number>;
+}
+
 export function compileConfig(
   services: readonly ServiceEndpoints[],
   policies: readonly StoredPolicy[],
+  routing: RoutingInput = { routes: [] },
 ): CompiledConfig {
   const programs: PolicyProgram[] = policies.map((p) => ({
     ref: refOf(p.resource),
@@ -85,11 +115,29 @@ export function compileConfig(
     generation: generationOf(p.resource),
     outcome: { kind: 'compiled' },
   }));
+  const { byService: rulesByService, reports } = attachRoutes(routing);
 
-  // Oldest first, so the first policy of a kind to claim a service keeps it.
-  const order = policies.map((_, i) => i).sort((a, b) => compareAge(policies[a]!, policies[b]!));
   const byService = new Map<string, ServicePolicy>();
+  const entryFor = (serviceKey: string): ServicePolicy => {
+    let entry = byService.get(serviceKey);
+    if (!entry) {
+      const [namespace = '', service = ''] = serviceKey.split('/');
+      entry = { namespace, service };
+      byService.set(serviceKey, entry);
+    }
+    return entry;
+  };
+  const slots: RuleSlot[] = [];
+  for (const [serviceKey, rules] of rulesByService) {
+    entryFor(serviceKey).routes = rules.map((r) => r.rule);
+    for (const attached of rules) slots.push({ serviceKey, attached, section: new Map(), whole: new Map() });
+  }
+
+  // Oldest first, so the first policy of a kind to claim a service or rule keeps it.
+  const order = policies.map((_, i) => i).sort((a, b) => compareAge(policies[a]!, policies[b]!));
   const winners = new Map<string, string>();
+  /** Policies for route rules, placed once every claim is known. */
+  const routed: number[] = [];
   for (const i of order) {
     const { resource } = policies[i]!;
     const program = programs[i]!;
@@ -98,29 +146,57 @@ export function compileConfig(
       continue;
     }
     const ref = resource.spec.targetRef;
-    if (ref.kind !== 'Service') {
-      program.outcome = {
-        kind: 'unsupported-target',
-        message: `${ref.kind} targets are not compiled into proxy configs yet (routes come later)`,
-      };
+    const namespace = resource.metadata.namespace;
+    if (ref.kind === 'HTTPRoute' || ref.sectionName !== undefined) {
+      if (!ROUTE_KINDS.has(resource.kind)) {
+        program.outcome = {
+          kind: 'unsupported-target',
+          message: `a ${resource.kind} attaches to a Service, not a route (WEFT1005): it is not sent to proxies`,
+        };
+        continue;
+      }
+      const matching = slots.filter((slot) => isTargetOf(resource, slot));
+      if (matching.length === 0) {
+        program.outcome = { kind: 'target-not-found', message: missingTarget(namespace, ref) };
+        continue;
+      }
+      for (const slot of matching) {
+        const claims = ref.sectionName !== undefined ? slot.section : slot.whole;
+        if (!claims.has(resource.kind)) claims.set(resource.kind, i);
+      }
+      routed.push(i);
       continue;
     }
-    const namespace = resource.metadata.namespace;
-    const service = ref.name;
-    const serviceKey = `${namespace}/${service}`;
+    const serviceKey = `${namespace}/${ref.name}`;
     const claim = `${resource.kind} ${serviceKey}`;
     const winner = winners.get(claim);
     if (winner !== undefined) {
-      program.outcome = { kind: 'conflicted', winner, service: `${service}.${namespace}` };
+      program.outcome = { kind: 'conflicted', winner, target: `${ref.name}.${namespace}` };
       continue;
     }
     winners.set(claim, program.source);
-    let entry = byService.get(serviceKey);
-    if (!entry) {
-      entry = { namespace, service };
-      byService.set(serviceKey, entry);
+    Object.assign(entryFor(serviceKey), compiledSpec(resource, program.source));
+  }
+
+  // Each rule takes, per kind, the policy naming it, else the one for its whole route.
+  const placed = new Set<number>();
+  for (const slot of slots) {
+    const rulePolicies: RoutePolicies = {};
+    for (const kind of ROUTE_KINDS) {
+      const i = slot.section.get(kind) ?? slot.whole.get(kind);
+      if (i === undefined) continue;
+      placed.add(i);
+      Object.assign(rulePolicies, compiledSpec(policies[i]!.resource, programs[i]!.source));
     }
-    Object.assign(entry, compiledSpec(resource, program.source));
+    if (Object.keys(rulePolicies).length > 0) slot.attached.rule.policies = rulePolicies;
+  }
+  for (const i of routed) {
+    if (placed.has(i)) continue;
+    // In force in none of its rules: name the policy that holds the first of them.
+    const { resource } = policies[i]!;
+    const first = slots.find((slot) => isTargetOf(resource, slot))!;
+    const winner = first.section.get(resource.kind) ?? first.whole.get(resource.kind)!;
+    programs[i]!.outcome = { kind: 'conflicted', winner: programs[winner]!.source, target: ruleName(first) };
   }
 
   const compiled = [...byService.values()].sort(
@@ -130,10 +206,38 @@ export function compileConfig(
     compiled.length > 0
       ? { version: versionOf(services, compiled), services: [...services], policies: compiled }
       : { version: versionOf(services, []), services: [...services] };
-  return { config, programs };
+  return { config, programs, routes: reports };
 }
 
-/** The config version: a hash of the services and, when there are any, the compiled policies. */
+/** Whether a route-level targetRef (an HTTPRoute, or a Service with sectionName) names this rule. */
+function isTargetOf(resource: PolicyResource, slot: RuleSlot): boolean {
+  const ref = resource.spec.targetRef;
+  const namespace = resource.metadata.namespace;
+  return ref.kind === 'HTTPRoute'
+    ? slot.attached.namespace === namespace &&
+        slot.attached.routeName === ref.name &&
+        (ref.sectionName === undefined || slot.attached.rule.name === ref.sectionName)
+    : slot.serviceKey === `${namespace}/${ref.name}` && slot.attached.rule.name === ref.sectionName;
+}
+
+/** 'rule "quote" of HTTPRoute shop/reviews (Service reviews.shop)' */
+function ruleName(slot: RuleSlot): string {
+  const { rule } = slot.attached;
+  const [namespace, service] = slot.serviceKey.split('/');
+  const which = rule.name !== undefined ? `rule "${rule.name}"` : `rule ${rule.index}`;
+  return `${which} of ${rule.route} (Service ${service}.${namespace})`;
+}
+
+function missingTarget(namespace: string, ref: PolicyResource['spec']['targetRef']): string {
+  if (ref.kind === 'HTTPRoute') {
+    return ref.sectionName === undefined
+      ? `not sent to proxies: HTTPRoute ${namespace}/${ref.name} does not exist or attaches to no Service`
+      : `not sent to proxies: HTTPRoute ${namespace}/${ref.name} has no rule "${ref.sectionName}" attached to a Service`;
+  }
+  return `not sent to proxies: no HTTPRoute attached to Service ${ref.name}.${namespace} has a rule "${ref.sectionName}"`;
+}
+
+/** The config version: a hash of the services and, when there are any, the compiled policies and routes. */
 export function versionOf(services: readonly ServiceEndpoints[], policies: readonly ServicePolicy[]): string {
   const content =
     policies.length > 0

@@ -114,14 +114,20 @@ describe('programmedStatus', () => {
       programmedStatus(
         {
           ...canary,
-          outcome: { kind: 'conflicted', winner: 'TrafficSplit shop/older', service: 'reviews.shop' },
+          outcome: { kind: 'conflicted', winner: 'TrafficSplit shop/older', target: 'reviews.shop' },
         },
         input([]),
       ),
     ).toMatchObject({ status: 'False', reason: 'Conflicted' });
     expect(
-      programmedStatus({ ...canary, outcome: { kind: 'unsupported-target', message: 'later' } }, input([])),
-    ).toMatchObject({ status: 'Unknown', reason: 'Pending', message: 'later' });
+      programmedStatus(
+        { ...canary, outcome: { kind: 'unsupported-target', message: 'not for a route' } },
+        input([]),
+      ),
+    ).toMatchObject({ status: 'False', reason: 'Invalid', message: 'not for a route' });
+    expect(
+      programmedStatus({ ...canary, outcome: { kind: 'target-not-found', message: 'no route' } }, input([])),
+    ).toMatchObject({ status: 'False', reason: 'TargetNotFound', message: 'no route' });
   });
 });
 

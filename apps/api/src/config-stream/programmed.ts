@@ -8,8 +8,10 @@
  *   it refused, so every policy of that version counts as refused);
  * - Unknown (reason Pending) otherwise.
  *
- * Policies that are not in the config say why: False/NotAccepted, False/Conflicted (an older policy of the
- * same kind targets the same service), Unknown/Pending for targets not compiled yet (HTTPRoute).
+ * Policies that are not in the config say why: False/NotAccepted, False/Conflicted (an older or more specific
+ * policy of the same kind holds the same Service or route rule), False/Invalid for a kind that cannot act on
+ * its target (a CircuitBreakerPolicy for a route), False/TargetNotFound while an accepted policy's route or
+ * rule is not there (until re-validation takes Accepted back, or the route comes back).
  *
  * Once True for generation g it stays True until g changes or a proxy NACKs: a proxy that joins, or every
  * proxy reconnecting after an API restart (ACK state lives in memory), does not flip it back to Pending,
@@ -59,11 +61,13 @@ export function programmedStatus(program: PolicyProgram, input: ProgrammedInput)
       return {
         status: 'False',
         reason: 'Conflicted',
-        message: `not sent to proxies: ${outcome.winner} is older and already applies to ${outcome.service}; delete one of them`,
+        message: `not sent to proxies: ${outcome.winner} already applies to ${outcome.target} (the older, or the one that names the rule, wins); delete one of them`,
         observedGeneration,
       };
     case 'unsupported-target':
-      return { status: 'Unknown', reason: 'Pending', message: outcome.message, observedGeneration };
+      return { status: 'False', reason: 'Invalid', message: outcome.message, observedGeneration };
+    case 'target-not-found':
+      return { status: 'False', reason: 'TargetNotFound', message: outcome.message, observedGeneration };
     case 'compiled':
       break;
   }

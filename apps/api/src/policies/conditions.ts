@@ -1,8 +1,9 @@
 /**
  * The status conditions a policy carries, as Gateway API policies have them (GEP-713): `Accepted` is set by
- * the write path from validate(), `Programmed` by the config stream once proxies have the generation.
+ * the write path from validate() and by re-validation when the cluster changes (revalidate.ts),
+ * `Programmed` by the config stream once proxies have the generation.
  */
-import { hasErrors, type Condition, type Finding } from '@weft/schema';
+import { hasErrors, type Condition, type Finding, type ValidationCode } from '@weft/schema';
 import { describeFindings, PolicyStorageLimits } from './limits.ts';
 
 export const MAX_CONDITIONS = 8;
@@ -12,14 +13,28 @@ function truncate(message: string): string {
   return message.length <= max ? message : `${message.slice(0, max - 1)}…`;
 }
 
-/** Accepted=True (warnings in the message), or Accepted=False with reason Invalid and the errors. */
+/** Findings about whether the target exists: the only ones that can take Accepted back after a write. */
+export const TARGET_CODES: ReadonlySet<ValidationCode> = new Set(['WEFT1001', 'WEFT1002', 'WEFT1003']);
+
+export function isTargetFinding(finding: Pick<Finding, 'code' | 'severity'>): boolean {
+  return finding.severity === 'error' && TARGET_CODES.has(finding.code);
+}
+
+/** GEP-713's reason for a policy whose target is not there; re-validation brings such a policy back. */
+export const TARGET_NOT_FOUND = 'TargetNotFound';
+
+/**
+ * Accepted=True (warnings in the message), or Accepted=False with the errors: reason TargetNotFound when
+ * every error is about the target (re-validation accepts it once the target is there), else Invalid.
+ */
 export function acceptedCondition(findings: readonly Finding[], generation: number, now: Date): Condition {
   const at = now.toISOString();
   if (hasErrors(findings)) {
+    const errors = findings.filter((f) => f.severity === 'error');
     return {
       type: 'Accepted',
       status: 'False',
-      reason: 'Invalid',
+      reason: errors.every(isTargetFinding) ? TARGET_NOT_FOUND : 'Invalid',
       message: truncate(describeFindings(findings.filter((f) => f.severity === 'error'))),
       lastTransitionTime: at,
       observedGeneration: generation,

@@ -56,6 +56,10 @@ export interface PolicyPlatform {
   apply(resource: PolicyResource, by: string): Promise<StoredPolicy>;
   delete(ref: PolicyRef, by: string, resourceVersion?: string): Promise<void>;
   history(ref?: Partial<PolicyRef>, limit?: number): Promise<PolicyRevision[]>;
+  /**
+   * Sets the conditions the config stream owns (Programmed). An `Accepted` among them is ignored: the
+   * platform owns that one (the write path and re-validation), and a caller's copy may be stale.
+   */
   setConditions(ref: PolicyRef, conditions: Condition[]): Promise<void>;
   /** Called after any change to any policy; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;

@@ -8,6 +8,11 @@
  * sees the other policies as committed (two TrafficSplits for one Service cannot both pass). A transaction that
  * ends up writing nothing rolls back, or leaves a gap in the counter, which is harmless: resourceVersions are
  * compared for equality only, and never repeat, even across delete and re-create.
+ *
+ * Re-validation (revalidate.ts) runs after registry membership changes and every `everyMs`: a Service exists
+ * here while it has registrations, so one whose last instance deregistered takes its policies' Accepted
+ * back (after `targetGraceMs`, so a single instance restarting does not). There are no HTTPRoutes in
+ * universal mode: only Service targets can be valid.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -32,6 +37,7 @@ import {
   pendingProgrammedCondition,
 } from './conditions.ts';
 import { describeFindings, policyInputSchema, PolicyStorageLimits } from './limits.ts';
+import { Revalidator, type RevalidatorOptions } from './revalidate.ts';
 import {
   PolicyConflictError,
   PolicyNotFoundError,
@@ -48,6 +54,15 @@ type Tx = Prisma.TransactionClient;
 export interface UniversalPlatformOptions {
   /** The services and their live versions (cluster-view.ts: registryServices). */
   services: () => Promise<ClusterService[]>;
+  /**
+   * Registry membership changes (ServiceRegistry.onChange): each schedules a re-validation of the stored
+   * policies. Without it policies are re-validated only when revalidate() is called.
+   */
+  clusterChanges?: (listener: () => void) => () => void;
+  revalidation?: Pick<RevalidatorOptions, 'debounceMs' | 'maxDelayMs' | 'targetGraceMs'> & {
+    /** Re-validation also runs this often (instances expire without an event). */
+    everyMs?: number;
+  };
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -140,6 +155,8 @@ export class UniversalPolicyPlatform implements PolicyPlatform, PolicyChecker {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly changes = new EventEmitter().setMaxListeners(0);
+  private readonly revalidator: Revalidator;
+  private readonly stopWatching: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -147,6 +164,49 @@ export class UniversalPolicyPlatform implements PolicyPlatform, PolicyChecker {
   ) {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? ((line) => console.error(line));
+    this.revalidator = new Revalidator(
+      {
+        snapshot: async () => {
+          const [services, rows] = await Promise.all([this.options.services(), this.db.policy.findMany()]);
+          const stored = rows.map(toStored);
+          const byNamespace = new Map<string, PolicyResource[]>();
+          for (const p of stored) {
+            const ns = p.resource.metadata.namespace;
+            byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p.resource]);
+          }
+          return {
+            policies: stored,
+            validate: (resource) =>
+              validate(resource, {
+                services,
+                routes: [],
+                policies: byNamespace.get(resource.metadata.namespace) ?? [],
+              }),
+          };
+        },
+        writeAccepted: (ref, generation, accepted, findings) =>
+          this.writeAccepted(ref, generation, accepted, findings),
+      },
+      { log: this.log, now: this.now, ...options.revalidation },
+    );
+    if (options.clusterChanges) {
+      this.stopWatching.push(options.clusterChanges(() => this.revalidator.schedule()));
+      const every = setInterval(
+        () => this.revalidator.schedule(),
+        options.revalidation?.everyMs ?? 60_000,
+      ).unref();
+      this.stopWatching.push(() => clearInterval(every));
+    }
+  }
+
+  /** Validates every stored policy against the cluster now and updates Accepted where the outcome changed. */
+  revalidate(): Promise<number> {
+    return this.revalidator.run();
+  }
+
+  close(): void {
+    for (const stop of this.stopWatching.splice(0)) stop();
+    this.revalidator.close();
   }
 
   async list(filter: { kind?: PolicyKind; namespace?: string } = {}): Promise<StoredPolicy[]> {
@@ -308,7 +368,7 @@ export class UniversalPolicyPlatform implements PolicyPlatform, PolicyChecker {
 
   /** Status only: no revision, no generation bump; the resourceVersion moves on, as a status write does in Kubernetes. */
   async setConditions(ref: PolicyRef, updates: Condition[]): Promise<void> {
-    const parsed = conditionsSchema.parse(updates);
+    const parsed = conditionsSchema.parse(updates).filter((c) => c.type !== 'Accepted');
     const changed = await this.transaction(async (tx) => {
       const resourceVersion = await this.nextResourceVersion(tx);
       const existing = await tx.policy.findUnique({ where: keyOf(ref) });
@@ -318,6 +378,33 @@ export class UniversalPolicyPlatform implements PolicyPlatform, PolicyChecker {
       );
       if (conditions === existing.conditions) return false;
       await tx.policy.update({ where: { id: existing.id }, data: { conditions, resourceVersion } });
+      return true;
+    });
+    if (changed) this.emitChange();
+  }
+
+  /** Re-validation's write: Accepted and the findings, if the policy is still at `generation`. */
+  private async writeAccepted(
+    ref: PolicyRef,
+    generation: number,
+    accepted: Condition,
+    findings: Finding[],
+  ): Promise<void> {
+    const changed = await this.transaction(async (tx) => {
+      const resourceVersion = await this.nextResourceVersion(tx);
+      const existing = await tx.policy.findUnique({ where: keyOf(ref) });
+      if (!existing) throw new PolicyNotFoundError(`there is no ${describe(ref)}`);
+      // Written meanwhile: that write validated it.
+      if (existing.generation !== generation) return false;
+      const conditions = JSON.stringify(
+        mergeConditions(parseJson<Condition[]>(existing.conditions, []), [accepted]),
+      );
+      const findingsJson = storedFindings(findings);
+      if (conditions === existing.conditions && findingsJson === existing.findings) return false;
+      await tx.policy.update({
+        where: { id: existing.id },
+        data: { conditions, findings: findingsJson, resourceVersion },
+      });
       return true;
     });
     if (changed) this.emitChange();

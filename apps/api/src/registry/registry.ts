@@ -11,7 +11,7 @@ import {
   type RegistrationResponse,
   type ServiceEndpoints,
 } from '@weft/schema';
-import { compileConfig, type CompiledConfig } from '../config-stream/compile.ts';
+import { compileConfig, type CompiledConfig, type RoutingInput } from '../config-stream/compile.ts';
 import type { Db } from '../db/client.ts';
 import { HttpError } from '../http/body.ts';
 import type { PolicyPlatform, StoredPolicy } from '../policies/platform.ts';
@@ -22,6 +22,9 @@ import type { PolicyPlatform, StoredPolicy } from '../policies/platform.ts';
  */
 export interface EndpointSource {
   services(): ServiceEndpoints[] | Promise<ServiceEndpoints[]>;
+  /** HTTPRoutes (GAMMA) and the Services they may name; universal mode has none. */
+  routing?(): RoutingInput;
+  /** Called after any change of endpoints or routes. */
   onChange(listener: () => void): () => void;
 }
 
@@ -249,7 +252,8 @@ export class ServiceRegistry {
     const generation = this.generation;
     const endpoints = this.options.endpoints;
     const services = endpoints ? await endpoints.services() : await this.registeredEndpoints(now);
-    const compiled = compileConfig(services, await this.currentPolicies(now));
+    const policies = await this.currentPolicies(now);
+    const compiled = compileConfig(services, policies, endpoints?.routing?.());
     this.cached = { compiled, computedAtMs: now, generation };
     return compiled;
   }

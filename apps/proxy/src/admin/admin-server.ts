@@ -2,11 +2,13 @@
  * Admin listener: /live, /ready, /metrics (Prometheus), /config. Read-only.
  * /config answers the config in force (`version`, `services`, `policies`); with policies, `splits`: how
  * each split is enforced with the endpoints listed now (shares per version, pins, and what keeps it from
- * being enforced as written); and `refused`: the entries of the config as received that were left out,
- * each with its path and why.
+ * being enforced as written), and `routes`: the HTTPRoute rules per service (backends with their shares
+ * and endpoints, the timeout a rule sets, why some of its requests are answered 500, and the rules left
+ * out with why); and `refused`: the entries of the config as received that were left out, each with its
+ * path and why.
  */
 import http from 'node:http';
-import type { ActiveConfig } from '../config/config-store.ts';
+import { routesReport, type ActiveConfig } from '../config/config-store.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/prometheus.ts';
 
 export interface AdminHandlers {
@@ -41,9 +43,12 @@ export function createAdminServer(h: AdminHandlers): http.Server {
         if (active === undefined)
           reply(res, 503, 'application/json', `${JSON.stringify({ error: 'no config loaded yet' })}\n`);
         else {
-          // `splits` next to `policies`, absent like them from a config without any.
-          const splits = active.config.policies === undefined ? {} : { splits: active.routes.splits() };
-          const body = { ...active.config, ...splits, refused: active.refused };
+          // `splits` and `routes` next to `policies`, absent like them from a config without any.
+          const reports =
+            active.config.policies === undefined
+              ? {}
+              : { splits: active.routes.splits(), routes: routesReport(active) };
+          const body = { ...active.config, ...reports, refused: active.refused };
           reply(res, 200, 'application/json', `${JSON.stringify(body, null, 2)}\n`);
         }
         return;

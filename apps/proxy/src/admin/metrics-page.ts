@@ -104,9 +104,11 @@ export function renderMetricsPage(s: ProxyStatus): string {
     'Per split of the config in force: 1 while requests are split by weight, 0 while no weighted version has endpoints and every endpoint of the service serves instead (/config says why). Requests per chosen version: weft_requests_total{reporter="outbound"} by destination_version.',
   );
   for (const split of active?.routes.splits() ?? []) {
+    const labels = { namespace: split.namespace, service: split.service, source: split.source };
     text.sample(
       'weft_proxy_split_enforced',
-      { namespace: split.namespace, service: split.service, source: split.source },
+      // The split of a route rule: one series per rule (a TrafficSplit on a route applies to each rule).
+      split.rule === undefined ? labels : { ...labels, rule: split.rule },
       split.enforced === 'weights' ? 1 : 0,
     );
   }
@@ -116,6 +118,12 @@ export function renderMetricsPage(s: ProxyStatus): string {
     'Problems that keep splits of the config in force from being enforced as written (listed on /config and logged once).',
   );
   if (active) text.sample('weft_proxy_split_problems', undefined, splitProblems(active.routes).length);
+  text.family(
+    'weft_proxy_route_problems',
+    'gauge',
+    'Problems of the HTTPRoute rules in force that answer requests 500 (a backend without endpoints, backend weights all 0); listed on /config and logged once. Rules left out of the config are in weft_proxy_config_refused_entry_info.',
+  );
+  if (active) text.sample('weft_proxy_route_problems', undefined, active.routes.routeProblems().length);
 
   if (s.registered !== undefined) {
     text.family(

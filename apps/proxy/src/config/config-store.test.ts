@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RoundRobin } from '../routing/round-robin.ts';
-import { ConfigStore, logApplied } from './config-store.ts';
+import { answerFor } from '../control-plane/config-stream.ts';
+import { ConfigStore, logApplied, routesReport } from './config-store.ts';
 
 const endpoint = (proxyId: string, address: string, version = 'v1') => ({ proxyId, address, version });
 
@@ -358,5 +359,180 @@ describe('ConfigStore: policies', () => {
     expect(s.offer(withPolicies('2', toV3), 'control-plane')).toMatchObject({ newSplitProblems: [] });
     expect(s.offer(withPolicies('3', []), 'control-plane')).toMatchObject({ newSplitProblems: [] });
     expect(s.offer(withPolicies('4', toV3), 'control-plane')).toMatchObject({ newSplitProblems: [problem] });
+  });
+});
+
+describe('ConfigStore: route rules', () => {
+  const ROUTE = 'HTTPRoute shop/reviews';
+  const prefixRule = (index: number, value: string, extra: object = {}) => ({
+    route: ROUTE,
+    index,
+    matches: [{ path: { type: 'PathPrefix', value } }],
+    ...extra,
+  });
+
+  it('leaves out a rule with an invalid regex or a bad shape alone, keeps the others, and NACKs naming it', () => {
+    const s = store();
+    const result = s.offer(
+      withPolicies('1', [
+        {
+          namespace: 'shop',
+          service: 'reviews',
+          routes: [
+            prefixRule(0, '/api'),
+            {
+              route: ROUTE,
+              name: 'bad-regex',
+              index: 1,
+              matches: [{ path: { type: 'RegularExpression', value: '/(' } }],
+            },
+            { route: ROUTE, index: 2, matches: [{ method: 'FETCH' }] },
+            'nope',
+            // A bad policy of a rule goes alone; the rule stays.
+            prefixRule(4, '/v2', {
+              policies: {
+                timeout: { source: 'TimeoutPolicy shop/empty' },
+                split: { backends: [{ version: 'v2', weight: 1 }], source: 'TrafficSplit shop/v2' },
+              },
+            }),
+          ],
+        },
+        // A second list of rules for the service: left out, the first stays.
+        { namespace: 'shop', service: 'reviews', routes: [prefixRule(0, '/other')] },
+        { namespace: 'shop', service: 'cart', routes: 'all' },
+      ]),
+      'control-plane',
+    );
+    expect(result).toMatchObject({ kind: 'applied', newSplitProblems: [], newRouteProblems: [] });
+    const routesOf = { service: 'reviews', namespace: 'shop' };
+    expect(s.active?.refused).toEqual([
+      {
+        path: 'policies.0.routes.1',
+        entry: `route rule ${ROUTE} rule bad-regex of reviews.shop`,
+        reason: expect.stringMatching(
+          /^matches\.0\.path\.value: not a valid regular expression \(JavaScript syntax\): /,
+        ) as unknown,
+        routesOf,
+      },
+      {
+        path: 'policies.0.routes.2',
+        entry: `route rule ${ROUTE} rule #2 of reviews.shop`,
+        reason: expect.stringMatching(/^matches\.0\.method: /) as unknown,
+        routesOf,
+      },
+      {
+        path: 'policies.0.routes.3',
+        entry: 'route rule nope of reviews.shop',
+        reason: 'not a JSON object',
+        routesOf,
+      },
+      {
+        path: 'policies.0.routes.4.policies.timeout',
+        entry: `timeout (TimeoutPolicy shop/empty) of route rule ${ROUTE} rule #4 of reviews.shop`,
+        reason: 'timeout.request: set at least one of request, perTry, idle',
+        routesOf,
+      },
+      {
+        path: 'policies.1.routes',
+        entry: 'routes of reviews.shop',
+        reason: 'reviews.shop already has routes (2 rules); one list of route rules per service is in force',
+      },
+      {
+        path: 'policies.2.routes',
+        entry: 'routes of cart.shop',
+        reason: 'routes: must be a list of route rules',
+      },
+    ]);
+    const rules = s.active?.config.policies?.[0]?.routes;
+    expect(rules?.map((r) => [r.index, r.policies])).toEqual([
+      [0, undefined],
+      [4, { split: { backends: [{ version: 'v2', weight: 1 }], source: 'TrafficSplit shop/v2' } }],
+    ]);
+    // Matches come out as their schema fills them in (defaults), and the table routes by them.
+    const parent = s.active?.routes.lookup(reviews);
+    const compiled = parent && s.active?.routes.rulesFor(parent);
+    expect(compiled?.match('GET', '/v2/x', {})?.label).toBe(`${ROUTE} rule #4`);
+    expect(compiled?.match('GET', '/x', {})).toBeUndefined();
+
+    const ack = s.active && answerFor(s.active);
+    expect(ack).toMatchObject({ version: '1', status: 'NACK' });
+    expect(ack?.reason).toContain(
+      `policies.0.routes.1 route rule ${ROUTE} rule bad-regex of reviews.shop: matches.0`,
+    );
+
+    const report = s.active && routesReport(s.active);
+    expect(
+      report?.map((r) => [r.service, r.rules.map((x) => x.rule), r.refused.map((x) => x.path), r.problems]),
+    ).toEqual([
+      [
+        'reviews',
+        [`${ROUTE} rule #0`, `${ROUTE} rule #4`],
+        [
+          'policies.0.routes.1',
+          'policies.0.routes.2',
+          'policies.0.routes.3',
+          'policies.0.routes.4.policies.timeout',
+        ],
+        [],
+      ],
+    ]);
+  });
+
+  it('lists a service whose rules were all refused with them, routing as without rules', () => {
+    const s = store();
+    s.offer(
+      withPolicies('1', [
+        {
+          namespace: 'shop',
+          service: 'reviews',
+          routes: [{ route: ROUTE, index: 0, matches: [{ path: { type: 'Exact', value: 'no-slash' } }] }],
+        },
+      ]),
+      'control-plane',
+    );
+    const active = s.active;
+    if (active === undefined) throw new Error('no config');
+    expect(active.config.policies).toEqual([{ namespace: 'shop', service: 'reviews', routes: [] }]);
+    const parent = active.routes.lookup(reviews);
+    expect(parent && active.routes.rulesFor(parent)).toBeUndefined();
+    expect(routesReport(active)).toEqual([
+      {
+        service: 'reviews',
+        namespace: 'shop',
+        rules: [],
+        problems: ['no rule is in force: requests go to the service as if it had no routes'],
+        refused: [
+          {
+            path: 'policies.0.routes.0',
+            entry: `route rule ${ROUTE} rule #0 of reviews.shop`,
+            reason: 'matches.0.path.value: an Exact or PathPrefix path must start with "/" (got "no-slash")',
+            routesOf: { service: 'reviews', namespace: 'shop' },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('logs a rule whose backend has no endpoints once, and again when it comes back', () => {
+    const s = store();
+    const log: string[] = [];
+    const recorder = { info: (m: string) => log.push(m), warn: (m: string) => log.push(m), error: () => {} };
+    const gone = [
+      {
+        namespace: 'shop',
+        service: 'reviews',
+        routes: [prefixRule(0, '/', { backends: [{ service: 'gone', namespace: 'shop', weight: 1 }] })],
+      },
+    ];
+    const problem =
+      `routes of reviews.shop: ${ROUTE} rule #0: backend gone.shop has no endpoints in the config: ` +
+      'every matching request is answered 500 until it has some';
+    const first = s.offer(withPolicies('1', gone), 'control-plane');
+    expect(first).toMatchObject({ kind: 'applied', newRouteProblems: [problem] });
+    if (first.kind === 'applied') logApplied(first, recorder);
+    expect(log).toEqual(['config 1 applied (1 services)', `config 1: ${problem}`]);
+    expect(s.offer(withPolicies('2', gone), 'control-plane')).toMatchObject({ newRouteProblems: [] });
+    expect(s.offer(withPolicies('3', []), 'control-plane')).toMatchObject({ newRouteProblems: [] });
+    expect(s.offer(withPolicies('4', gone), 'control-plane')).toMatchObject({ newRouteProblems: [problem] });
   });
 });

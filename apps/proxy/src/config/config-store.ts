@@ -7,12 +7,14 @@
  * The store owns the EndpointRegistry: each new routing table takes the state of the endpoints it still
  * lists from it (and unchanged routes and version subsets from the table it replaces); the others' state is
  * released. A split that cannot be enforced as written is applied anyway (RouteSplit falls back) and
- * reported like a left-out entry: on /config, and logged once while later configs keep it.
+ * reported like a left-out entry: on /config, and logged once while later configs keep it. So is a route
+ * rule whose backend has no endpoints or whose weights are all 0 (its requests are answered 500).
  */
 import type { ProxyConfig } from '@weft/schema';
 import type { Logger } from '../log.ts';
 import type { BalancerFactory } from '../routing/round-robin.ts';
 import { EndpointRegistry } from '../routing/endpoint-registry.ts';
+import type { ServiceRulesReport } from '../routing/route-rules.ts';
 import { RoutingTable } from '../routing/routing-table.ts';
 import { checkConfig, type RefusedEntry } from './validate-config.ts';
 
@@ -39,9 +41,16 @@ export interface ConfigRejection {
 export type OfferResult =
   /**
    * `newlyRefused`: left-out entries the previous config in force did not already leave out;
-   * `newSplitProblems`: the same for what keeps a split from being enforced as written (see RouteSplit).
+   * `newSplitProblems`: the same for what keeps a split from being enforced as written (see RouteSplit);
+   * `newRouteProblems`: the same for route rules that answer 500 (see CompiledRouteRule).
    */
-  | { kind: 'applied'; active: ActiveConfig; newlyRefused: RefusedEntry[]; newSplitProblems: string[] }
+  | {
+      kind: 'applied';
+      active: ActiveConfig;
+      newlyRefused: RefusedEntry[];
+      newSplitProblems: string[];
+      newRouteProblems: string[];
+    }
   | { kind: 'unchanged' }
   | { kind: 'rejected'; rejection: ConfigRejection; repeated: boolean };
 
@@ -114,6 +123,8 @@ export class ConfigStore {
     this.#endpoints.retainOnly(routes.addresses());
     const problemsBefore = new Set(this.#active ? splitProblems(this.#active.routes) : []);
     const newSplitProblems = splitProblems(routes).filter((p) => !problemsBefore.has(p));
+    const routeProblemsBefore = new Set(this.#active?.routes.routeProblems());
+    const newRouteProblems = routes.routeProblems().filter((p) => !routeProblemsBefore.has(p));
     const active: ActiveConfig = {
       config: check.config,
       routes,
@@ -123,15 +134,52 @@ export class ConfigStore {
     };
     this.#active = active;
     for (const listener of this.#listeners) listener(active);
-    return { kind: 'applied', active, newlyRefused, newSplitProblems };
+    return { kind: 'applied', active, newlyRefused, newSplitProblems, newRouteProblems };
   }
 }
 
-/** One line per problem of each split of the table, naming the service and the policy. */
+/** One line per problem of each split of the table, naming the service and the policy (and the rule). */
 export function splitProblems(routes: RoutingTable): string[] {
-  return routes
-    .splits()
-    .flatMap((s) => s.problems.map((p) => `split of ${s.service}.${s.namespace} (${s.source}): ${p}`));
+  return routes.splits().flatMap((s) => {
+    const of = `split of ${s.service}.${s.namespace} (${s.source}${s.rule === undefined ? '' : `, ${s.rule}`})`;
+    return s.problems.map((p) => `${of}: ${p}`);
+  });
+}
+
+/** The route rules of one service on /config: those in force, and those (or parts) left out of it. */
+export interface RoutesReport extends ServiceRulesReport {
+  refused: RefusedEntry[];
+}
+
+/**
+ * The route rules of the config in force per service, with the refused ones next to them; a service whose
+ * rules were all refused routes as if it had none, and says so.
+ */
+export function routesReport(active: ActiveConfig): RoutesReport[] {
+  const refusedOf = new Map<string, RefusedEntry[]>();
+  for (const r of active.refused) {
+    if (r.routesOf === undefined) continue;
+    const key = `${r.routesOf.service}.${r.routesOf.namespace}`;
+    const list = refusedOf.get(key);
+    if (list) list.push(r);
+    else refusedOf.set(key, [r]);
+  }
+  const out: RoutesReport[] = active.routes.routeRules().map((r) => {
+    const key = `${r.service}.${r.namespace}`;
+    const refused = refusedOf.get(key) ?? [];
+    refusedOf.delete(key);
+    return { ...r, refused };
+  });
+  for (const refused of refusedOf.values()) {
+    const of = refused[0]?.routesOf ?? { service: '', namespace: '' };
+    out.push({
+      ...of,
+      rules: [],
+      problems: ['no rule is in force: requests go to the service as if it had no routes'],
+      refused,
+    });
+  }
+  return out;
 }
 
 /** Position-independent: the same bad endpoint moves when services are added before it. */
@@ -160,4 +208,8 @@ export function logApplied(result: Extract<OfferResult, { kind: 'applied' }>, lo
     log.warn(`config ${config.version}: ${p}`);
   const moreSplits = result.newSplitProblems.length - MAX_LOGGED_REFUSALS;
   if (moreSplits > 0) log.warn(`config ${config.version}: ${moreSplits} more split problems; see /config`);
+  for (const p of result.newRouteProblems.slice(0, MAX_LOGGED_REFUSALS))
+    log.warn(`config ${config.version}: ${p}`);
+  const moreRoutes = result.newRouteProblems.length - MAX_LOGGED_REFUSALS;
+  if (moreRoutes > 0) log.warn(`config ${config.version}: ${moreRoutes} more route problems; see /config`);
 }

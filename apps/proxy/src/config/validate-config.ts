@@ -7,26 +7,42 @@
  * the mesh. Policies likewise: an entry whose service or namespace is not a DNS label is left out, a policy
  * of it (split, retry, …) that fails its schema is left out alone, and so is a second policy of one kind
  * for a service (the first stays); entries for one service come out merged into one.
+ *
+ * HTTPRoute rules (`routes`, one list per service like any other kind) are judged rule by rule: a rule
+ * that fails its schema or whose matches do not compile (a regular expression that is not valid, a path
+ * that does not start with "/") is left out alone, the service's other rules stay; a policy of a rule
+ * (`routes.2.policies.split`) that fails its schema is left out alone, the rule stays without it.
  */
 import {
   advertisedHostPort,
   dnsLabelSchema,
   proxyIdSchema,
   versionNameSchema,
+  routePoliciesSchema,
+  routeRuleSchema,
   servicePolicySchema,
   type Endpoint,
   type ProxyConfig,
+  type RoutePolicies,
+  type RouteRule,
   type ServiceEndpoints,
   type ServicePolicy,
 } from '@weft/schema';
+import { compileRouteMatch } from '../routing/route-match.ts';
+import { ruleLabel } from '../routing/route-rules.ts';
 
 /** One part of a config that was left out, and why. */
 export interface RefusedEntry {
-  /** Where it was in the config as received: "services.2", "services.2.endpoints.0", "policies.1.split". */
+  /**
+   * Where it was in the config as received: "services.2", "services.2.endpoints.0", "policies.1.split",
+   * "policies.1.routes.3".
+   */
   path: string;
   /** What it was, independent of its position: `endpoint "c-1" (x/y:80) of catalog.shop`. */
   entry: string;
   reason: string;
+  /** For (a part of) a route rule: the service whose routes it belongs to, so /config lists it with them. */
+  routesOf?: { service: string; namespace: string };
 }
 
 export type ConfigCheck =
@@ -183,8 +199,121 @@ function checkPolicies(raw: readonly unknown[], refused: RefusedEntry[]): Servic
       }
       setPolicy(entry, kind, result.data);
     }
+    if (p.routes !== undefined) {
+      const at = { path: `${path}.routes`, entry: `routes of ${name}` };
+      if (!Array.isArray(p.routes)) {
+        refused.push({ ...at, reason: 'routes: must be a list of route rules' });
+      } else if (entry?.routes !== undefined) {
+        refused.push({
+          ...at,
+          reason: `${name} already has routes (${entry.routes.length} rules); one list of route rules per service is in force`,
+        });
+      } else {
+        const routesOf = { service: p.service as string, namespace: p.namespace as string };
+        const routes = checkRouteRules(p.routes, `${path}.routes`, name, (r) =>
+          refused.push({ ...r, routesOf }),
+        );
+        if (entry === undefined) {
+          entry = { namespace: p.namespace as string, service: p.service as string };
+          byService.set(name, entry);
+        }
+        entry.routes = routes;
+      }
+    }
   });
   return [...byService.values()];
+}
+
+const RULE_PARSER: Parser<Omit<RouteRule, 'policies'>> = routeRuleSchema.omit({ policies: true });
+
+const RULE_POLICY_KINDS = ['split', 'retry', 'timeout', 'rateLimit'] as const;
+type RulePolicyKind = (typeof RULE_POLICY_KINDS)[number];
+const RULE_POLICY_PARSERS: { [K in RulePolicyKind]: Parser<RoutePolicies[K]> } = {
+  split: routePoliciesSchema.shape.split,
+  retry: routePoliciesSchema.shape.retry,
+  timeout: routePoliciesSchema.shape.timeout,
+  rateLimit: routePoliciesSchema.shape.rateLimit,
+};
+
+/** The rules of one service to put in force, in the order received; each bad one (or bad part) refused alone. */
+function checkRouteRules(
+  raw: readonly unknown[],
+  path: string,
+  service: string,
+  refuse: (r: RefusedEntry) => void,
+): RouteRule[] {
+  const rules: RouteRule[] = [];
+  raw.forEach((r: unknown, j) => {
+    const at = `${path}.${j}`;
+    const label = isRecord(r)
+      ? ruleLabel({
+          route: show(r.route),
+          name: typeof r.name === 'string' ? show(r.name) : undefined,
+          index: typeof r.index === 'number' ? r.index : j,
+        })
+      : show(r);
+    const entry = `route rule ${label} of ${service}`;
+    if (!isRecord(r)) {
+      refuse({ path: at, entry, reason: 'not a JSON object' });
+      return;
+    }
+    const parsed = RULE_PARSER.safeParse(r);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = (issue?.path ?? []).map(String).join('.');
+      refuse({
+        path: at,
+        entry,
+        reason: `${where === '' ? '' : `${where}: `}${issue?.message ?? 'is not valid'}`,
+      });
+      return;
+    }
+    // Compiled here as the routing table compiles it, so a rule that cannot be matched is refused, not
+    // half-applied; the table compiles it again (once per config, never per request).
+    for (const [i, m] of parsed.data.matches.entries()) {
+      const compiled = compileRouteMatch(m);
+      if (!compiled.ok) {
+        refuse({ path: at, entry, reason: `matches.${i}.${compiled.problem}` });
+        return;
+      }
+    }
+    const rule: RouteRule = parsed.data;
+    if (r.policies !== undefined) {
+      if (!isRecord(r.policies)) {
+        refuse({
+          path: `${at}.policies`,
+          entry: `policies of ${entry}`,
+          reason: 'policies: must be an object',
+        });
+      } else {
+        const policies: RoutePolicies = {};
+        for (const kind of RULE_POLICY_KINDS) {
+          const value = r.policies[kind];
+          if (value === undefined) continue;
+          const result = RULE_POLICY_PARSERS[kind].safeParse(value);
+          if (result.success) {
+            setRulePolicy(policies, kind, result.data);
+            continue;
+          }
+          const source =
+            isRecord(value) && typeof value.source === 'string' ? ` (${show(value.source)})` : '';
+          const issue = result.error.issues[0];
+          refuse({
+            path: `${at}.policies.${kind}`,
+            entry: `${kind}${source} of ${entry}`,
+            reason: `${[kind, ...(issue?.path ?? []).map(String)].join('.')}: ${issue?.message ?? 'is not valid'}`,
+          });
+        }
+        if (Object.keys(policies).length > 0) rule.policies = policies;
+      }
+    }
+    rules.push(rule);
+  });
+  return rules;
+}
+
+function setRulePolicy<K extends RulePolicyKind>(p: RoutePolicies, kind: K, value: RoutePolicies[K]): void {
+  p[kind] = value;
 }
 
 function setPolicy<K extends PolicyKind>(entry: ServicePolicy, kind: K, value: ServicePolicy[K]): void {

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { ClientSignal } from './client-signal.ts';
 import { UNKNOWN_IDENTITY, type WorkloadIdentity } from '../identity.ts';
+import type { CompiledRouteRule, RuleBackend } from '../routing/route-rules.ts';
 import type { EndpointSubset, RouteEndpoint, ServiceRoute } from '../routing/routing-table.ts';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
@@ -14,6 +15,10 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 export type ProxyErrorKind =
   | 'bad-request'
   | 'no-endpoints'
+  /** The destination service has HTTPRoute rules and none matches the request (404). */
+  | 'no-route'
+  /** The matched rule's backend has no endpoints, or its backends all have weight 0 (500). */
+  | 'invalid-backend'
   | 'upstream-connect-failure'
   | 'upstream-timeout'
   | 'upstream-reset'
@@ -66,8 +71,15 @@ export class ProxyRequest {
 
   /** Time allowed until the upstream's response headers, in ms (set by the timeout layer). */
   timeoutMs = 0;
-  /** The destination service and its endpoints (outbound; set by destination resolution). */
+  /**
+   * The destination service and its endpoints (outbound; set by destination resolution, and switched to
+   * the chosen backend's by matchRoute when an HTTPRoute rule sends the request to another service).
+   */
   route: ServiceRoute | undefined = undefined;
+  /** The HTTPRoute rule the request matched (outbound; set by matchRoute for a service with rules). */
+  routeRule: CompiledRouteRule | undefined = undefined;
+  /** Where `routeRule` sends it: a backend service, or the parent (outbound; set by matchRoute). */
+  routeBackend: RuleBackend | undefined = undefined;
   /** The endpoints of `route` this request may go to: one version, or all (outbound; set by pickVersion). */
   subset: EndpointSubset | undefined = undefined;
   /** The endpoint chosen in `subset` (outbound; set by pickEndpoint, with `destination.version`). */

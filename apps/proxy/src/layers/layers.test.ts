@@ -1,7 +1,7 @@
 /** The layers on their own, with a hand-written terminal instead of sockets. */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Headers, type ProxyConfig } from '@weft/schema';
+import { Headers, type ProxyConfig, type RouteRule } from '@weft/schema';
 import { ClientSignal } from '../http/client-signal.ts';
 import { ProxyRequest, type HeaderMap, type ProxyResponse } from '../http/exchange.ts';
 import { stack, type Handler, type Layer } from '../http/layer.ts';
@@ -15,13 +15,16 @@ import { UpstreamError } from '../upstream/upstream-failure.ts';
 import { readSourceIdentity, stampSourceIdentity } from './identity.ts';
 import { localReplies } from './local-replies.ts';
 import { requestTarget } from './request-target.ts';
-import { pickEndpoint, pickVersion, resolveDestination } from './routing.ts';
+import { matchRoute, pickEndpoint, pickVersion, resolveDestination } from './routing.ts';
 import { telemetry } from './telemetry.ts';
+import { timeout } from './timeout.ts';
 
-function request(init: { path?: string; headers?: HeaderMap; receivedAt?: number } = {}): ProxyRequest {
+function request(
+  init: { method?: string; path?: string; headers?: HeaderMap; receivedAt?: number } = {},
+): ProxyRequest {
   const headers = init.headers ?? {};
   return new ProxyRequest({
-    method: 'GET',
+    method: init.method ?? 'GET',
     path: init.path ?? '/items?id=1',
     authority: typeof headers.host === 'string' ? headers.host : undefined,
     headers,
@@ -352,6 +355,183 @@ describe('routing layers', () => {
   it('answers 400 for targets it cannot forward', async () => {
     const res = await routing(terminal())(request({ path: 'https://catalog.shop/' }));
     expect(res.status).toBe(400);
+  });
+});
+
+describe('matchRoute layer', () => {
+  const ROUTE = 'HTTPRoute shop/reviews';
+  const rule = (index: number, extra: Partial<RouteRule>): RouteRule => ({
+    route: ROUTE,
+    index,
+    matches: [],
+    ...extra,
+  });
+  const config: ProxyConfig = {
+    version: '1',
+    services: [
+      {
+        name: 'reviews',
+        namespace: 'shop',
+        endpoints: [
+          { proxyId: 'r1', address: '10.0.1.1:1', version: 'v1' },
+          { proxyId: 'r2', address: '10.0.1.2:1', version: 'v2' },
+        ],
+      },
+      {
+        name: 'reviews-v2',
+        namespace: 'shop',
+        endpoints: [
+          { proxyId: 'b1', address: '10.0.2.1:1', version: 'v2' },
+          { proxyId: 'b2', address: '10.0.2.2:1', version: 'v3' },
+        ],
+      },
+      {
+        name: 'catalog',
+        namespace: 'shop',
+        endpoints: [{ proxyId: 'c', address: '10.0.3.1:1', version: 'v1' }],
+      },
+      {
+        name: 'ratings',
+        namespace: 'shop',
+        endpoints: [{ proxyId: 'x', address: '10.0.4.1:1', version: 'v1' }],
+      },
+    ],
+    policies: [
+      {
+        namespace: 'shop',
+        service: 'reviews',
+        // The parent's own split and timeout: for requests its rules send to the parent itself.
+        split: { backends: [{ version: 'v1', weight: 1 }], source: 'TrafficSplit shop/reviews' },
+        timeout: { request: '7s', source: 'TimeoutPolicy shop/reviews' },
+        routes: [
+          rule(0, {
+            name: 'v2',
+            matches: [{ path: { type: 'PathPrefix', value: '/api/v2' } }],
+            backends: [{ service: 'reviews-v2', namespace: 'shop', weight: 1 }],
+            timeouts: { backendRequest: '2s' },
+          }),
+          rule(1, {
+            matches: [{ headers: [{ type: 'Exact', name: 'x-canary', value: 'yes' }] }],
+            backends: [{ service: 'reviews-v2', namespace: 'shop', weight: 1 }],
+            policies: {
+              split: { backends: [{ version: 'v3', weight: 1 }], source: 'TrafficSplit shop/canary-v3' },
+              timeout: { perTry: '300ms', source: 'TimeoutPolicy shop/canary' },
+            },
+          }),
+          rule(2, {
+            matches: [{ path: { type: 'PathPrefix', value: '/gone' } }],
+            backends: [{ service: 'reviews-gone', namespace: 'shop', weight: 1 }],
+          }),
+          rule(3, {
+            matches: [{ path: { type: 'PathPrefix', value: '/zero' } }],
+            backends: [{ service: 'reviews-v2', namespace: 'shop', weight: 0 }],
+          }),
+          rule(4, { matches: [{ path: { type: 'PathPrefix', value: '/reviews' } }] }),
+        ],
+      },
+      {
+        namespace: 'shop',
+        service: 'ratings',
+        routes: [
+          rule(0, {
+            route: 'HTTPRoute shop/ratings',
+            matches: [{ path: { type: 'Exact', value: '/only' } }],
+          }),
+        ],
+      },
+      {
+        namespace: 'shop',
+        service: 'catalog',
+        timeout: { perTry: '1s', source: 'TimeoutPolicy shop/catalog' },
+      },
+    ],
+  };
+  const table = new RoutingTable(config, {
+    balancer: (items) => new RoundRobin(items, 0),
+    endpoints: new EndpointRegistry(),
+  });
+  const routing = (t: ReturnType<typeof terminal>) =>
+    stack(
+      [
+        resolveDestination(() => table, 'shop'),
+        matchRoute(
+          () => table,
+          () => 0,
+        ),
+        pickVersion(() => 0),
+        pickEndpoint(),
+        timeout(15_000),
+      ],
+      t.handler,
+    );
+
+  it("sends each request to its rule's backend, with the rule's split, else the service's, and timeout", async () => {
+    const t = terminal();
+    const handler = routing(t);
+    await handler(request({ path: '/api/v2/items?x=1', headers: { host: 'reviews' } }));
+    await handler(request({ path: '/api/v2', headers: { host: 'reviews', 'x-canary': 'yes' } }));
+    await handler(request({ path: '/other', headers: { host: 'reviews', 'x-canary': 'yes' } }));
+    await handler(request({ path: '/reviews/1', headers: { host: 'reviews' } }));
+    await handler(request({ path: '/', headers: { host: 'catalog' } }));
+    expect(
+      t.seen.map((r) => [
+        r.routeRule?.label,
+        r.destination.service,
+        r.destination.version,
+        r.upstream,
+        r.timeoutMs,
+      ]),
+    ).toEqual([
+      // Prefix beats header; the backend's versions round-robin (no split for it); HTTPRoute timeouts.
+      [`${ROUTE} rule v2`, 'reviews-v2', 'v2', '10.0.2.1:1', 2000],
+      [`${ROUTE} rule v2`, 'reviews-v2', 'v3', '10.0.2.2:1', 2000],
+      // The rule's own split (v3 of reviews-v2) and TimeoutPolicy.
+      [`${ROUTE} rule #1`, 'reviews-v2', 'v3', '10.0.2.2:1', 300],
+      // To the parent: the parent's split (v1) and TimeoutPolicy (request).
+      [`${ROUTE} rule #4`, 'reviews', 'v1', '10.0.1.1:1', 7000],
+      // A service without rules: untouched by matchRoute; its TimeoutPolicy.
+      [undefined, 'catalog', 'v1', '10.0.3.1:1', 1000],
+    ]);
+    expect(t.seen[0]?.path).toBe('/api/v2/items?x=1'); // the request target is not rewritten
+  });
+
+  it('answers 404 no-route when no rule matches', async () => {
+    const t = terminal();
+    for (const [host, path] of [
+      ['reviews', '/nothing'],
+      ['ratings', '/only/not'],
+    ] as const) {
+      const req = request({ method: 'DELETE', path: `${path}?q=1`, headers: { host } });
+      const res = await routing(t)(req);
+      expect([res.status, res.headers[Headers.proxyError], req.error]).toEqual([404, 'no-route', 'no-route']);
+      expect(res.body).toBe(`no HTTPRoute rule of service ${host}.shop matches DELETE ${path}\n`);
+      expect(req.destination).toEqual({ service: host, namespace: 'shop', version: 'unknown' });
+    }
+    expect(t.seen).toHaveLength(0);
+  });
+
+  it('answers 500 invalid-backend for a backend without endpoints and for weights all 0', async () => {
+    const t = terminal();
+    const gone = request({ path: '/gone', headers: { host: 'reviews' } });
+    const res = await routing(t)(gone);
+    expect([res.status, res.headers[Headers.proxyError]]).toEqual([500, 'invalid-backend']);
+    expect(res.body).toBe(
+      `${ROUTE} rule #2 of service reviews.shop: backend reviews-gone.shop has no endpoints in the config\n`,
+    );
+    expect(gone.destination.service).toBe('reviews-gone');
+    const zero = await routing(t)(request({ path: '/zero', headers: { host: 'reviews' } }));
+    expect([zero.status, zero.body]).toEqual([
+      500,
+      `${ROUTE} rule #3 of service reviews.shop: every backend has weight 0\n`,
+    ]);
+    expect(t.seen).toHaveLength(0);
+  });
+
+  it('keeps the default timeout when nothing sets one, inbound and outbound', async () => {
+    const t = terminal();
+    await routing(t)(request({ headers: { host: 'ratings' }, path: '/only' }));
+    await stack([timeout(15_000)], t.handler)(request());
+    expect(t.seen.map((r) => r.timeoutMs)).toEqual([15_000, 15_000]);
   });
 });
 

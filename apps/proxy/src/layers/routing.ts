@@ -1,12 +1,15 @@
 /**
- * Outbound routing in three steps, like Envoy's route match, subset selection, then cluster load
- * balancing: name the destination service from the request's authority (resolveDestination), choose
- * which of its versions serves the request (pickVersion: split pins and weights), then pick one endpoint
- * of that version (pickEndpoint). Per-attempt policies (retry) will sit between the last two.
+ * Outbound routing in four steps, like Envoy's virtual host, route match, subset selection, then cluster
+ * load balancing: name the destination service from the request's authority (resolveDestination), match
+ * the service's HTTPRoute rules and pick the backend service (matchRoute; a service without rules skips
+ * it), choose which of its versions serves the request (pickVersion: split pins and weights), then pick
+ * one endpoint of that version (pickEndpoint). Per-attempt policies (retry) will sit between the last two.
  */
 import { UNKNOWN_SERVICE } from '@weft/schema';
 import type { Layer } from '../http/layer.ts';
 import { localReply } from '../http/local-reply.ts';
+import { pathWithoutQuery } from '../http/request-target.ts';
+import { unservedBackend } from '../routing/route-rules.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { RandomSource } from '../routing/split.ts';
 import { resolveServiceName } from '../routing/service-name.ts';
@@ -38,9 +41,64 @@ export function resolveDestination(routes: () => RoutingTable | undefined, ownNa
 }
 
 /**
+ * For a destination service with HTTPRoute rules (GAMMA): the rule whose match is most specific among
+ * those the request satisfies (routing/route-match.ts has the precedence), recorded as `routeRule`; then
+ * one of its backends drawn by weight with `random` (a rule without backends keeps the service itself),
+ * which becomes the request's `route`. No rule matches: 404 `no-route`, as Gateway API says. The drawn
+ * backend has no endpoints in the config, or no backend has a weight above 0: 500 `invalid-backend`, as
+ * Gateway API says for an invalid backendRef. A service without rules passes through untouched.
+ */
+export function matchRoute(
+  routes: () => RoutingTable | undefined,
+  random: RandomSource = Math.random,
+): Layer {
+  return (next) => (req) => {
+    const parent = req.route;
+    const rules = parent === undefined ? undefined : routes()?.rulesFor(parent);
+    if (rules === undefined) return next(req);
+    const service = `${rules.service}.${rules.namespace}`;
+    const rule = rules.match(req.method, req.path, req.headers);
+    if (rule === undefined) {
+      return Promise.resolve(
+        localReply(
+          req,
+          404,
+          'no-route',
+          `no HTTPRoute rule of service ${service} matches ${req.method} ${pathWithoutQuery(req.path)}`,
+        ),
+      );
+    }
+    req.routeRule = rule;
+    const backend = rule.chooseBackend(random);
+    if (backend === undefined) {
+      const why = rule.backends.length === 0 ? 'the rule lists no backends' : 'every backend has weight 0';
+      return Promise.resolve(
+        localReply(req, 500, 'invalid-backend', `${rule.label} of service ${service}: ${why}`),
+      );
+    }
+    req.routeBackend = backend;
+    req.destination = { service: backend.service, namespace: backend.namespace, version: UNKNOWN_SERVICE };
+    if (backend.route === undefined) {
+      return Promise.resolve(
+        localReply(
+          req,
+          500,
+          'invalid-backend',
+          `${rule.label} of service ${service}: backend ${unservedBackend(backend)}`,
+        ),
+      );
+    }
+    req.route = backend.route;
+    return next(req);
+  };
+}
+
+/**
  * Which endpoints may serve the request: with a split in force, the version of the first pin the request
  * matches (header, or cookie), else a version drawn by weight with `random`; without one (or when the split
- * cannot be served: see RouteSplit), every endpoint of the service.
+ * cannot be served: see RouteSplit), every endpoint of the service. The split in force is the matched
+ * HTTPRoute rule's when it has one, else that of the service the request goes to (so a split of a route's
+ * parent applies only to requests its rules send to the parent itself).
  */
 export function pickVersion(random: RandomSource = Math.random): Layer {
   return (next) => (req) => {
@@ -48,7 +106,8 @@ export function pickVersion(random: RandomSource = Math.random): Layer {
     if (route === undefined) {
       return Promise.resolve(localReply(req, 503, 'no-endpoints', 'no endpoints for the destination'));
     }
-    req.subset = route.split?.choose(req.headers, random) ?? route.all;
+    const split = req.routeBackend?.split ?? route.split;
+    req.subset = split?.choose(req.headers, random) ?? route.all;
     return next(req);
   };
 }

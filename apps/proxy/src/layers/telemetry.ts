@@ -49,6 +49,7 @@ export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer
         peer: reporter === 'inbound' ? r.source : r.destination,
         serverAddress: reporter === 'outbound' ? hostOf(r.authority) : undefined,
         errorType,
+        route: r.routeRule?.label,
         startMs: epochMs(r.receivedAt),
         endMs: epochMs(c.endedAt),
       });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Endpoint, ProxyConfig } from '@weft/schema';
+import type { Endpoint, ProxyConfig, ServicePolicy } from '@weft/schema';
 import { EndpointRegistry } from './endpoint-registry.ts';
 import { RoundRobin } from './round-robin.ts';
-import { RoutingTable } from './routing-table.ts';
+import { RoutingTable, type ServiceRoute } from './routing-table.ts';
 
 const ep = (proxyId: string, address: string, version = 'v1'): Endpoint => ({ proxyId, address, version });
 
@@ -209,5 +209,91 @@ describe('splits across config updates', () => {
         problems: ['the config lists no endpoints for the service'],
       },
     ]);
+  });
+});
+
+describe('route rules across config updates', () => {
+  const reviews = { service: 'reviews', namespace: 'shop' };
+  const withRules = (
+    version: string,
+    prefix: string,
+    policies: Partial<ServicePolicy> = {},
+  ): ProxyConfig => ({
+    version,
+    services: [
+      { name: 'reviews', namespace: 'shop', endpoints: [ep('a', '10.0.0.1:1', 'v1')] },
+      { name: 'reviews-v2', namespace: 'shop', endpoints: [ep('b', '10.0.0.2:1', 'v2')] },
+    ],
+    policies: [
+      {
+        namespace: 'shop',
+        service: 'reviews',
+        routes: [
+          {
+            route: 'HTTPRoute shop/reviews',
+            index: 0,
+            matches: [{ path: { type: 'PathPrefix', value: prefix } }],
+            backends: [{ service: 'reviews-v2', namespace: 'shop', weight: 1 }],
+          },
+        ],
+        ...policies,
+      },
+    ],
+  });
+
+  it('compiles new rules against the same routes, subsets and balancers', () => {
+    const registry = new EndpointRegistry();
+    const first = swap(registry, withRules('1', '/v2'));
+    const v2 = first.lookup({ service: 'reviews-v2', namespace: 'shop' });
+    const parent = first.lookup(reviews);
+    expect(
+      parent &&
+        first
+          .rulesFor(parent)
+          ?.match('GET', '/v2/x', {})
+          ?.chooseBackend(() => 0)?.route,
+    ).toBe(v2);
+    expect(v2?.all.balancer.pick()?.proxyId).toBe('b');
+
+    const second = swap(registry, withRules('2', '/api'), first);
+    const rules = parent && second.rulesFor(parent);
+    expect(second.lookup(reviews)).toBe(parent); // the parent route itself is unchanged
+    expect(rules).not.toBe(parent && first.rulesFor(parent));
+    expect(rules?.match('GET', '/v2/x', {})).toBeUndefined();
+    expect(rules?.match('GET', '/api', {})?.chooseBackend(() => 0)?.route).toBe(v2);
+    expect(second.lookup({ service: 'reviews-v2', namespace: 'shop' })).toBe(v2);
+
+    // The rules go away: the service routes as if it never had any.
+    const third = swap(registry, { version: '3', services: withRules('3', '/').services }, second);
+    expect(third.rulesFor(third.lookup(reviews) as ServiceRoute)).toBeUndefined();
+    expect(third.routeRules()).toEqual([]);
+  });
+
+  it('gives a parent with rules a route even when the config lists no endpoints for it', () => {
+    const config = withRules('1', '/');
+    const table = swap(new EndpointRegistry(), { ...config, services: config.services.slice(1) });
+    const parent = table.lookup(reviews);
+    expect(parent?.endpoints).toEqual([]);
+    expect(
+      parent &&
+        table
+          .rulesFor(parent)
+          ?.match('GET', '/', {})
+          ?.chooseBackend(() => 0)?.service,
+    ).toBe('reviews-v2');
+  });
+
+  it('treats an empty list of rules as no rules, and sets the service timeout on the route', () => {
+    const table = swap(
+      new EndpointRegistry(),
+      withRules('1', '/', {
+        routes: [],
+        timeout: { perTry: '2s', request: '5s', source: 'TimeoutPolicy shop/t' },
+      }),
+    );
+    const parent = table.lookup(reviews) as ServiceRoute;
+    expect(table.rulesFor(parent)).toBeUndefined();
+    expect(parent.timeoutMs).toBe(2000);
+    expect(table.lookup({ service: 'reviews-v2', namespace: 'shop' })?.timeoutMs).toBeUndefined();
   });
 });

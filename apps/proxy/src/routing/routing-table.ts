@@ -7,10 +7,16 @@
  * Each route is split into subsets, as Envoy's subset load balancer does: one with every endpoint and one
  * per version. Outbound routing picks a subset first (pickVersion: a pin or the weights of the route's
  * split, else every endpoint) and an endpoint in it second.
+ *
+ * A service with HTTPRoute rules (`routes` in its policies) also has its ServiceRules: the rules compiled
+ * against this table's routes (matchRoute picks a rule, then one of its backends, before pickVersion). A
+ * service with rules has a route even when the config lists no endpoints for it: under GAMMA the parent
+ * Service is the name clients call, and its rules may send everything to other services.
  */
-import type { Endpoint, ProxyConfig } from '@weft/schema';
+import type { Endpoint, ProxyConfig, RouteRule } from '@weft/schema';
 import type { EndpointRegistry, EndpointState } from './endpoint-registry.ts';
 import type { Balancer, BalancerFactory } from './round-robin.ts';
+import { policyTimeout, ServiceRules, type ServiceRulesReport } from './route-rules.ts';
 import type { ServiceName } from './service-name.ts';
 import { RouteSplit, type SplitReport, type SplitSpec } from './split.ts';
 
@@ -37,6 +43,11 @@ export interface ServiceRoute {
   readonly versions: ReadonlyMap<string, EndpointSubset>;
   /** The canary split in force for the service, compiled against `versions`; undefined when none. */
   readonly split: RouteSplit | undefined;
+  /**
+   * The per-attempt upstream timeout of the service's TimeoutPolicy (perTry, else request), in ms; undefined
+   * when it has none (the rule's, else the proxy default, applies: see layers/timeout.ts).
+   */
+  readonly timeoutMs: number | undefined;
 }
 
 export interface RoutingTableDeps {
@@ -50,6 +61,8 @@ export class RoutingTable {
   readonly #routes = new Map<string, ServiceRoute>();
   /** Splits of services the config lists no endpoints for: reported, never consulted. */
   readonly #unrouted: { service: string; namespace: string; split: RouteSplit }[] = [];
+  /** HTTPRoute rules by the route of their parent service (only services with at least one rule). */
+  readonly #rules = new Map<ServiceRoute, ServiceRules>();
 
   constructor(config: ProxyConfig, deps: RoutingTableDeps) {
     // A service listed twice keeps all its endpoints.
@@ -60,17 +73,36 @@ export class RoutingTable {
       if (entry) entry.endpoints.push(...s.endpoints);
       else merged.set(key, { service: s.name, namespace: s.namespace, endpoints: [...s.endpoints] });
     }
-    // The config check leaves at most one split per service; should two arrive anyway, the first counts.
+    // The config check leaves at most one policy of each kind per service; should two arrive anyway, the
+    // first counts.
     const splits = new Map<string, { service: string; namespace: string; spec: SplitSpec }>();
+    const timeouts = new Map<string, number>();
+    const rules = new Map<string, readonly RouteRule[]>();
     for (const p of config.policies ?? []) {
       const key = routeKey(p.service, p.namespace);
       if (p.split !== undefined && !splits.has(key))
         splits.set(key, { service: p.service, namespace: p.namespace, spec: p.split });
+      const timeout = policyTimeout(p.timeout);
+      if (timeout !== undefined && !timeouts.has(key)) timeouts.set(key, timeout.ms);
+      if (p.routes !== undefined && p.routes.length > 0 && !rules.has(key)) {
+        rules.set(key, p.routes);
+        if (!merged.has(key)) merged.set(key, { service: p.service, namespace: p.namespace, endpoints: [] });
+      }
     }
     const before = deps.previous === undefined ? undefined : deps.previous.#routes;
     for (const [key, s] of merged) {
       const split = splits.get(key)?.spec;
-      this.#routes.set(key, buildRoute(s.service, s.namespace, s.endpoints, split, before?.get(key), deps));
+      const timeoutMs = timeouts.get(key);
+      this.#routes.set(
+        key,
+        buildRoute(s.service, s.namespace, s.endpoints, split, timeoutMs, before?.get(key), deps),
+      );
+    }
+    // After every route exists: rules point at the routes of their backends.
+    const resolve = (service: string, namespace: string) => this.#routes.get(routeKey(service, namespace));
+    for (const [key, specs] of rules) {
+      const parent = this.#routes.get(key);
+      if (parent !== undefined) this.#rules.set(parent, new ServiceRules(parent, specs, resolve));
     }
     for (const [key, s] of splits) {
       if (!merged.has(key))
@@ -86,6 +118,11 @@ export class RoutingTable {
     return this.#routes.get(routeKey(name.service, name.namespace));
   }
 
+  /** The HTTPRoute rules of a route's service; undefined when it has none (it routes as it always did). */
+  rulesFor(route: ServiceRoute): ServiceRules | undefined {
+    return this.#rules.get(route);
+  }
+
   /** Every endpoint address, so per-endpoint state and connection pools of vanished ones can go. */
   addresses(): Set<string> {
     const out = new Set<string>();
@@ -93,7 +130,10 @@ export class RoutingTable {
     return out;
   }
 
-  /** How each split of the config is enforced with these endpoints, in config order of the services. */
+  /**
+   * How each split of the config is enforced with these endpoints, in config order of the services; then
+   * the splits of route rules, per service each rule sends to.
+   */
   splits(): SplitReport[] {
     const out: SplitReport[] = [];
     for (const route of this.#routes.values()) {
@@ -103,7 +143,20 @@ export class RoutingTable {
       const report = u.split.report(u.service, u.namespace);
       out.push({ ...report, problems: ['the config lists no endpoints for the service'] });
     }
+    for (const rules of this.#rules.values()) for (const rule of rules.rules) out.push(...rule.splits());
     return out;
+  }
+
+  /** The HTTPRoute rules in force per service, in config order of the services. */
+  routeRules(): ServiceRulesReport[] {
+    return [...this.#rules.values()].map((r) => r.report());
+  }
+
+  /** One line per problem of the route rules in force (a backend without endpoints, weights all 0). */
+  routeProblems(): string[] {
+    return [...this.#rules.values()].flatMap((r) =>
+      r.problems().map((p) => `routes of ${r.service}.${r.namespace}: ${p}`),
+    );
   }
 }
 
@@ -113,19 +166,21 @@ function routeKey(service: string, namespace: string): string {
 
 /**
  * The route for one service. From `previous` it takes over, when their endpoints are unchanged, the whole
- * route (the split too, when that is unchanged as well), else each version subset and the route endpoints.
+ * route (when its split and timeout are unchanged as well), else each version subset and the route
+ * endpoints.
  */
 function buildRoute(
   service: string,
   namespace: string,
   endpoints: readonly Endpoint[],
   split: SplitSpec | undefined,
+  timeoutMs: number | undefined,
   previous: ServiceRoute | undefined,
   deps: RoutingTableDeps,
 ): ServiceRoute {
   let subsets: Pick<ServiceRoute, 'endpoints' | 'all' | 'versions'>;
   if (previous !== undefined && sameEndpointSet(previous.endpoints, endpoints)) {
-    if (sameSplit(previous.split?.spec, split)) return previous;
+    if (sameSplit(previous.split?.spec, split) && previous.timeoutMs === timeoutMs) return previous;
     subsets = previous;
   } else {
     subsets = buildSubsets(endpoints, previous, deps);
@@ -137,6 +192,7 @@ function buildRoute(
     all: subsets.all,
     versions: subsets.versions,
     split: split === undefined ? undefined : new RouteSplit(split, subsets.versions),
+    timeoutMs,
   };
 }
 

@@ -29,6 +29,11 @@ export interface SplitReport {
   /** The policy it was compiled from ("TrafficSplit shop/reviews-canary"). */
   source: string;
   /**
+   * For the split of one HTTPRoute rule (a TrafficSplit targeting the route): the rule, whose requests to
+   * `service` it splits. Absent for the split of a service.
+   */
+  rule?: string;
+  /**
    * `weights`: requests without a pin go to the versions below by share; `all-endpoints`: the split is not
    * enforced and every endpoint of the service serves them.
    */

@@ -10,7 +10,7 @@ import { forwardedFor } from '../layers/forwarded.ts';
 import { stampSourceIdentity } from '../layers/identity.ts';
 import { localReplies } from '../layers/local-replies.ts';
 import { requestTarget } from '../layers/request-target.ts';
-import { pickEndpoint, pickVersion, resolveDestination } from '../layers/routing.ts';
+import { matchRoute, pickEndpoint, pickVersion, resolveDestination } from '../layers/routing.ts';
 import { telemetry, type SpanSink } from '../layers/telemetry.ts';
 import { timeout } from '../layers/timeout.ts';
 import type { Logger } from '../log.ts';
@@ -29,7 +29,7 @@ export interface OutboundStackOptions {
   pools: UpstreamPools;
   timeoutMs: number;
   log: Logger;
-  /** Draws the version of a weighted split; Math.random unless a test fixes the sequence. */
+  /** Draws route backends and split versions by weight; Math.random unless a test fixes the sequence. */
   random?: RandomSource;
 }
 
@@ -42,10 +42,11 @@ export function outboundStack(o: OutboundStackOptions): Handler {
       requestTarget(), // http://catalog.shop/items → /items, Host: catalog.shop
       forwardedFor(), // x-forwarded-for, forwarded
       resolveDestination(o.routes, o.self.namespace), // Host → service; 503 no-endpoints when unknown
-      pickVersion(o.random), // which version serves it: split pin, else by weight; every endpoint without a split
+      matchRoute(o.routes, o.random), // service with HTTPRoute rules: most specific rule, backend by weight; 404 no-route, 500 invalid-backend
+      pickVersion(o.random), // which version serves it: rule's split, else the service's: pin, else by weight; every endpoint without one
       // later: retry (re-picks the endpoint per attempt), circuit breaker, rate limit
       pickEndpoint(), // round-robin within the subset; sets upstream and destination version
-      timeout(o.timeoutMs), // 504 when the upstream does not answer in time
+      timeout(o.timeoutMs), // 504 when the upstream does not answer in time: rule's timeout, else the service's, else the default
     ],
     forward(o.pools),
   );

@@ -18,6 +18,8 @@ export interface FinishedSpan {
   serverAddress: string | undefined;
   /** Why the exchange failed, when the proxy knows (`x-weft-proxy-error` kinds, "response-aborted"). */
   errorType: string | undefined;
+  /** The HTTPRoute rule an outbound request matched, when its service has routes. */
+  route?: string | undefined;
   /** Epoch milliseconds with sub-millisecond precision. */
   startMs: number;
   endMs: number;

@@ -49,7 +49,7 @@ describe('unixNano', () => {
 describe('span JSON', () => {
   it('produces an ExportTraceServiceRequest the shared schema accepts', () => {
     const body = encodeSpans(resource, [
-      span(),
+      span({ route: 'HTTPRoute shop/catalog rule items' }),
       span({
         spanId: '1111111111111111',
         reporter: 'inbound',
@@ -76,12 +76,14 @@ describe('span JSON', () => {
     expect(attributeString(client?.attributes ?? [], Attr.peerService)).toBe('catalog');
     expect(attributeString(client?.attributes ?? [], Attr.reporter)).toBe('outbound');
     expect(attributeString(client?.attributes ?? [], Attr.serverAddress)).toBe('catalog.shop');
+    expect(attributeString(client?.attributes ?? [], Attr.route)).toBe('HTTPRoute shop/catalog rule items');
     expect(server).toMatchObject({
       kind: SpanKind.SERVER,
       parentSpanId: '',
       status: { code: StatusCode.ERROR, message: 'upstream-connect-failure' },
     });
     expect(attributeString(server?.attributes ?? [], Attr.errorType)).toBe('upstream-connect-failure');
+    expect(server?.attributes.some((a) => a.key === Attr.route)).toBe(false);
   });
 
   it('escapes whatever a client put in the path', () => {

@@ -68,6 +68,7 @@ export function spanJson(span: FinishedSpan): string {
   if (span.serverAddress !== undefined)
     attributes += ',' + stringAttr(Attr.serverAddress, span.serverAddress);
   if (span.errorType !== undefined) attributes += ',' + stringAttr(Attr.errorType, span.errorType);
+  if (span.route !== undefined) attributes += ',' + stringAttr(Attr.route, span.route);
   const name = JSON.stringify(`${span.method} ${span.path}`.slice(0, 512));
   return (
     `{"traceId":"${span.traceId}","spanId":"${span.spanId}","parentSpanId":"${span.parentSpanId ?? ''}",` +

@@ -3,3 +3,4 @@ export * from './kinds.ts';
 export * from './resource.ts';
 export * from './validate.ts';
 export * from './crds.ts';
+export * from './httproute.ts';

@@ -90,6 +90,13 @@ export const headerMatchSchema = z.object({
   value: z.string().max(PolicyLimits.maxHeaderValueLength),
 });
 
+/** Gateway API HTTPQueryParamMatch: names are case-sensitive, the first value of a repeated name counts. */
+export const queryParamMatchSchema = z.object({
+  type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+  name: z.string().min(1).max(PolicyLimits.maxHeaderNameLength),
+  value: z.string().max(PolicyLimits.maxHeaderValueLength),
+});
+
 /** Gateway API HTTPRouteMatch, the parts the proxy matches on. */
 export const routeMatchSchema = z.object({
   path: z
@@ -100,6 +107,7 @@ export const routeMatchSchema = z.object({
     .optional(),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']).optional(),
   headers: z.array(headerMatchSchema).max(PolicyLimits.maxHeaderMatches).optional(),
+  queryParams: z.array(queryParamMatchSchema).max(PolicyLimits.maxHeaderMatches).optional(),
 });
 export type RouteMatch = z.infer<typeof routeMatchSchema>;
 

@@ -115,6 +115,89 @@ describe('validate()', () => {
     );
   });
 
+  it('refuses a CircuitBreakerPolicy or LoadBalancingPolicy for a route (WEFT1005)', () => {
+    const breaker = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'CircuitBreakerPolicy',
+      metadata: { name: 'cb', namespace: 'shop' },
+      spec: {
+        targetRef: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'pricing-routes' },
+        limits: { maxRequests: 10 },
+      },
+    });
+    expect(validate(breaker, view)).toEqual([
+      {
+        code: 'WEFT1005',
+        severity: 'error',
+        path: 'spec.targetRef.kind',
+        message:
+          'a CircuitBreakerPolicy attaches to a Service, not a route: target the Service the route sends to (kind Service, group "")',
+      },
+    ]);
+    const balancer = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'LoadBalancingPolicy',
+      metadata: { name: 'lb', namespace: 'shop' },
+      spec: { targetRef: { name: 'pricing', sectionName: 'quote' }, type: 'EWMA' },
+    });
+    expect(validate(balancer, view)).toEqual([
+      expect.objectContaining({ code: 'WEFT1005', path: 'spec.targetRef.sectionName' }),
+    ]);
+    // The same kinds for the whole Service, and the per-request kinds for a route, are fine.
+    const wholeService = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'LoadBalancingPolicy',
+      metadata: { name: 'lb', namespace: 'shop' },
+      spec: { targetRef: { name: 'pricing' }, type: 'EWMA' },
+    });
+    expect(codes(wholeService)).toEqual([]);
+    const routeRetry = parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind: 'RetryPolicy',
+      metadata: { name: 'r', namespace: 'shop' },
+      spec: {
+        targetRef: {
+          group: 'gateway.networking.k8s.io',
+          kind: 'HTTPRoute',
+          name: 'pricing-routes',
+          sectionName: 'quote',
+        },
+        attempts: 2,
+      },
+    });
+    expect(codes(routeRetry)).toEqual([]);
+  });
+
+  it('tells a missing route from a route whose parent Service does not exist (WEFT1002)', () => {
+    const retry = (name: string) =>
+      parse({
+        apiVersion: 'policy.weft.dev/v1alpha1',
+        kind: 'RetryPolicy',
+        metadata: { name: 'r', namespace: 'shop' },
+        spec: { targetRef: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name }, attempts: 2 },
+      });
+    const orphan = { namespace: 'shop', name: 'orphan', services: [], ruleNames: [], hasWeights: false };
+    const withOrphan = { ...view, routes: [...view.routes, orphan] };
+    expect(validate(retry('nope'), withOrphan)[0]?.message).toBe(
+      'there is no HTTPRoute "nope" with a Service parent in namespace "shop"',
+    );
+    expect(validate(retry('orphan'), withOrphan)[0]).toMatchObject({
+      code: 'WEFT1002',
+      message: expect.stringContaining('attaches to no existing Service') as string,
+    });
+  });
+
+  it('warns a split whose Service also has a weighted HTTPRoute what each of them picks (WEFT2007)', () => {
+    const weighted = { ...view, routes: [{ ...view.routes[0]!, services: ['reviews'], hasWeights: true }] };
+    expect(validate(split('canary', [{ version: 'v1', weight: 1 }]), weighted)).toEqual([
+      expect.objectContaining({
+        code: 'WEFT2007',
+        severity: 'warning',
+        message: expect.stringContaining('the route picks the Service first') as string,
+      }),
+    ]);
+  });
+
   it('compares a retry per-try timeout with the request timeout of the same target', () => {
     const timeout = parse({
       apiVersion: 'policy.weft.dev/v1alpha1',

@@ -17,7 +17,10 @@ export interface ClusterService {
 export interface ClusterRoute {
   namespace: string;
   name: string;
-  /** Services the route attaches to (its parentRefs of kind Service). */
+  /**
+   * Services the route attaches to: its parentRefs of kind Service in its own namespace that exist. Empty
+   * when none does (the route is then no target: WEFT1002).
+   */
   services: string[];
   ruleNames: string[];
   /** Some rule sends to more than one backend with weights. */
@@ -48,6 +51,10 @@ export const VALIDATION_CODES = {
   WEFT1004: {
     severity: 'warning',
     title: 'Another policy of the same kind targets the same Service or route',
+  },
+  WEFT1005: {
+    severity: 'error',
+    title: 'CircuitBreakerPolicy and LoadBalancingPolicy attach to a Service, not a route',
   },
   WEFT2001: { severity: 'error', title: 'TrafficSplit weights sum to 0' },
   WEFT2002: { severity: 'error', title: 'A TrafficSplit sends traffic to a version with no instances' },
@@ -144,12 +151,20 @@ export function validate(resource: PolicyResource, view: ClusterView): Finding[]
         finding('WEFT1002', 'spec.targetRef.group', `an HTTPRoute target has group "${GATEWAY_GROUP}"`),
       );
     }
-    if (!route || route.services.length === 0) {
+    if (!route) {
       out.push(
         finding(
           'WEFT1002',
           'spec.targetRef.name',
           `there is no HTTPRoute "${ref.name}" with a Service parent in namespace "${ns}"`,
+        ),
+      );
+    } else if (route.services.length === 0) {
+      out.push(
+        finding(
+          'WEFT1002',
+          'spec.targetRef.name',
+          `HTTPRoute "${ref.name}" attaches to no existing Service in namespace "${ns}": give it a parentRef of kind Service (group "") that exists`,
         ),
       );
     } else {
@@ -164,6 +179,26 @@ export function validate(resource: PolicyResource, view: ClusterView): Finding[]
         );
       }
     }
+  }
+
+  // Circuit breaking and balancing act on a Service's endpoints, which no route rule has its own of.
+  if (
+    (resource.kind === 'CircuitBreakerPolicy' || resource.kind === 'LoadBalancingPolicy') &&
+    (ref.kind === 'HTTPRoute' || ref.sectionName !== undefined)
+  ) {
+    out.push(
+      ref.kind === 'HTTPRoute'
+        ? finding(
+            'WEFT1005',
+            'spec.targetRef.kind',
+            `a ${resource.kind} attaches to a Service, not a route: target the Service the route sends to (kind Service, group "")`,
+          )
+        : finding(
+            'WEFT1005',
+            'spec.targetRef.sectionName',
+            `a ${resource.kind} attaches to a whole Service, not one of its routes: drop sectionName`,
+          ),
+    );
   }
 
   // Conflicts with other policies of the same kind on the same target.
@@ -253,7 +288,7 @@ export function validate(resource: PolicyResource, view: ClusterView): Finding[]
           finding(
             'WEFT2007',
             'spec.backends',
-            `an HTTPRoute also weights "${service.name}"'s backends; this TrafficSplit takes precedence over it`,
+            `an HTTPRoute attached to "${service.name}" weights backend Services: the route picks the Service first, and this TrafficSplit picks the version only for the requests the route sends to "${service.name}" itself`,
           ),
         );
       }

@@ -29,12 +29,10 @@ export interface PolicyObject extends KubernetesObject {
   status?: { conditions?: unknown[] };
 }
 
-/** The fields of a Gateway API HTTPRoute that validation reads. */
+/** A Gateway API HTTPRoute as the API server has it; routes.ts parses it with httpRouteSchema. */
 export interface HttpRouteObject extends KubernetesObject {
-  spec?: {
-    parentRefs?: { group?: string; kind?: string; name: string; namespace?: string }[];
-    rules?: { name?: string; backendRefs?: { name: string; weight?: number }[] }[];
-  };
+  spec?: unknown;
+  status?: { parents?: unknown[] };
 }
 
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
@@ -79,6 +77,9 @@ export class KubernetesCaches {
   readonly #log: (line: string) => void;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #failing = new Map<string, number>();
+  /** The HTTP code of each failing informer's last error. */
+  readonly #lastCode = new Map<string, number | undefined>();
+  #started = false;
   readonly #o: Required<Omit<CachesOptions, 'log'>>;
   #resync: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -168,7 +169,19 @@ export class KubernetesCaches {
         }
       }),
     );
+    this.#started = true;
     this.#resync = setInterval(() => this.resync(), this.#o.resyncMs).unref();
+  }
+
+  /**
+   * Whether every cache holds what the API server has (listed, and not failing since): what is absent from
+   * them is absent from the cluster. An optional kind that is not installed (404) counts as listed, empty.
+   */
+  synced(): boolean {
+    if (!this.#started) return false;
+    return this.#all.every(
+      ({ name, optional }) => !this.#failing.has(name) || (optional && this.#lastCode.get(name) === 404),
+    );
   }
 
   /** Hands every cached policy to the listeners again, and announces a cluster change. */
@@ -201,6 +214,7 @@ export class KubernetesCaches {
     if (this.#stopped) return;
     const attempts = this.#failing.get(name) ?? 0;
     this.#failing.set(name, attempts + 1);
+    this.#lastCode.set(name, errorCode(err));
     if (attempts === 0) {
       if (optional && errorCode(err) === 404) {
         this.#log(`weft-api: ${name} is not installed in the cluster; policies cannot target HTTPRoutes`);
@@ -227,6 +241,7 @@ export class KubernetesCaches {
   #recovered(name: string): void {
     if (!this.#failing.has(name)) return;
     this.#failing.delete(name);
+    this.#lastCode.delete(name);
     this.#log(`weft-api: list/watch of ${name} works again`);
   }
 }

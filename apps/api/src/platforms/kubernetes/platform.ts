@@ -5,6 +5,8 @@
  * (409 → PolicyConflictError) and its CRD schema the last word on shape (422 → PolicyRefusedError with
  * SCHEMA findings). A resource written past the API (kubectl) is validated when the informer sees it and
  * gets Accepted=False with the findings in its status when it has errors (so it is not compiled).
+ * When the cluster changes (Services, EndpointSlices, Pods, HTTPRoutes), stored policies are validated again
+ * and their Accepted condition follows a target that disappears or comes back (policies/revalidate.ts).
  *
  * The cluster keeps no history: the API records one in its database (the PolicyRevision table the universal
  * platform uses), for its own writes with the user's name and for changes it sees from elsewhere as
@@ -28,6 +30,7 @@ import {
   POLICY_VERSION,
   policyKey,
   validate,
+  type ClusterView,
   type Condition,
   type Finding,
   type PolicyKind,
@@ -57,8 +60,10 @@ import {
   type PolicyRevision,
   type StoredPolicy,
 } from '../../policies/platform.ts';
+import { Revalidator, type RevalidatorOptions } from '../../policies/revalidate.ts';
 import type { CacheEvent, KubernetesCaches, PolicyObject } from './caches.ts';
-import { kubernetesRoutes, kubernetesServices } from './view.ts';
+import { clusterRoutes, HttpRouteReader, serviceKeys } from './routes.ts';
+import { kubernetesServices } from './view.ts';
 
 /** Who changes made past the API are attributed to in the history. */
 export const KUBERNETES_ACTOR = 'kubernetes';
@@ -154,6 +159,9 @@ function toResource(kind: PolicyKind, object: PolicyObject): PolicyResource {
 export interface KubernetesPlatformOptions {
   now?: () => number;
   log?: (line: string) => void;
+  /** The parsed HTTPRoutes (shared with the config compiler); one of its own when absent. */
+  routes?: HttpRouteReader;
+  revalidation?: Pick<RevalidatorOptions, 'debounceMs' | 'maxDelayMs' | 'targetGraceMs'>;
 }
 
 export class KubernetesPolicyPlatform implements PolicyPlatform, PolicyChecker {
@@ -170,6 +178,8 @@ export class KubernetesPolicyPlatform implements PolicyPlatform, PolicyChecker {
   readonly #writers = new Map<string, { resourceVersion: string; by: string }>();
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #unsubscribe: () => void;
+  readonly #routes: HttpRouteReader;
+  readonly #revalidator: Revalidator;
 
   constructor(
     kc: KubeConfig,
@@ -181,11 +191,36 @@ export class KubernetesPolicyPlatform implements PolicyPlatform, PolicyChecker {
     this.#custom = kc.makeApiClient(CustomObjectsApi);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#routes = options.routes ?? new HttpRouteReader(caches, this.#log);
+    this.#revalidator = new Revalidator(
+      {
+        snapshot: async () => {
+          // What a cache still listing (or failing) lacks is not gone from the cluster.
+          if (!this.caches.synced()) return null;
+          const validateIn = this.#validator();
+          return { policies: await this.list(), validate: validateIn };
+        },
+        writeAccepted: (ref, generation, accepted, findings) =>
+          this.#writeAccepted(ref, generation, accepted, findings),
+      },
+      { log: this.#log, now: this.#now, ...options.revalidation },
+    );
     this.#unsubscribe = caches.on((event) => this.#onCacheEvent(event));
   }
 
   close(): void {
     this.#unsubscribe();
+    this.#revalidator.close();
+  }
+
+  /** Validates every stored policy against the caches now and updates Accepted where the outcome changed. */
+  revalidate(): Promise<number> {
+    return this.#revalidator.run();
+  }
+
+  /** A re-validation soon (debounced): after start, a target may have gone while the API was down. */
+  scheduleRevalidation(): void {
+    this.#revalidator.schedule();
   }
 
   async list(filter: { kind?: PolicyKind; namespace?: string } = {}): Promise<StoredPolicy[]> {
@@ -341,7 +376,7 @@ export class KubernetesPolicyPlatform implements PolicyPlatform, PolicyChecker {
   }
 
   async setConditions(ref: PolicyRef, updates: Condition[]): Promise<void> {
-    const parsed = conditionsSchema.parse(updates);
+    const parsed = conditionsSchema.parse(updates).filter((c) => c.type !== 'Accepted');
     await this.#serial(ref, async () => {
       const existing = this.caches.policies[ref.kind].get(ref.name, ref.namespace);
       if (!existing) throw new PolicyNotFoundError(`there is no ${describe(ref)}`);
@@ -383,17 +418,50 @@ export class KubernetesPolicyPlatform implements PolicyPlatform, PolicyChecker {
 
   /** validate() against the caches; policies refused in their status do not count as in force. */
   #validate(resource: PolicyResource): Finding[] {
-    const namespace = resource.metadata.namespace;
-    const policies = POLICY_KIND_NAMES.flatMap((kind) =>
-      this.caches.policies[kind]
-        .list(namespace)
-        .filter((o) => !conditionsOf(o).some((c) => c.type === 'Accepted' && c.status === 'False'))
-        .map((o) => toResource(kind, o)),
-    );
-    return validate(resource, {
+    return this.#validator()(resource);
+  }
+
+  /** validate() bound to one view of the caches (services and routes computed once). */
+  #validator(): (resource: PolicyResource) => Finding[] {
+    const view: Omit<ClusterView, 'policies'> = {
       services: kubernetesServices(this.caches),
-      routes: kubernetesRoutes(this.caches),
-      policies,
+      routes: clusterRoutes(this.#routes.routes(), serviceKeys(this.caches)),
+    };
+    const inForce = new Map<string, PolicyResource[]>();
+    return (resource) => {
+      const namespace = resource.metadata.namespace;
+      let policies = inForce.get(namespace);
+      if (!policies) {
+        policies = POLICY_KIND_NAMES.flatMap((kind) =>
+          this.caches.policies[kind]
+            .list(namespace)
+            .filter((o) => !conditionsOf(o).some((c) => c.type === 'Accepted' && c.status === 'False'))
+            .map((o) => toResource(kind, o)),
+        );
+        inForce.set(namespace, policies);
+      }
+      return validate(resource, { ...view, policies });
+    };
+  }
+
+  /** Re-validation's write: Accepted (status subresource) and the findings, if still at `generation`. */
+  async #writeAccepted(
+    ref: PolicyRef,
+    generation: number,
+    accepted: Condition,
+    findings: Finding[],
+  ): Promise<void> {
+    await this.#serial(ref, async () => {
+      const existing = this.caches.policies[ref.kind].get(ref.name, ref.namespace);
+      if (!existing) throw new PolicyNotFoundError(`there is no ${describe(ref)}`);
+      // Changed meanwhile: its own reconcile validates the new generation.
+      if ((existing.metadata?.generation ?? 0) !== generation) return;
+      this.#findings.set(refKey(ref), { generation, findings });
+      const previous = conditionsOf(existing);
+      const conditions = mergeConditions(previous, [accepted]);
+      if (JSON.stringify(conditions) === JSON.stringify(previous)) return;
+      const written = await this.#writeStatus(ref, conditions);
+      await this.#cacheShows(ref, written.metadata?.resourceVersion);
     });
   }
 
@@ -509,6 +577,7 @@ export class KubernetesPolicyPlatform implements PolicyPlatform, PolicyChecker {
 
   #onCacheEvent(event: CacheEvent): void {
     this.#changes.emit('change');
+    if (event.type === 'cluster') this.#revalidator.schedule();
     if (event.type !== 'policy') return;
     const m = event.object.metadata;
     if (!m?.name || !m.namespace) return;

@@ -1,6 +1,6 @@
 /**
  * What the caches say about the cluster, in the shapes the rest of the API uses: the services part of
- * validate()'s ClusterView, the GAMMA routes, and the endpoints every proxy is sent.
+ * validate()'s ClusterView and the endpoints every proxy is sent (HTTPRoutes: routes.ts).
  *
  * An endpoint is one EndpointSlice endpoint that targets a Pod: its first address with the slice's port named `weft-inbound`
  * (else the first port), its version from the labels of the Pod it points at (`app.kubernetes.io/version`,
@@ -8,7 +8,7 @@
  * ready endpoints; versions whose endpoints are all unready are listed with 0 instances.
  */
 import type { V1EndpointSlice } from '@kubernetes/client-node';
-import type { ClusterRoute, ClusterService, ServiceEndpoints } from '@weft/schema';
+import type { ClusterService, ServiceEndpoints } from '@weft/schema';
 import type { KubernetesCaches } from './caches.ts';
 
 export const INBOUND_PORT_NAME = 'weft-inbound';
@@ -119,31 +119,4 @@ export function kubernetesServices(caches: KubernetesCaches): ClusterService[] {
     }
   }
   return [...services.values()];
-}
-
-/** HTTPRoutes with a Service among their parentRefs (GAMMA). */
-export function kubernetesRoutes(caches: KubernetesCaches): ClusterRoute[] {
-  const routes: ClusterRoute[] = [];
-  for (const route of caches.httpRoutes.list()) {
-    const namespace = route.metadata?.namespace;
-    const name = route.metadata?.name;
-    if (!namespace || !name) continue;
-    const services = (route.spec?.parentRefs ?? [])
-      .filter(
-        (p) => p.kind === 'Service' && (p.group ?? '') === '' && (p.namespace ?? namespace) === namespace,
-      )
-      .map((p) => p.name);
-    if (services.length === 0) continue;
-    const rules = route.spec?.rules ?? [];
-    routes.push({
-      namespace,
-      name,
-      services,
-      ruleNames: rules.flatMap((r) => (r.name ? [r.name] : [])),
-      hasWeights: rules.some(
-        (r) => (r.backendRefs ?? []).length > 1 && (r.backendRefs ?? []).some((b) => b.weight !== undefined),
-      ),
-    });
-  }
-  return routes;
 }
