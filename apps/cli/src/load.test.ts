@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { POLICY_KIND_NAMES } from '@weft/schema';
 import { CliError, UsageError } from './errors.ts';
 import { checkResource, loadDocuments, parseDocuments } from './load.ts';
 
@@ -120,7 +121,7 @@ describe('checkResource', () => {
   it('explains a wrong kind or apiVersion, and a document that is not a mapping', () => {
     const kind = check(split('x').replace('TrafficSplit', 'Gadget'));
     expect(kind.ok ? [] : kind.errors).toEqual([
-      'kind: "Gadget" is not a Weft policy kind; one of TrafficSplit, RateLimitPolicy, RetryPolicy, TimeoutPolicy, CircuitBreakerPolicy, LoadBalancingPolicy',
+      `kind: "Gadget" is not a Weft policy kind; one of ${POLICY_KIND_NAMES.join(', ')}`,
     ]);
     const version = check(split('x').replace('v1alpha1', 'v1'));
     expect(version.ok ? [] : version.errors).toEqual(['apiVersion: must be "policy.weft.dev/v1alpha1"']);

@@ -6,7 +6,12 @@
  */
 import { z } from 'zod';
 import {
+  cachePolicySpecSchema,
   circuitBreakerPolicySpecSchema,
+  faultInjectionPolicyBody,
+  faultIsSet,
+  faultIsSetIssue,
+  mirrorPolicySpecSchema,
   loadBalancingPolicyBody,
   ringHashHasKey,
   ringHashHasKeyIssue,
@@ -25,6 +30,9 @@ export const endpointSchema = z.object({
   /** The destination's inbound proxy listener (host:port; the proxy checks it with a precise message). */
   address: z.string(),
   version: z.string(),
+  /** Topology of the endpoint (registration flags, or Kubernetes topology labels), for locality routing. */
+  zone: z.string().optional(),
+  region: z.string().optional(),
 });
 export type Endpoint = z.infer<typeof endpointSchema>;
 
@@ -43,7 +51,20 @@ const source = z.string().max(600);
  * (`sectionName`). Only kinds that make sense per request are per route; circuit breaking and load
  * balancing belong to the backend Service (WEFT1005).
  */
+const faultBody = faultInjectionPolicyBody.extend({ source }).refine(faultIsSet, faultIsSetIssue);
+/** A mirror as the proxy gets it: the backend resolved to a service and namespace (version optional). */
+const mirrorBody = mirrorPolicySpecSchema
+  .omit({ targetRef: true, backend: true })
+  .extend({
+    source,
+    backend: z.object({ service: z.string(), namespace: z.string(), version: z.string().optional() }),
+  });
+const cacheBody = cachePolicySpecSchema.omit({ targetRef: true }).extend({ source });
+
 export const routePoliciesSchema = z.object({
+  faultInjection: faultBody.optional(),
+  mirror: mirrorBody.optional(),
+  cache: cacheBody.optional(),
   split: trafficSplitSpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
   retry: retryPolicySpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
   timeout: timeoutPolicyBody.extend({ source }).refine(timeoutIsSet, timeoutIsSetIssue).optional(),
@@ -103,6 +124,9 @@ export const servicePolicySchema = z.object({
     .refine(ringHashHasKey, ringHashHasKeyIssue)
     .optional(),
   rateLimit: rateLimitPolicySpecSchema.omit({ targetRef: true }).extend({ source }).optional(),
+  faultInjection: faultBody.optional(),
+  mirror: mirrorBody.optional(),
+  cache: cacheBody.optional(),
   /**
    * The rules of every HTTPRoute whose parent is this service, in tie-break order. When present, a request
    * that matches none of them is answered 404, as Gateway API says.

@@ -2,6 +2,13 @@
 import { z } from 'zod';
 import { advertisedHostPort, dnsLabelSchema, hostPort, proxyIdSchema, versionNameSchema } from './net.ts';
 
+/** A Kubernetes label value: at most 63 characters, alphanumerics with "-", "_" and "." inside. */
+export const topologyLabelSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label value: letters, digits, "-", "_", "."');
+
 export const proxyRegistrationSchema = z.object({
   proxyId: proxyIdSchema,
   service: dnsLabelSchema,
@@ -12,6 +19,14 @@ export const proxyRegistrationSchema = z.object({
   /** The proxy's admin listener, for operators (never routed to). */
   adminAddress: hostPort,
   mode: z.enum(['sidecar', 'node-agent']).default('sidecar'),
+  /** Where the workload runs (like topology.kubernetes.io/zone and /region), for locality-aware routing. */
+  zone: topologyLabelSchema.optional(),
+  region: topologyLabelSchema.optional(),
+  /**
+   * False while the proxy's own application does not answer its readiness check: the control plane then
+   * stops handing out this endpoint, as Kubernetes does for a pod that is not ready.
+   */
+  ready: z.boolean().default(true),
 });
 export type ProxyRegistration = z.input<typeof proxyRegistrationSchema>;
 export type ParsedProxyRegistration = z.output<typeof proxyRegistrationSchema>;

@@ -73,10 +73,21 @@ export const POLICY_FIELD = {
   CircuitBreakerPolicy: 'circuitBreaker',
   LoadBalancingPolicy: 'loadBalancing',
   RateLimitPolicy: 'rateLimit',
+  FaultInjectionPolicy: 'faultInjection',
+  MirrorPolicy: 'mirror',
+  CachePolicy: 'cache',
 } as const satisfies Record<PolicyKind, keyof ServicePolicy>;
 
 /** The kinds a route rule carries (RoutePolicies); the others belong to a whole Service. */
-const ROUTE_KINDS = new Set<PolicyKind>(['TrafficSplit', 'RetryPolicy', 'TimeoutPolicy', 'RateLimitPolicy']);
+const ROUTE_KINDS = new Set<PolicyKind>([
+  'TrafficSplit',
+  'RetryPolicy',
+  'TimeoutPolicy',
+  'RateLimitPolicy',
+  'FaultInjectionPolicy',
+  'MirrorPolicy',
+  'CachePolicy',
+]);
 
 /** `${source}@${generation}`: how a config version records that it carries one generation of a policy. */
 export function programKey(p: { source: string; generation: number }): string {
@@ -175,7 +186,7 @@ export function compileConfig(
       continue;
     }
     winners.set(claim, program.source);
-    Object.assign(entryFor(serviceKey), compiledSpec(resource, program.source));
+    Object.assign(entryFor(serviceKey), compiledSpec(resource, program.source, ref.name));
   }
 
   // Each rule takes, per kind, the policy naming it, else the one for its whole route.
@@ -186,7 +197,8 @@ export function compileConfig(
       const i = slot.section.get(kind) ?? slot.whole.get(kind);
       if (i === undefined) continue;
       placed.add(i);
-      Object.assign(rulePolicies, compiledSpec(policies[i]!.resource, programs[i]!.source));
+      const service = slot.serviceKey.slice(slot.serviceKey.indexOf('/') + 1);
+      Object.assign(rulePolicies, compiledSpec(policies[i]!.resource, programs[i]!.source, service));
     }
     if (Object.keys(rulePolicies).length > 0) slot.attached.rule.policies = rulePolicies;
   }
@@ -247,8 +259,11 @@ export function versionOf(services: readonly ServiceEndpoints[], policies: reado
   return createHash('sha256').update(content).digest('hex').slice(0, 16);
 }
 
-/** One kind's spec as the proxy gets it: without targetRef, with where it came from. */
-function compiledSpec(p: PolicyResource, source: string): Partial<ServicePolicy> {
+/**
+ * One kind's spec as the proxy gets it: without targetRef, with where it came from. `service` is the
+ * Service the policy applies to (the target, or a route's parent), in the policy's namespace.
+ */
+function compiledSpec(p: PolicyResource, source: string, service: string): Partial<ServicePolicy> {
   switch (p.kind) {
     case 'TrafficSplit': {
       const { targetRef: _, ...body } = p.spec;
@@ -273,6 +288,23 @@ function compiledSpec(p: PolicyResource, source: string): Partial<ServicePolicy>
     case 'RateLimitPolicy': {
       const { targetRef: _, ...body } = p.spec;
       return { rateLimit: { ...body, source } };
+    }
+    case 'FaultInjectionPolicy': {
+      const { targetRef: _, ...body } = p.spec;
+      return { faultInjection: { ...body, source } };
+    }
+    case 'MirrorPolicy': {
+      const { targetRef: _, backend, ...body } = p.spec;
+      const to = {
+        service: backend.service ?? service,
+        namespace: backend.namespace ?? p.metadata.namespace,
+        ...(backend.version !== undefined ? { version: backend.version } : {}),
+      };
+      return { mirror: { ...body, backend: to, source } };
+    }
+    case 'CachePolicy': {
+      const { targetRef: _, ...body } = p.spec;
+      return { cache: { ...body, source } };
     }
   }
 }

@@ -59,11 +59,12 @@ function setup() {
   const writes: { ref: PolicyRef; conditions: Condition[] }[] = [];
   /** Reconciliations that read the platform (each one decides and writes before the next event-loop turn). */
   let lists = 0;
+  let stored = [policy];
   const platform = {
     name: 'universal',
     list: () => {
       lists++;
-      return Promise.resolve([policy]);
+      return Promise.resolve(stored);
     },
     setConditions: (ref: PolicyRef, conditions: Condition[]) => {
       writes.push({ ref, conditions });
@@ -82,6 +83,32 @@ function setup() {
       compiled = next;
       for (const l of listeners) l();
     },
+    /** The platform now holds `policies`, and the config is compiled from them. */
+    edit: (policies: StoredPolicy[]) => {
+      stored = policies;
+      compiled = compileConfig(services, policies);
+      for (const l of listeners) l();
+      return compiled.config.version;
+    },
+  };
+}
+
+/** `policy` at another generation with other weights, its Programmed condition as last written. */
+function edited(generation: number, v1: number, programmed: Condition | undefined): StoredPolicy {
+  return {
+    ...policy,
+    resource: {
+      ...policy.resource,
+      metadata: { ...policy.resource.metadata, generation },
+      spec: {
+        targetRef: { group: '', kind: 'Service', name: 'reviews' },
+        backends: [
+          { version: 'v1', weight: v1 },
+          { version: 'v2', weight: 100 - v1 },
+        ],
+      },
+    } as StoredPolicy['resource'],
+    conditions: programmed ? [accepted, programmed] : [accepted],
   };
 }
 
@@ -119,6 +146,33 @@ describe('ConfigStreamHub', () => {
       ['Accepted', 'True', 'Accepted', 1],
       ['Programmed', 'True', 'Programmed', 1],
     ]);
+    hub.close();
+  });
+
+  it('writes Programmed=True for a policy edited back to an earlier spec (a version seen before)', async () => {
+    const { hub, writes, edit } = setup();
+    const ackAll = (version: string) => {
+      for (const id of ['a', 'b']) hub.ack(id, { version, status: 'ACK' });
+    };
+    const programmedAt = (generation: number) =>
+      vi.waitFor(() =>
+        expect(writes.at(-1)?.conditions.at(-1)).toMatchObject({
+          type: 'Programmed',
+          status: 'True',
+          observedGeneration: generation,
+        }),
+      );
+    const first = edit([edited(2, 90, undefined)]);
+    ackAll(first);
+    await programmedAt(2);
+    const second = edit([edited(3, 10, writes.at(-1)?.conditions.at(-1))]);
+    expect(second).not.toBe(first);
+    ackAll(second);
+    await programmedAt(3);
+    // Generation 4 has generation 2's spec: the same content, so the same version as before.
+    expect(edit([edited(4, 90, writes.at(-1)?.conditions.at(-1))])).toBe(first);
+    ackAll(first);
+    await programmedAt(4);
     hub.close();
   });
 

@@ -144,6 +144,39 @@ export const circuitBreakerPolicySpecSchema = z.object({
 
 export const LB_ALGORITHMS = ['RoundRobin', 'LeastRequest', 'EWMA', 'RingHash'] as const;
 
+/** A share of requests, in percent; fractions allowed (0.5 = one request in 200). */
+const percentage = z.number().min(0).max(100);
+
+/** Active HTTP health checks of every endpoint, feeding the balancer (Envoy's health checker). */
+export const healthCheckSchema = z.object({
+  /** Requested with GET on the endpoint's inbound listener. */
+  path: z
+    .string()
+    .min(1)
+    .max(PolicyLimits.maxPathLength)
+    .regex(/^\/[^\s]*$/, 'must be an absolute path without spaces'),
+  interval: durationSchema.default('5s'),
+  timeout: durationSchema.default('1s'),
+  /** Consecutive failures before an endpoint counts as unhealthy. */
+  unhealthyThreshold: count(100).default(3),
+  /** Consecutive successes before an unhealthy endpoint counts as healthy again. */
+  healthyThreshold: count(100).default(2),
+});
+
+/**
+ * Locality-aware routing with failover (Envoy's zone-aware routing and priority levels): prefer endpoints
+ * in the caller's zone while enough of them are healthy, then the caller's region, then every zone, and
+ * when the service has no healthy endpoint at all, a failover service (another cluster or region).
+ */
+export const localitySchema = z.object({
+  /** Keep traffic in the caller's zone (then region) while at least this share of it is healthy. */
+  minHealthyPercent: z.number().int().min(1).max(100).default(70),
+  failover: z
+    .array(z.object({ service: dnsLabelSchema, namespace: dnsLabelSchema.optional() }))
+    .max(4)
+    .optional(),
+});
+
 export const loadBalancingPolicyBody = z.object({
   type: z.enum(LB_ALGORITHMS),
   leastRequest: z.object({ choices: z.number().int().min(2).max(8).default(2) }).optional(),
@@ -160,6 +193,8 @@ export const loadBalancingPolicyBody = z.object({
         .default(1024),
     })
     .optional(),
+  healthCheck: healthCheckSchema.optional(),
+  locality: localitySchema.optional(),
 });
 
 /** Refinements shared by a kind's resource spec and its compiled form in the proxy config. */
@@ -174,6 +209,76 @@ export const ringHashHasKeyIssue = {
 export const loadBalancingPolicySpecSchema = z
   .object({ targetRef: targetRefSchema, ...loadBalancingPolicyBody.shape })
   .refine(ringHashHasKey, ringHashHasKeyIssue);
+
+/** Faults injected into a share of requests, before they leave the caller's proxy (Envoy's fault filter). */
+export const faultInjectionPolicyBody = z.object({
+  /** Only requests that match one of these (any request when absent). */
+  matches: z.array(routeMatchSchema).max(PolicyLimits.maxMatches).optional(),
+  delay: z.object({ percentage, duration: durationSchema }).optional(),
+  abort: z.object({ percentage, status: z.number().int().min(200).max(599) }).optional(),
+});
+export function faultIsSet(s: z.infer<typeof faultInjectionPolicyBody>): boolean {
+  return s.delay !== undefined || s.abort !== undefined;
+}
+export const faultIsSetIssue = { message: 'set delay, abort or both', path: ['delay'] };
+export const faultInjectionPolicySpecSchema = z
+  .object({ targetRef: targetRefSchema, ...faultInjectionPolicyBody.shape })
+  .refine(faultIsSet, faultIsSetIssue);
+
+/**
+ * A share of requests copied to another service or another version of this one; the copies' responses are
+ * discarded and never slow the original (Envoy's request mirror policy, Gateway API's RequestMirror).
+ */
+export const mirrorPolicySpecSchema = z.object({
+  targetRef: targetRefSchema,
+  matches: z.array(routeMatchSchema).max(PolicyLimits.maxMatches).optional(),
+  /** The service to copy to (default: the target service itself, with `version` set). */
+  backend: z.object({
+    service: dnsLabelSchema.optional(),
+    namespace: dnsLabelSchema.optional(),
+    version: versionRefSchema.optional(),
+  }),
+  percentage: percentage.default(100),
+  /** Requests with a larger body are not mirrored (the body is copied while the original streams). */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+});
+
+/**
+ * A shared HTTP cache (RFC 9111) in the caller's proxy for the target's responses: what the response headers
+ * allow is stored and served until stale; these fields bound it and fill in what the headers leave open.
+ */
+export const cachePolicySpecSchema = z.object({
+  targetRef: targetRefSchema,
+  matches: z.array(routeMatchSchema).max(PolicyLimits.maxMatches).optional(),
+  /** Size of the in-memory store for this service; least recently used entries go first. */
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
+  /** Larger responses are passed through, not stored. */
+  maxEntryBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * Heuristic freshness for responses without explicit freshness (RFC 9111 4.2.2): this share of the time
+   * since Last-Modified, capped by heuristicMax. 0 turns heuristics off.
+   */
+  heuristicPercent: z.number().int().min(0).max(100).default(10),
+  heuristicMax: durationSchema.default('1h'),
+  /** Also serve stale responses this long while revalidating / on upstream errors when the response allows. */
+  staleWhileRevalidate: durationSchema.optional(),
+  staleIfError: durationSchema.optional(),
+});
 
 /** Every kind once: its name, plural, short names and spec schema (like Headlamp's resource registry). */
 export const POLICY_KINDS = {
@@ -191,6 +296,13 @@ export const POLICY_KINDS = {
     shortNames: ['lbp'],
     spec: loadBalancingPolicySpecSchema,
   },
+  FaultInjectionPolicy: {
+    plural: 'faultinjectionpolicies',
+    shortNames: ['fip'],
+    spec: faultInjectionPolicySpecSchema,
+  },
+  MirrorPolicy: { plural: 'mirrorpolicies', shortNames: ['mp'], spec: mirrorPolicySpecSchema },
+  CachePolicy: { plural: 'cachepolicies', shortNames: ['cp'], spec: cachePolicySpecSchema },
 } as const;
 
 export type PolicyKind = keyof typeof POLICY_KINDS;
@@ -203,3 +315,6 @@ export type RetryPolicySpec = z.infer<typeof retryPolicySpecSchema>;
 export type TimeoutPolicySpec = z.infer<typeof timeoutPolicySpecSchema>;
 export type CircuitBreakerPolicySpec = z.infer<typeof circuitBreakerPolicySpecSchema>;
 export type LoadBalancingPolicySpec = z.infer<typeof loadBalancingPolicySpecSchema>;
+export type FaultInjectionPolicySpec = z.infer<typeof faultInjectionPolicySpecSchema>;
+export type MirrorPolicySpec = z.infer<typeof mirrorPolicySpecSchema>;
+export type CachePolicySpec = z.infer<typeof cachePolicySpecSchema>;

@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { POLICY_API_VERSION, policyMetadataSchema, policyStatusSchema } from './meta.ts';
 import {
+  cachePolicySpecSchema,
   circuitBreakerPolicySpecSchema,
+  faultInjectionPolicySpecSchema,
+  mirrorPolicySpecSchema,
   loadBalancingPolicySpecSchema,
   rateLimitPolicySpecSchema,
   retryPolicySpecSchema,
@@ -27,6 +30,10 @@ export const timeoutPolicySchema = resource('TimeoutPolicy', timeoutPolicySpecSc
 export const circuitBreakerPolicySchema = resource('CircuitBreakerPolicy', circuitBreakerPolicySpecSchema);
 export const loadBalancingPolicySchema = resource('LoadBalancingPolicy', loadBalancingPolicySpecSchema);
 
+export const faultInjectionPolicySchema = resource('FaultInjectionPolicy', faultInjectionPolicySpecSchema);
+export const mirrorPolicySchema = resource('MirrorPolicy', mirrorPolicySpecSchema);
+export const cachePolicySchema = resource('CachePolicy', cachePolicySpecSchema);
+
 export const policyResourceSchema = z.discriminatedUnion('kind', [
   trafficSplitSchema,
   rateLimitPolicySchema,
@@ -34,6 +41,9 @@ export const policyResourceSchema = z.discriminatedUnion('kind', [
   timeoutPolicySchema,
   circuitBreakerPolicySchema,
   loadBalancingPolicySchema,
+  faultInjectionPolicySchema,
+  mirrorPolicySchema,
+  cachePolicySchema,
 ]);
 export type PolicyResource = z.infer<typeof policyResourceSchema>;
 export type PolicyResourceInput = z.input<typeof policyResourceSchema>;

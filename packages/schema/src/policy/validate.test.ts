@@ -225,3 +225,43 @@ describe('validate()', () => {
     }
   });
 });
+
+describe('validate() for balancing, mirrors, faults and caches', () => {
+  const policy = (kind: string, spec: object): PolicyResource =>
+    parse({
+      apiVersion: 'policy.weft.dev/v1alpha1',
+      kind,
+      metadata: { name: 'p', namespace: 'shop' },
+      spec: { targetRef: { name: 'reviews' }, ...spec },
+    } as PolicyResourceInput);
+
+  it('checks health check timing and failover targets', () => {
+    const lb = (extra: object) => policy('LoadBalancingPolicy', { type: 'LeastRequest', ...extra });
+    expect(codes(lb({ healthCheck: { path: '/ready', interval: '2s', timeout: '1s' } }))).toEqual([]);
+    expect(codes(lb({ healthCheck: { path: '/ready', interval: '1s', timeout: '2s' } }))).toEqual([
+      'WEFT7002',
+    ]);
+    expect(codes(lb({ locality: { failover: [{ service: 'pricing' }] } }))).toEqual([]);
+    expect(codes(lb({ locality: { failover: [{ service: 'reviews' }] } }))).toEqual(['WEFT7004']);
+    expect(codes(lb({ locality: { failover: [{ service: 'reviews', namespace: 'other' }] } }))).toEqual([
+      'WEFT7003',
+    ]);
+  });
+
+  it('refuses a mirror to the service itself or to a missing one, and warns about an empty version', () => {
+    expect(codes(policy('MirrorPolicy', { backend: { version: 'v2' }, percentage: 10 }))).toEqual([]);
+    expect(codes(policy('MirrorPolicy', { backend: {} }))).toEqual(['WEFT8001']);
+    expect(codes(policy('MirrorPolicy', { backend: { service: 'nope' } }))).toEqual(['WEFT8002']);
+    expect(codes(policy('MirrorPolicy', { backend: { version: 'v9' } }))).toEqual(['WEFT8003']);
+  });
+
+  it('warns about a fault that aborts everything and refuses a cache entry larger than the cache', () => {
+    expect(codes(policy('FaultInjectionPolicy', { abort: { percentage: 5, status: 503 } }))).toEqual([]);
+    expect(codes(policy('FaultInjectionPolicy', { abort: { percentage: 100, status: 503 } }))).toEqual([
+      'WEFT8101',
+    ]);
+    expect(() => policy('FaultInjectionPolicy', {})).toThrow(/set delay, abort or both/);
+    expect(codes(policy('CachePolicy', {}))).toEqual([]);
+    expect(codes(policy('CachePolicy', { maxBytes: 4096, maxEntryBytes: 8192 }))).toEqual(['WEFT8201']);
+  });
+});

@@ -73,6 +73,14 @@ export const VALIDATION_CODES = {
     title: 'A CircuitBreakerPolicy with neither outlier detection nor limits does nothing',
   },
   WEFT7001: { severity: 'warning', title: 'RingHash has both header and cookie; the header is used' },
+  WEFT7002: { severity: 'error', title: 'A health check timeout is longer than its interval' },
+  WEFT7003: { severity: 'error', title: 'A failover service does not exist' },
+  WEFT7004: { severity: 'error', title: 'A service fails over to itself' },
+  WEFT8001: { severity: 'error', title: 'A MirrorPolicy copies requests to the service they already go to' },
+  WEFT8002: { severity: 'error', title: 'The mirror backend Service does not exist' },
+  WEFT8003: { severity: 'warning', title: 'The mirror backend version has no instances' },
+  WEFT8101: { severity: 'warning', title: 'A fault aborts every matching request' },
+  WEFT8201: { severity: 'error', title: 'A cache entry may not be larger than the whole cache' },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 export type ValidationCode = keyof typeof VALIDATION_CODES;
 
@@ -378,10 +386,89 @@ export function validate(resource: PolicyResource, view: ClusterView): Finding[]
         out.push(finding('WEFT6001', 'spec', 'set outlierDetection or limits (or delete this policy)'));
       }
       break;
-    case 'LoadBalancingPolicy':
-      if (resource.spec.ringHash?.header !== undefined && resource.spec.ringHash.cookie !== undefined) {
+    case 'LoadBalancingPolicy': {
+      const spec = resource.spec;
+      if (spec.ringHash?.header !== undefined && spec.ringHash.cookie !== undefined) {
         out.push(
           finding('WEFT7001', 'spec.ringHash', 'hash on a header or a cookie, not both: the header is used'),
+        );
+      }
+      const check = spec.healthCheck;
+      if (check && durationMs(check.timeout) > durationMs(check.interval)) {
+        out.push(
+          finding(
+            'WEFT7002',
+            'spec.healthCheck.timeout',
+            `timeout ${check.timeout} is longer than the interval ${check.interval}: make it at most the interval`,
+          ),
+        );
+      }
+      const namespace = resource.metadata.namespace;
+      const self = targetService(namespace, spec.targetRef, view);
+      (spec.locality?.failover ?? []).forEach((f, i) => {
+        const ns = f.namespace ?? namespace;
+        const path = `spec.locality.failover.${i}.service`;
+        if (ns === namespace && f.service === self) {
+          out.push(finding('WEFT7004', path, `"${f.service}" is the service itself: name another service`));
+        } else if (!view.services.some((s) => s.namespace === ns && s.name === f.service)) {
+          out.push(finding('WEFT7003', path, `no Service "${f.service}" in namespace "${ns}"`));
+        }
+      });
+      break;
+    }
+    case 'MirrorPolicy': {
+      const spec = resource.spec;
+      const namespace = resource.metadata.namespace;
+      const self = targetService(namespace, spec.targetRef, view);
+      const service = spec.backend.service ?? self;
+      const ns = spec.backend.namespace ?? namespace;
+      if (service === undefined) break; // the target is missing: reported above
+      if (service === self && ns === namespace && spec.backend.version === undefined) {
+        out.push(
+          finding(
+            'WEFT8001',
+            'spec.backend',
+            'the copies would go to the same service as the originals: set backend.version or backend.service',
+          ),
+        );
+        break;
+      }
+      const target = view.services.find((s) => s.namespace === ns && s.name === service);
+      if (target === undefined) {
+        out.push(finding('WEFT8002', 'spec.backend.service', `no Service "${service}" in namespace "${ns}"`));
+      } else if (
+        spec.backend.version !== undefined &&
+        !target.versions.some((v) => v.version === spec.backend.version && v.instances > 0)
+      ) {
+        out.push(
+          finding(
+            'WEFT8003',
+            'spec.backend.version',
+            `"${service}" has no instances of version "${spec.backend.version}": copies are dropped until it has some`,
+          ),
+        );
+      }
+      break;
+    }
+    case 'FaultInjectionPolicy':
+      if ((resource.spec.abort?.percentage ?? 0) >= 100) {
+        out.push(
+          finding(
+            'WEFT8101',
+            'spec.abort.percentage',
+            `every matching request is answered ${resource.spec.abort?.status}: lower the percentage unless that is the point`,
+          ),
+        );
+      }
+      break;
+    case 'CachePolicy':
+      if (resource.spec.maxEntryBytes > resource.spec.maxBytes) {
+        out.push(
+          finding(
+            'WEFT8201',
+            'spec.maxEntryBytes',
+            `maxEntryBytes ${resource.spec.maxEntryBytes} is more than maxBytes ${resource.spec.maxBytes}: lower it or raise maxBytes`,
+          ),
         );
       }
       break;
