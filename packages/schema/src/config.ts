@@ -53,12 +53,10 @@ const source = z.string().max(600);
  */
 const faultBody = faultInjectionPolicyBody.extend({ source }).refine(faultIsSet, faultIsSetIssue);
 /** A mirror as the proxy gets it: the backend resolved to a service and namespace (version optional). */
-const mirrorBody = mirrorPolicySpecSchema
-  .omit({ targetRef: true, backend: true })
-  .extend({
-    source,
-    backend: z.object({ service: z.string(), namespace: z.string(), version: z.string().optional() }),
-  });
+const mirrorBody = mirrorPolicySpecSchema.omit({ targetRef: true, backend: true }).extend({
+  source,
+  backend: z.object({ service: z.string(), namespace: z.string(), version: z.string().optional() }),
+});
 const cacheBody = cachePolicySpecSchema.omit({ targetRef: true }).extend({ source });
 
 export const routePoliciesSchema = z.object({

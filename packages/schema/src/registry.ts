@@ -7,7 +7,10 @@ export const topologyLabelSchema = z
   .string()
   .min(1)
   .max(63)
-  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label value: letters, digits, "-", "_", "."');
+  .regex(
+    /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
+    'must be a label value: letters, digits, "-", "_", "."',
+  );
 
 export const proxyRegistrationSchema = z.object({
   proxyId: proxyIdSchema,
