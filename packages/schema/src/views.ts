@@ -80,6 +80,9 @@ export interface ServiceDetail extends ServiceSummary {
 export interface SignalPoint extends TrafficStats {
   /** Start of the step, epoch ms */
   t: number;
+  /** Of `requests`: answered 429 (rate limited) and 503 (shed, overloaded or unavailable). */
+  rateLimited: number;
+  unavailable: number;
 }
 
 export interface GoldenSignals {

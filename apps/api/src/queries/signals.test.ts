@@ -1,6 +1,7 @@
-import { QueryLimits } from '@weft/schema';
+import { emptyBuckets, QueryLimits } from '@weft/schema';
 import { describe, expect, it } from 'vitest';
 import { chooseStep } from './signals.ts';
+import { TrafficAccumulator, type RollupRow } from './traffic.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -20,5 +21,40 @@ describe('chooseStep', () => {
         expect(Math.ceil(span / step)).toBeLessThanOrEqual(QueryLimits.maxPointsPerSeries);
       }
     }
+  });
+});
+
+describe('TrafficAccumulator', () => {
+  const row = (statusCode: number, count: number): RollupRow => ({
+    windowStartMs: 0n,
+    windowEndMs: 5000n,
+    reporter: 'inbound',
+    sourceService: 'catalog',
+    sourceNamespace: 'shop',
+    sourceVersion: 'v1',
+    destService: 'pricing',
+    destNamespace: 'shop',
+    destVersion: 'v1',
+    statusCode,
+    count,
+    sumMs: count,
+    buckets: JSON.stringify(emptyBuckets().map((_, i) => (i === 0 ? count : 0))),
+  });
+
+  it('counts what rate limits (429) and shedding (503) refused among the errors', () => {
+    const a = new TrafficAccumulator();
+    a.add(row(200, 90));
+    a.add(row(429, 6));
+    a.add(row(503, 3));
+    const b = new TrafficAccumulator();
+    b.add(row(503, 1));
+    b.add(row(500, 2));
+    a.merge(b);
+    expect({
+      requests: a.requests,
+      errors: a.errors,
+      rateLimited: a.rateLimited,
+      unavailable: a.unavailable,
+    }).toEqual({ requests: 102, errors: 6, rateLimited: 6, unavailable: 4 });
   });
 });

@@ -47,7 +47,7 @@ export async function serviceSignals(
   // Only whole steps: a step still in progress would show a falsely low rate.
   for (let t = start; t + step <= window.toMs; t += step) {
     const acc = steps.get(t) ?? new TrafficAccumulator();
-    points.push({ t, ...acc.stats(step / 1000) });
+    points.push({ t, ...acc.stats(step / 1000), rateLimited: acc.rateLimited, unavailable: acc.unavailable });
   }
   return { window, stepMs: step, points };
 }

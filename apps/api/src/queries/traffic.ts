@@ -18,6 +18,9 @@ export type RollupRow = Omit<EdgeRollup, 'id' | 'proxyId'>;
 export class TrafficAccumulator {
   requests = 0;
   errors = 0;
+  /** Answered 429 / 503: what rate limits and load shedding refused. */
+  rateLimited = 0;
+  unavailable = 0;
   sumMs = 0;
   readonly buckets = emptyBuckets();
   firstMs = Number.POSITIVE_INFINITY;
@@ -26,6 +29,8 @@ export class TrafficAccumulator {
   add(row: RollupRow): void {
     this.requests += row.count;
     if (isErrorStatus(row.statusCode)) this.errors += row.count;
+    if (row.statusCode === 429) this.rateLimited += row.count;
+    else if (row.statusCode === 503) this.unavailable += row.count;
     this.sumMs += row.sumMs;
     addBuckets(this.buckets, JSON.parse(row.buckets) as number[]);
     this.firstMs = Math.min(this.firstMs, Number(row.windowStartMs));
@@ -35,6 +40,8 @@ export class TrafficAccumulator {
   merge(other: TrafficAccumulator): void {
     this.requests += other.requests;
     this.errors += other.errors;
+    this.rateLimited += other.rateLimited;
+    this.unavailable += other.unavailable;
     this.sumMs += other.sumMs;
     addBuckets(this.buckets, other.buckets);
     this.firstMs = Math.min(this.firstMs, other.firstMs);

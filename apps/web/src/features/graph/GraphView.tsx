@@ -22,6 +22,7 @@ import { useTRPC } from '@/lib/trpc.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { HEALTH_COLOR, HEALTH_LABEL } from '@/lib/health.ts';
 import { errorRatio, formatCount, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
+import { REFRESH_MS } from '@/lib/live.ts';
 import {
   Empty,
   ErrorState,
@@ -35,6 +36,7 @@ import { NamespaceNode, ServiceNode } from './ServiceNode.tsx';
 import { TrafficEdge } from './TrafficEdge.tsx';
 import type { FlowNode, TrafficFlowEdge } from './flowTypes.ts';
 import { layoutGraph, reconcileEdges, reconcileNodes, structureKey, withBoxes } from './reconcile.ts';
+import { badgesFrom, PolicyBadgesContext, type PolicyBadges } from './policyBadges.ts';
 
 export const GRAPH_REFRESH_MS = 5_000;
 
@@ -73,6 +75,16 @@ function initialViewport(nodes: readonly FlowNode[], width: number, height: numb
   );
 }
 
+/** Badges per node; the same object while their content is unchanged, so nodes re-render only on a change. */
+function useStableBadges(policies: Parameters<typeof badgesFrom>[0] | undefined): PolicyBadges {
+  const last = useRef<{ key: string; badges: PolicyBadges }>({ key: '', badges: new Map() });
+  if (policies === undefined) return last.current.badges;
+  const badges = badgesFrom(policies);
+  const key = JSON.stringify([...badges]);
+  if (key !== last.current.key) last.current = { key, badges };
+  return last.current.badges;
+}
+
 export function GraphView() {
   const trpc = useTRPC();
   const timeWindow = useTimeWindow();
@@ -81,6 +93,8 @@ export function GraphView() {
   );
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const graph = query.data;
+  const policies = useQuery(trpc.policies.list.queryOptions(undefined, { refetchInterval: REFRESH_MS }));
+  const badges = useStableBadges(policies.data);
 
   return (
     <div className="page page-graph" data-test="graph-page">
@@ -108,7 +122,9 @@ export function GraphView() {
           <SizedCanvas>
             {(size) => (
               <ReactFlowProvider>
-                <GraphCanvas graph={graph} size={size} selectedId={selectedId} onSelect={setSelectedId} />
+                <PolicyBadgesContext.Provider value={badges}>
+                  <GraphCanvas graph={graph} size={size} selectedId={selectedId} onSelect={setSelectedId} />
+                </PolicyBadgesContext.Provider>
               </ReactFlowProvider>
             )}
           </SizedCanvas>

@@ -5,6 +5,7 @@ import { HEALTH_COLOR } from '@/lib/health.ts';
 import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import type { NamespaceFlowNode, ServiceFlowNode } from './flowTypes.ts';
+import { BADGE, usePolicyBadges } from './policyBadges.ts';
 
 /**
  * Level of detail by zoom: text nobody can read still costs layout and paint, and on a 1,000-node mesh it is
@@ -19,6 +20,7 @@ function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
   const n = data.node;
   const t = n.traffic;
   const unknown = n.kind === 'unknown';
+  const policies = usePolicyBadges(n.id);
   if (detail !== 'full') {
     return (
       <div
@@ -51,7 +53,14 @@ function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
           <span className="graph-node-versions">{n.versions.join(' ')}</span>
         ) : null}
       </div>
-      <div className="graph-node-sub">{unknown ? 'outside the mesh' : n.namespace}</div>
+      <div className="graph-node-sub">
+        {unknown ? 'outside the mesh' : n.namespace}
+        {policies.map((kind) => (
+          <span key={kind} className="graph-node-badge" title={kind} data-test="graph-node-policy">
+            {BADGE[kind]}
+          </span>
+        ))}
+      </div>
       <div className="graph-node-stats" data-test="graph-node-stats">
         {unknown ? (
           <span>callers without identity</span>

@@ -194,7 +194,7 @@ function PolicyTableRow({ policy: p }: { policy: StoredPolicy }) {
 }
 
 /** Status as colour and word, the reason beside it; the message on hover and when expanded. */
-function ConditionView({ condition: c, type }: { condition: Condition | undefined; type: string }) {
+export function ConditionView({ condition: c, type }: { condition: Condition | undefined; type: string }) {
   if (!c) {
     return (
       <span className="muted small" data-test={`condition-${type}`} data-status="none">

@@ -15,6 +15,7 @@ import {
   StaleNotice,
   Stat,
 } from '@/components/ui.tsx';
+import { ServicePolicies } from './ServicePolicies.tsx';
 import { SignalCharts } from './SignalCharts.tsx';
 
 function serviceHref(id: string): string | null {
@@ -176,6 +177,13 @@ export function ServiceView({ namespace, service }: { namespace: string; service
         ) : (
           <SignalCharts signals={signals.data} />
         )}
+      </section>
+
+      <section className="section">
+        <h2>Policies in force</h2>
+        <div className="panel">
+          <ServicePolicies namespace={namespace} service={service} />
+        </div>
       </section>
 
       {d ? (

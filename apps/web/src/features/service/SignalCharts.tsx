@@ -19,6 +19,8 @@ interface ChartPoint {
   t: number;
   rps: number;
   errorRps: number;
+  rateLimitedRps: number;
+  unavailableRps: number;
   success: number | null;
   p50: number | null;
   p95: number | null;
@@ -35,6 +37,8 @@ function toPoints(signals: GoldenSignals): ChartPoint[] {
     t: p.t,
     rps: p.rps,
     errorRps: stepS > 0 ? p.errors / stepS : 0,
+    rateLimitedRps: stepS > 0 ? p.rateLimited / stepS : 0,
+    unavailableRps: stepS > 0 ? p.unavailable / stepS : 0,
     success: p.successRate === null ? null : p.successRate * 100,
     p50: p.p50,
     p95: p.p95,
@@ -87,6 +91,12 @@ const RATE_SERIES = [
   { key: 'errorRps', name: 'errors/s', color: '#c9190b', opacity: 0.25 },
 ] as const;
 
+/** Shown only when the window has some: what rate limits (429) and load shedding (503) refused. */
+const REFUSAL_SERIES = [
+  { key: 'rateLimitedRps', name: '429/s (rate limited)', color: '#8f4700' },
+  { key: 'unavailableRps', name: '503/s (shed / unavailable)', color: '#6753ac' },
+] as const;
+
 const LATENCY_SERIES = [
   { key: 'p50', color: '#0066cc' },
   { key: 'p95', color: '#ec7a08' },
@@ -107,6 +117,7 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
   );
   const withRequests = points.filter((p) => p.rps > 0).length;
   const withLatency = points.filter((p) => p.p50 !== null).length;
+  const refusals = REFUSAL_SERIES.filter(({ key }) => points.some((p) => p[key] > 0));
   const floor = successFloor(points);
 
   const xAxis = (
@@ -148,6 +159,20 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
               stroke={color}
               fill={color}
               fillOpacity={opacity}
+              strokeWidth={1.5}
+              isAnimationActive={false}
+              dot={false}
+            />
+          ))}
+          {refusals.map(({ key, name, color }) => (
+            <Area
+              key={key}
+              type="linear"
+              dataKey={key}
+              name={name}
+              stroke={color}
+              fill="none"
+              strokeDasharray="4 2"
               strokeWidth={1.5}
               isAnimationActive={false}
               dot={false}
