@@ -5,9 +5,22 @@ export interface ProxyEnv {
    * control-plane call when set. Never logged.
    */
   controlPlaneToken: string | undefined;
+  /** WEFT_APP_READY_PATH: the application's readiness path when --app-ready-path is not given. */
+  appReadyPath?: string | undefined;
+  /** WEFT_ZONE / WEFT_REGION: where the workload runs, when --zone / --region are not given. */
+  zone?: string | undefined;
+  region?: string | undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): ProxyEnv {
   const token = env.WEFT_PROXY_TOKEN?.trim();
-  return { controlPlaneToken: token ? token : undefined };
+  const readyPath = env.WEFT_APP_READY_PATH?.trim();
+  const zone = env.WEFT_ZONE?.trim();
+  const region = env.WEFT_REGION?.trim();
+  return {
+    controlPlaneToken: token ? token : undefined,
+    appReadyPath: readyPath ? readyPath : undefined,
+    zone: zone ? zone : undefined,
+    region: region ? region : undefined,
+  };
 }

@@ -5,13 +5,17 @@
 import type { Server } from 'node:http';
 import {
   formatHostPort,
+  Headers,
   REGISTRATION_RETRY_MAX_MS,
+  topologyLabelSchema,
   type HostPort,
   type ProxyRegistration,
 } from '@weft/schema';
 import { createAdminServer } from './admin/admin-server.ts';
 import { renderMetricsPage, type SignalStatus } from './admin/metrics-page.ts';
-import type { ProxyOptions } from './cli/flags.ts';
+import { AppReadiness, AppReadinessChecker } from './app-readiness/app-readiness.ts';
+import { probeApp } from './app-readiness/app-probe.ts';
+import { readyPathProblem, type ProxyOptions } from './cli/flags.ts';
 import { readConfigFile } from './config/config-file.ts';
 import { ConfigStore, logApplied } from './config/config-store.ts';
 import { ConfigPoller } from './control-plane/config-poller.ts';
@@ -21,9 +25,19 @@ import { Registration } from './control-plane/registration.ts';
 import type { ProxyEnv } from './env.ts';
 import { listen } from './http/listen.ts';
 import { createListener } from './http/listener.ts';
-import type { WorkloadIdentity } from './identity.ts';
+import { defaultMaxConnections, readOpenFilesLimit, type ListenerLimits } from './http/listener-limits.ts';
+import { formatIdentity, type WorkloadIdentity } from './identity.ts';
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from './layers/timeout.ts';
 import type { Logger } from './log.ts';
+import { FaultCounters } from './policies/fault/fault-counters.ts';
+import { MirrorSender, poolTransport } from './policies/mirror/mirror-sender.ts';
+import { Breakers } from './policies/breaker/breakers.ts';
+import { HealthCheckers, httpHealthProbe } from './policies/health/health-checkers.ts';
+import { resilienceReport } from './policies/breaker/resilience-report.ts';
+import { CacheRegistry } from './policies/cache/cache-registry.ts';
+import { RateLimits } from './policies/rate-limit/inbound-rate-limits.ts';
+import { RateLimitMetrics } from './policies/rate-limit/rate-limit-metrics.ts';
+import type { LocalTopology } from './routing/balancers/locality.ts';
 import { roundRobin } from './routing/round-robin.ts';
 import { inboundStack } from './stacks/inbound.ts';
 import { outboundStack } from './stacks/outbound.ts';
@@ -35,6 +49,7 @@ import { RequestMetrics, type DeltaPoint } from './telemetry/request-metrics.ts'
 import { SignalExporter, type TelemetryChannel } from './telemetry/signal-exporter.ts';
 import { SpanBuffer } from './telemetry/span-buffer.ts';
 import { TelemetryPusher } from './telemetry/telemetry-pusher.ts';
+import { RetryMetrics } from './policies/retry/retry-metrics.ts';
 import { UpstreamPools } from './upstream/upstream-pools.ts';
 
 export interface ProxyTuning {
@@ -48,6 +63,14 @@ export interface ProxyTuning {
   exportBatchSize: number;
   /** How long in-flight requests may finish at shutdown. */
   drainGraceMs: number;
+  /** Overrides of the data listeners' limits (http/listener-limits.ts); `--max-connections` wins. */
+  listenerLimits: Partial<ListenerLimits>;
+  /** How often the proxy checks its own application (app-readiness/); 0 turns the check off. */
+  appCheckIntervalMs: number;
+  /** Failed checks in a row before the proxy reports itself not ready. */
+  appCheckFailures: number;
+  /** Time allowed for one check. */
+  appCheckTimeoutMs: number;
 }
 
 export const DEFAULT_TUNING: ProxyTuning = {
@@ -56,6 +79,10 @@ export const DEFAULT_TUNING: ProxyTuning = {
   metricPointBufferCapacity: 50_000,
   exportBatchSize: 2_000,
   drainGraceMs: 3_000,
+  listenerLimits: {},
+  appCheckIntervalMs: 2_000,
+  appCheckFailures: 2,
+  appCheckTimeoutMs: 1_000,
 };
 
 export interface RunningProxy {
@@ -80,10 +107,42 @@ export async function startProxy(
     version: options.version,
   };
   const metrics = new RequestMetrics(Date.now());
-  const config = new ConfigStore(roundRobin);
+  const topology = localTopology(options, env, log);
+  const config = new ConfigStore(roundRobin, Date.now, topology);
   const appPools = new UpstreamPools();
   const meshPools = new UpstreamPools();
+  // Copies of mirrored requests go over the mesh pools, bounded and never awaited by the data path.
+  const faultsAndMirrors = {
+    policies: () => config.active?.config.policies,
+    faults: new FaultCounters(),
+    mirrors: new MirrorSender({ transport: poolTransport(meshPools), log }),
+  };
+  // Response caches per destination service and CachePolicy; they outlive configs that keep the policy.
+  const caches = new CacheRegistry({ policies: () => config.active?.config.policies });
+  // Buckets and in-flight counts outlive configs; each config's table is built on its first request.
+  const rateLimits = new RateLimits(self);
+  const rateLimitMetrics = new RateLimitMetrics();
+  const inboundRateLimits = () => rateLimits.forConfig(config.active?.config);
   config.onApplied((active) => meshPools.retainOnly(active.routes.addresses()));
+  // Outlier detection (on by default) and CircuitBreakerPolicy limits per destination service.
+  const breakers = new Breakers(log);
+  const retryMetrics = new RetryMetrics();
+  // LoadBalancingPolicy health checks: GET the path on each endpoint's inbound listener.
+  const healthChecks = new HealthCheckers({
+    endpoint: (address) => config.endpoints.get(address),
+    probe: httpHealthProbe({
+      [Headers.source]: formatIdentity(self),
+      'user-agent': 'weft-proxy health check',
+    }),
+    log,
+  });
+  config.onApplied((active) => {
+    breakers.configure(
+      active.config,
+      (service, namespace) => active.routes.lookup({ service, namespace })?.endpoints ?? [],
+    );
+    healthChecks.configure(active.config);
+  });
 
   if (options.configFile !== undefined) {
     const result = config.offer(await readConfigFile(options.configFile), 'file');
@@ -97,6 +156,13 @@ export async function startProxy(
   const spans = spanQueue ? new SpanBuffer(spanQueue) : undefined;
   const pointQueue = new BoundedQueue<DeltaPoint>(t.metricPointBufferCapacity);
 
+  const listenerLimits: Partial<ListenerLimits> = {
+    ...t.listenerLimits,
+    maxConnections:
+      options.maxConnections ??
+      t.listenerLimits.maxConnections ??
+      defaultMaxConnections(readOpenFilesLimit()),
+  };
   const inbound = createListener(
     inboundStack({
       self,
@@ -106,8 +172,11 @@ export async function startProxy(
       pools: appPools,
       timeoutMs: t.upstreamTimeoutMs,
       log,
+      rateLimits: inboundRateLimits,
+      rateLimitMetrics,
     }),
     log,
+    { name: 'inbound', limits: listenerLimits },
   );
   const outbound = createListener(
     outboundStack({
@@ -118,8 +187,13 @@ export async function startProxy(
       pools: meshPools,
       timeoutMs: t.upstreamTimeoutMs,
       log,
+      breakers,
+      faultsAndMirrors,
+      caches,
+      retryMetrics,
     }),
     log,
+    { name: 'outbound', limits: listenerLimits },
   );
 
   let listening = false;
@@ -127,6 +201,24 @@ export async function startProxy(
   let configStream: ConfigStream | undefined;
   let registration: Registration | undefined;
   const exporters: TelemetryChannel[] = [];
+  const readyPath = appReadyPath(options, env, log);
+  const appReadiness = new AppReadiness({ failureThreshold: t.appCheckFailures });
+  const appChecker =
+    t.appCheckIntervalMs > 0
+      ? new AppReadinessChecker({
+          readiness: appReadiness,
+          probe: () => probeApp(options.app, readyPath, t.appCheckTimeoutMs),
+          intervalMs: t.appCheckIntervalMs,
+          onChange: (ready, reason) => {
+            if (ready) log.info('application ready again: /ready answers 200, registered as ready');
+            else
+              log.warn(
+                `application not ready (${reason ?? ''}): /ready answers 503, registered as not ready`,
+              );
+            registration?.setReady(ready);
+          },
+        })
+      : undefined;
 
   const admin = createAdminServer({
     notReadyReason: () => {
@@ -136,9 +228,14 @@ export async function startProxy(
         const problem = configStream?.lastProblem;
         return `no config loaded yet${problem ? ` (${problem})` : ''}`;
       }
+      const app = appReadiness.notReadyReason;
+      if (app !== undefined) return `application not ready: ${app}`;
       return undefined;
     },
     config: () => config.active,
+    rateLimits: () => inboundRateLimits()?.report(),
+    resilience: () => resilienceReport(breakers, healthChecks),
+    caches: () => caches.report(config.active?.config.policies),
     metrics: () =>
       renderMetricsPage({
         proxyId: registration?.proxyId ?? options.proxyId,
@@ -146,8 +243,14 @@ export async function startProxy(
         metrics,
         config,
         inFlight: { inbound: inbound.inFlight, outbound: outbound.inFlight },
+        listeners: { inbound, outbound },
         registered: registration?.registered,
         telemetry: exporters.map(signalStatus),
+        rateLimits: rateLimitMetrics,
+        faultsAndMirrors,
+        caches,
+        retries: retryMetrics,
+        resilience: { breakers, healthChecks, app: appReadiness },
       }),
   });
 
@@ -158,6 +261,7 @@ export async function startProxy(
   ]);
   const [inboundAddress, outboundAddress, adminAddress] = addresses as [HostPort, HostPort, HostPort];
   listening = true;
+  appChecker?.start();
 
   let pusher: TelemetryPusher | undefined;
   if (cp && spanQueue) {
@@ -203,6 +307,8 @@ export async function startProxy(
       inboundAddress: formatHostPort(options.advertise ?? inboundAddress),
       adminAddress: formatHostPort(adminAddress),
       mode: 'sidecar',
+      ready: appReadiness.ready,
+      ...topology,
     };
     registration = new Registration({
       http: cp,
@@ -237,10 +343,14 @@ export async function startProxy(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       draining = true;
+      appChecker?.stop();
+      healthChecks.stop();
       configStream?.stop();
+      // Deregister first, so the control plane stops handing out this endpoint while we still serve; then
+      // stop accepting and let in-flight requests finish (their responses say Connection: close).
+      await registration?.stop(1_500);
       await Promise.all([inbound.drain(t.drainGraceMs), outbound.drain(t.drainGraceMs)]);
       await pusher?.stop(2_000);
-      await registration?.stop(1_500);
       await Promise.all([closeServer(admin), appPools.close(), meshPools.close(), cp?.close()]);
     })());
 
@@ -258,6 +368,35 @@ export async function startProxy(
     readyLine,
     stop,
   };
+}
+
+/** --app-ready-path, else WEFT_APP_READY_PATH (a bad one is logged and a TCP connect used instead). */
+function appReadyPath(options: ProxyOptions, env: ProxyEnv, log: Logger): string | undefined {
+  const path = options.appReadyPath ?? env.appReadyPath;
+  if (path === undefined) return undefined;
+  const problem = readyPathProblem(path);
+  if (problem === undefined) return path;
+  log.error(`WEFT_APP_READY_PATH ${problem}; checking the app with a TCP connect instead`);
+  return undefined;
+}
+
+/**
+ * --zone / --region, else WEFT_ZONE / WEFT_REGION (a value that is not a label is logged and left out:
+ * the control plane would refuse the registration for it).
+ */
+function localTopology(options: ProxyOptions, env: ProxyEnv, log: Logger): LocalTopology {
+  const out: { zone?: string; region?: string } = {};
+  for (const [key, flagValue, envValue, variable] of [
+    ['zone', options.zone, env.zone, 'WEFT_ZONE'],
+    ['region', options.region, env.region, 'WEFT_REGION'],
+  ] as const) {
+    const value = flagValue ?? envValue;
+    if (value === undefined) continue;
+    const problem = topologyLabelSchema.safeParse(value).error?.issues[0]?.message;
+    if (problem === undefined) out[key] = value;
+    else log.error(`${variable} "${value}" ${problem}; registering without a ${key}`);
+  }
+  return out;
 }
 
 /** Binds in order; if one fails, closes those already bound and rethrows (a ListenError naming the flag). */

@@ -418,6 +418,8 @@ export async function startChain(o: ChainOptions = {}) {
     app: loopback(await closedPort()),
     controlPlane,
     flushIntervalMs: o.flushIntervalMs,
+    // Only web's outbound listener is used: it has no app to check (readiness.integration.test.ts does that).
+    tuning: { appCheckIntervalMs: 0 },
     configFile: writeConfig({
       version: 'web-1',
       services: [

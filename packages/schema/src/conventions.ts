@@ -17,6 +17,8 @@ export const Attr = {
   errorType: 'error.type',
   /** The HTTPRoute rule an outbound request matched ("HTTPRoute shop/pricing rule quote"). */
   route: 'weft.route',
+  /** On each CLIENT span of a retried request: which try it was (1 for the first). */
+  retryAttempt: 'weft.retry.attempt',
   /** Which proxy listener saw the request: "inbound" (server side) or "outbound" (client side). */
   reporter: 'weft.reporter',
   sourceService: 'weft.source.service',
@@ -35,6 +37,43 @@ export const Headers = {
   source: 'x-weft-source',
   /** Set on responses the proxy generated itself (no upstream answer), e.g. "no-endpoints". */
   proxyError: 'x-weft-proxy-error',
+  /**
+   * On a copy a MirrorPolicy sent ("1"): the mirror's app can tell copies apart, and an outbound proxy never
+   * mirrors a request that carries it again.
+   */
+  mirrored: 'x-weft-mirrored',
+  /** On a 429 or 503 the proxy wrote for a RateLimitPolicy: which policy and rule refused the request. */
+  rateLimitedBy: 'x-weft-rate-limited-by',
+  /**
+   * On a 503 `overflow` the outbound proxy wrote for a CircuitBreakerPolicy: the limit that was reached
+   * ("max-connections", "max-pending-requests", "max-requests"), like Envoy's x-envoy-overloaded.
+   */
+  overflow: 'x-weft-overflow',
+  /**
+   * On every response a CachePolicy covered (outbound): HIT, MISS, STALE, REVALIDATED or BYPASS, like the
+   * x-cache of CDNs and nginx's $upstream_cache_status.
+   */
+  cache: 'x-weft-cache',
+} as const;
+
+/**
+ * The outbound proxy's retry counters on its /metrics page, labelled `destination_service`,
+ * `destination_namespace` (and `outcome`: "success" or "failure" for retries).
+ */
+export const RetryMetricNames = {
+  retries: 'weft_proxy_retries_total',
+  retryBudgetExhausted: 'weft_proxy_retry_budget_exhausted_total',
+} as const;
+
+/**
+ * The outbound proxy's response-cache series on its /metrics page (CachePolicy): requests by `result` (HIT,
+ * MISS, STALE, REVALIDATED, BYPASS, as `x-weft-cache` says) and the store's size, labelled
+ * `destination_service`, `destination_namespace` (and `source`, the policy, for the size gauges).
+ */
+export const CacheMetricNames = {
+  requests: 'weft_proxy_cache_total',
+  bytes: 'weft_proxy_cache_bytes',
+  entries: 'weft_proxy_cache_entries',
 } as const;
 
 /** Label used for callers outside the mesh (no source identity), as Kiali's "unknown" node. */

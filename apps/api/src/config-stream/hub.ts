@@ -32,6 +32,18 @@ export interface ConfigSource {
   currentCompiled(): Promise<CompiledConfig>;
   onChange(listener: () => void): () => void;
   usePolicies(platform: PolicyPlatform): () => void;
+  /**
+   * Live proxies whose application is not ready: registered, so they get their config and are listed,
+   * but handed out to nobody as an endpoint (universal mode).
+   */
+  notReady?(): Promise<InstanceIdentity[]>;
+}
+
+export interface InstanceIdentity {
+  proxyId: string;
+  namespace: string;
+  service: string;
+  version: string;
 }
 
 export interface ConfigStreamOptions {
@@ -53,6 +65,8 @@ export interface ProxyConfigRow extends ProxyConfigState {
   namespace: string;
   service: string;
   version: string;
+  /** False while the proxy reports its application not ready (it is then no endpoint of its service). */
+  ready: boolean;
 }
 
 export const HEARTBEAT_MS = 15_000;
@@ -197,21 +211,24 @@ export class ConfigStreamHub {
   /** The live proxies (as in the config) with what they were sent and answered. */
   async list(): Promise<ProxyConfigRow[]> {
     const { config } = await this.#source.currentCompiled();
-    return config.services.flatMap((s) =>
-      s.endpoints.map((e) => {
-        const state = this.#states.get(e.proxyId);
-        return {
-          proxyId: e.proxyId,
-          namespace: s.namespace,
-          service: s.name,
-          version: e.version,
-          configVersion: state?.configVersion ?? null,
-          ackedVersion: state?.ackedVersion ?? null,
-          ackedAtMs: state?.ackedAtMs ?? null,
-          nack: state?.nack ?? null,
-        };
-      }),
+    const row = (i: InstanceIdentity, ready: boolean): ProxyConfigRow => {
+      const state = this.#states.get(i.proxyId);
+      return {
+        ...i,
+        ready,
+        configVersion: state?.configVersion ?? null,
+        ackedVersion: state?.ackedVersion ?? null,
+        ackedAtMs: state?.ackedAtMs ?? null,
+        nack: state?.nack ?? null,
+      };
+    };
+    const endpoints = config.services.flatMap((s) =>
+      s.endpoints.map((e) =>
+        row({ proxyId: e.proxyId, namespace: s.namespace, service: s.name, version: e.version }, true),
+      ),
     );
+    const notReady = (await this.#source.notReady?.()) ?? [];
+    return [...endpoints, ...notReady.map((i) => row(i, false))];
   }
 
   /** Ends every stream and stops timers (the HTTP server closes the sockets). */

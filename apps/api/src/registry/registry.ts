@@ -98,11 +98,23 @@ export class ServiceRegistry {
       inboundAddress: reg.inboundAddress,
       adminAddress: reg.adminAddress,
       mode: reg.mode,
+      zone: reg.zone ?? null,
+      region: reg.region ?? null,
+      ready: reg.ready,
       lastSeenAt: now,
     };
     const previous = await this.db.serviceInstance.findUnique({
       where: { proxyId: reg.proxyId },
-      select: { service: true, namespace: true, version: true, inboundAddress: true, lastSeenAt: true },
+      select: {
+        service: true,
+        namespace: true,
+        version: true,
+        inboundAddress: true,
+        zone: true,
+        region: true,
+        ready: true,
+        lastSeenAt: true,
+      },
     });
     const wasLive = previous !== null && previous.lastSeenAt.getTime() > this.now() - this.ttlMs;
     if (
@@ -128,7 +140,12 @@ export class ServiceRegistry {
       previous.service !== reg.service ||
       previous.namespace !== reg.namespace ||
       previous.version !== reg.version ||
-      previous.inboundAddress !== reg.inboundAddress;
+      previous.inboundAddress !== reg.inboundAddress ||
+      // Readiness and topology change what the endpoint list says: a proxy whose app stopped answering
+      // must leave the config at once, not at its TTL.
+      previous.ready !== reg.ready ||
+      previous.zone !== (reg.zone ?? null) ||
+      previous.region !== (reg.region ?? null);
     if (changed) this.configChanged();
     return { proxyId: reg.proxyId, heartbeatSeconds: this.options.heartbeatSeconds };
   }
@@ -258,11 +275,23 @@ export class ServiceRegistry {
     return compiled;
   }
 
-  /** Live registrations per service (universal mode). */
+  /**
+   * Live, ready registrations per service (universal mode). A proxy that reports its application not
+   * ready stays registered (and listed as a proxy) but is handed out to nobody, as Kubernetes leaves a
+   * pod that is not ready out of its EndpointSlices.
+   */
   private async registeredEndpoints(now: number): Promise<ServiceEndpoints[]> {
     const live = await this.db.serviceInstance.findMany({
-      where: { lastSeenAt: { gt: new Date(await this.liveSinceMs(now)) } },
-      select: { proxyId: true, service: true, namespace: true, version: true, inboundAddress: true },
+      where: { lastSeenAt: { gt: new Date(await this.liveSinceMs(now)) }, ready: true },
+      select: {
+        proxyId: true,
+        service: true,
+        namespace: true,
+        version: true,
+        inboundAddress: true,
+        zone: true,
+        region: true,
+      },
       orderBy: [{ namespace: 'asc' }, { service: 'asc' }, { proxyId: 'asc' }],
     });
     const byService = new Map<string, ServiceEndpoints>();
@@ -273,9 +302,28 @@ export class ServiceRegistry {
         entry = { name: inst.service, namespace: inst.namespace, endpoints: [] };
         byService.set(key, entry);
       }
-      entry.endpoints.push({ proxyId: inst.proxyId, address: inst.inboundAddress, version: inst.version });
+      entry.endpoints.push({
+        proxyId: inst.proxyId,
+        address: inst.inboundAddress,
+        version: inst.version,
+        ...(inst.zone === null ? {} : { zone: inst.zone }),
+        ...(inst.region === null ? {} : { region: inst.region }),
+      });
     }
     return [...byService.values()];
+  }
+
+  /**
+   * Live instances that report their application not ready (universal mode; in Kubernetes mode the
+   * EndpointSlices say who is ready). Listed as proxies, never handed out as endpoints.
+   */
+  async notReady(): Promise<(InstanceWorkload & { proxyId: string })[]> {
+    if (this.options.endpoints) return [];
+    return this.db.serviceInstance.findMany({
+      where: { lastSeenAt: { gt: new Date(await this.liveSinceMs(this.now())) }, ready: false },
+      select: { proxyId: true, service: true, namespace: true, version: true },
+      orderBy: [{ namespace: 'asc' }, { service: 'asc' }, { proxyId: 'asc' }],
+    });
   }
 
   /** Instances seen after this moment are live (see the class comment for the first TTL after start). */

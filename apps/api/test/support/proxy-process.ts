@@ -23,6 +23,8 @@ export async function startProxy(opts: {
   /** Workload token for WEFT_PROXY_TOKEN. */
   token?: string;
   flushIntervalMs?: number;
+  /** More environment for the proxy (WEFT_ZONE, …). */
+  env?: Record<string, string>;
 }): Promise<ProxyProcess> {
   const [inboundPort, outboundPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const inbound = `127.0.0.1:${inboundPort}`;
@@ -58,7 +60,7 @@ export async function startProxy(opts: {
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(opts.token ? { WEFT_PROXY_TOKEN: opts.token } : {}) },
+      env: { ...process.env, ...(opts.token ? { WEFT_PROXY_TOKEN: opts.token } : {}), ...opts.env },
     },
   );
   let log = '';

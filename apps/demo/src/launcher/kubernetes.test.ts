@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { POLICY_KIND_NAMES } from '@weft/schema';
 import { KubeStore } from '@weft/test-support/kube-apiserver';
 import { describe, expect, it } from 'vitest';
 import { DEMO_WORKLOADS } from '../topology.ts';
@@ -45,7 +46,7 @@ describe('the Kubernetes objects of the demo shop', () => {
         'httproutes.gateway.networking.k8s.io',
       ]),
     );
-    expect(crds.filter((c) => c.endsWith('.policy.weft.dev'))).toHaveLength(6);
+    expect(crds.filter((c) => c.endsWith('.policy.weft.dev'))).toHaveLength(POLICY_KIND_NAMES.length);
 
     const pod = store.getObject('v1', 'Pod', 'reviews-v2.shop', 'shop') as unknown as Pod;
     expect(pod.metadata.labels).toMatchObject({ app: 'reviews', 'app.kubernetes.io/version': 'v2' });

@@ -537,6 +537,9 @@ async function main(): Promise<number> {
             proxyIdOf(w),
             '--flush-interval-ms',
             String(PROXY_FLUSH_INTERVAL_MS),
+            // The shop answers /healthz: a shop instance that stops answering leaves the endpoints in seconds.
+            '--app-ready-path',
+            '/healthz',
           ]),
           cwd: REPO_ROOT,
           env: { ...baseEnv, WEFT_PROXY_TOKEN: tokens.get(proxyIdOf(w)) },

@@ -1,6 +1,7 @@
 /**
  * Runs every instance of a shop plan in this process: one HTTP server per instance on its own port.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseHostPort, sleep } from '../common/net.ts';
@@ -46,13 +47,24 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: http.ServerResponse, instance: string, reply: Reply): void {
+function send(res: http.ServerResponse, instance: string, reply: Reply, req?: http.IncomingMessage): void {
   if (res.headersSent || res.destroyed) return;
   const body = JSON.stringify(reply.body);
+  const caching: Record<string, string> = {};
+  if (reply.maxAgeSeconds !== undefined && reply.status === 200) {
+    caching['cache-control'] = `max-age=${reply.maxAgeSeconds}`;
+    caching.etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`;
+    if (req?.headers['if-none-match'] === caching.etag) {
+      res.writeHead(304, { ...caching, 'x-shop-instance': instance });
+      res.end();
+      return;
+    }
+  }
   res.writeHead(reply.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'x-shop-instance': instance,
+    ...caching,
   });
   res.end(body);
 }
@@ -110,7 +122,7 @@ function makeHandler(
       version: plan.version,
       call: (target, path, callOpts) => downstream.call(target, path, propagated, callOpts),
     });
-    send(res, plan.name, reply);
+    send(res, plan.name, reply, req);
   };
 }
 

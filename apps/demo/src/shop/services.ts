@@ -9,6 +9,8 @@ import type { CallOptions, CallResult } from './client.ts';
 export interface Reply {
   status: number;
   body: unknown;
+  /** Fresh for this long (Cache-Control max-age, with an ETag): lets a CachePolicy in the callers' proxies work. */
+  maxAgeSeconds?: number;
 }
 
 export interface Ctx {
@@ -62,6 +64,9 @@ function hash(s: string): number {
 }
 
 const json = (status: number, body: unknown): Reply => ({ status, body });
+
+/** How long the product list may be cached (examples/policies/catalog-cache.yaml caches it in the callers). */
+export const CATALOG_MAX_AGE_S = 5;
 const notFound = (what: string): Reply => json(404, { error: `${what} not found` });
 const badGateway = (dependency: string, r: CallResult): Reply =>
   json(502, { error: `${dependency} unavailable`, cause: r.ok ? undefined : r.error });
@@ -127,7 +132,10 @@ const catalog: Route[] = [
           p.price,
         ]),
       );
-      return json(200, { products: PRODUCTS.map((p) => ({ ...p, price: byId.get(p.id) ?? null })) });
+      return {
+        ...json(200, { products: PRODUCTS.map((p) => ({ ...p, price: byId.get(p.id) ?? null })) }),
+        maxAgeSeconds: CATALOG_MAX_AGE_S,
+      };
     },
   },
   {

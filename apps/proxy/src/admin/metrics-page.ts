@@ -1,6 +1,15 @@
 /** Everything /metrics shows: request metrics, the proxy's own state, process gauges. */
 import { splitProblems, type ConfigStore } from '../config/config-store.ts';
+import { renderConnectionMetrics, type ListenerName } from '../http/connection-metrics.ts';
+import type { Listener } from '../http/listener.ts';
 import type { WorkloadIdentity } from '../identity.ts';
+import { renderResilienceMetrics, type ResilienceStatus } from '../policies/breaker/breaker-metrics.ts';
+import type { CacheRegistry } from '../policies/cache/cache-registry.ts';
+import { renderFaultMetrics, type FaultCounters } from '../policies/fault/fault-counters.ts';
+import { renderMirrorMetrics } from '../policies/mirror/mirror-metrics.ts';
+import type { MirrorSender } from '../policies/mirror/mirror-sender.ts';
+import type { RateLimitMetrics } from '../policies/rate-limit/rate-limit-metrics.ts';
+import type { RetryMetrics } from '../policies/retry/retry-metrics.ts';
 import { PrometheusText, renderRequestMetrics } from '../telemetry/prometheus.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
 
@@ -23,6 +32,18 @@ export interface ProxyStatus {
   /** Undefined when no control plane is configured. */
   registered: boolean | undefined;
   telemetry: readonly SignalStatus[];
+  /** Outlier ejections, breaker overflows, active health checks, the own application's readiness. */
+  resilience?: ResilienceStatus;
+  /** Faults injected and copies mirrored by the outbound listener. */
+  faultsAndMirrors?: { faults: FaultCounters; mirrors: MirrorSender };
+  /** Inbound requests refused by RateLimitPolicy (429) and its concurrency limit (503). */
+  rateLimits?: RateLimitMetrics;
+  /** Response caches of the outbound listener (CachePolicy): results and sizes. */
+  caches?: CacheRegistry;
+  /** Retries of the outbound listener (RetryPolicy) and those its budgets refused. */
+  retries?: RetryMetrics;
+  /** The data listeners: open connections against their limit, connections and requests refused. */
+  listeners?: Readonly<Record<ListenerName, Listener>>;
 }
 
 /** Series of `weft_proxy_config_refused_entry_info`, so a config full of bad entries stays a small page. */
@@ -124,6 +145,17 @@ export function renderMetricsPage(s: ProxyStatus): string {
     'Problems of the HTTPRoute rules in force that answer requests 500 (a backend without endpoints, backend weights all 0); listed on /config and logged once. Rules left out of the config are in weft_proxy_config_refused_entry_info.',
   );
   if (active) text.sample('weft_proxy_route_problems', undefined, active.routes.routeProblems().length);
+
+  s.rateLimits?.render(text);
+  if (s.listeners) renderConnectionMetrics(text, s.listeners);
+  if (s.resilience) renderResilienceMetrics(text, s.resilience);
+  s.caches?.render(text);
+  s.retries?.render(text);
+
+  if (s.faultsAndMirrors) {
+    renderFaultMetrics(text, s.faultsAndMirrors.faults);
+    renderMirrorMetrics(text, s.faultsAndMirrors.mirrors);
+  }
 
   if (s.registered !== undefined) {
     text.family(

@@ -152,6 +152,14 @@ describe('parseFlags', () => {
   it('answers --help', () => {
     expect(parseFlags(['--help'])).toEqual({ help: true });
   });
+
+  it('takes --max-connections, and leaves it to the default when absent', () => {
+    expect(parse([...REQUIRED, '--max-connections', '500']).maxConnections).toBe(500);
+    expect(parse(REQUIRED).maxConnections).toBeUndefined();
+    expect(errorOf([...REQUIRED, '--max-connections', '0'])).toBe(
+      '--max-connections "0" must be a whole number between 1 and 1000000',
+    );
+  });
 });
 
 describe('addresses on the command line', () => {
@@ -218,5 +226,43 @@ describe('--advertise', () => {
       '--advertise 169.254.169.254:80: link-local addresses (169.254.0.0/16) are not workload addresses',
     );
     expect(errorOf([...anyAddress, '--advertise', 'x/y:80'])).toMatch(/^--advertise: "x\/y:80"/);
+  });
+});
+
+describe('--app-ready-path', () => {
+  it('is absent by default (a TCP connect checks the app) and takes an origin-form path', () => {
+    expect(parse(REQUIRED).appReadyPath).toBeUndefined();
+    expect(parse([...REQUIRED, '--app-ready-path', '/healthz?full=1']).appReadyPath).toBe('/healthz?full=1');
+  });
+
+  it('refuses what is not a path', () => {
+    expect(errorOf([...REQUIRED, '--app-ready-path', 'healthz'])).toBe(
+      '--app-ready-path "healthz" must be a path starting with "/" without spaces, e.g. /healthz',
+    );
+  });
+
+  it('is described in the usage with its environment variable', () => {
+    expect(USAGE).toContain('--app-ready-path PATH');
+    expect(USAGE).toContain('WEFT_APP_READY_PATH');
+  });
+});
+
+describe('--zone and --region', () => {
+  it('are absent by default and take label values', () => {
+    expect(parse(REQUIRED)).not.toHaveProperty('zone');
+    const o = parse([...REQUIRED, '--zone', 'eu-west-1a', '--region=eu-west-1']);
+    expect([o.zone, o.region]).toEqual(['eu-west-1a', 'eu-west-1']);
+  });
+
+  it('refuse what the registration would refuse', () => {
+    expect(errorOf([...REQUIRED, '--zone', 'eu west'])).toBe(
+      '--zone "eu west" must be a label value: letters, digits, "-", "_", "."',
+    );
+  });
+
+  it('are described in the usage with their environment variables', () => {
+    expect(USAGE).toContain('--zone ZONE');
+    expect(USAGE).toContain('WEFT_ZONE');
+    expect(USAGE).toContain('WEFT_REGION');
   });
 });

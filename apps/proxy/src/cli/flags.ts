@@ -13,6 +13,7 @@ import {
   isVersionName,
   parseHostPort,
   proxyIdSchema,
+  topologyLabelSchema,
   versionNameSchema,
   type HostPort,
 } from '@weft/schema';
@@ -33,6 +34,16 @@ export interface ProxyOptions {
   flushIntervalMs: number;
   configPollMs: number;
   configFile: string | undefined;
+  /** Where the workload runs (--zone, --region; WEFT_ZONE / WEFT_REGION otherwise), for locality-aware balancing. */
+  zone?: string | undefined;
+  region?: string | undefined;
+  /** Client connections per data listener (--max-connections); absent: derived from the open-files limit. */
+  maxConnections?: number;
+  /**
+   * Path the proxy GETs on its application to tell whether it is ready (200–399); absent: a TCP connect
+   * to --app decides (WEFT_APP_READY_PATH when the flag is not given).
+   */
+  appReadyPath?: string | undefined;
 }
 
 export class FlagError extends Error {
@@ -43,6 +54,7 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
                   --app HOST:PORT --inbound HOST:PORT --outbound HOST:PORT --admin HOST:PORT
                   --control-plane URL
                   [--advertise HOST:PORT] [--proxy-id ID] [--flush-interval-ms 5000] [--config-poll-ms 2000] [--config-file PATH]
+                  [--max-connections N] [--app-ready-path PATH]
 
   --service NAME           service this proxy fronts (DNS label)
   --namespace NS           its namespace (DNS label)
@@ -59,10 +71,19 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
   --flush-interval-ms N    telemetry push period (default 5000)
   --config-poll-ms N       config poll period when the API has no config stream (default 2000)
   --config-file PATH       static ProxyConfig JSON instead of the control plane's (--control-plane then optional)
+  --zone ZONE              zone the workload runs in (like topology.kubernetes.io/zone); sent in registration,
+                           and locality-aware balancing prefers endpoints in it (default: WEFT_ZONE)
+  --region REGION          its region (like topology.kubernetes.io/region; default: WEFT_REGION)
+  --max-connections N      client connections each of --inbound and --outbound holds; beyond it requests get
+                           503 and the connection is closed (default: a quarter of the open-files limit
+                           left after a reserve, between 64 and 16384; 4096 when the limit is unknown)
+  --app-ready-path PATH    GET this path on --app every 2 s to tell whether it is ready (200-399 passes);
+                           default: a TCP connect to --app. After 2 failures in a row /ready answers 503
+                           and the proxy re-registers as not ready, so callers stop getting its endpoint
 
 Environment: WEFT_PROXY_TOKEN, the workload token for this service, namespace and version, is sent as
   "Authorization: Bearer <token>" on every control-plane call (register, heartbeat, config, deregister,
-  telemetry). It is never logged.`;
+  telemetry). It is never logged. WEFT_APP_READY_PATH stands for --app-ready-path when the flag is not given.`;
 
 type FlagName =
   | 'service'
@@ -77,7 +98,11 @@ type FlagName =
   | 'proxy-id'
   | 'flush-interval-ms'
   | 'config-poll-ms'
-  | 'config-file';
+  | 'config-file'
+  | 'zone'
+  | 'region'
+  | 'max-connections'
+  | 'app-ready-path';
 
 const FLAGS: ReadonlySet<string> = new Set<FlagName>([
   'service',
@@ -93,6 +118,10 @@ const FLAGS: ReadonlySet<string> = new Set<FlagName>([
   'flush-interval-ms',
   'config-poll-ms',
   'config-file',
+  'zone',
+  'region',
+  'max-connections',
+  'app-ready-path',
 ]);
 
 const REQUIRED: readonly FlagName[] = [
@@ -166,6 +195,10 @@ export function parseFlags(
     flushIntervalMs: positiveInt('flush-interval-ms', values.get('flush-interval-ms'), 5000),
     configPollMs: positiveInt('config-poll-ms', values.get('config-poll-ms'), 2000),
     configFile: values.get('config-file'),
+    ...(values.has('zone') ? { zone: topologyLabel('zone', get('zone')) } : {}),
+    ...(values.has('region') ? { region: topologyLabel('region', get('region')) } : {}),
+    ...(values.has('app-ready-path') ? { appReadyPath: readyPath(get('app-ready-path')) } : {}),
+    ...(values.has('max-connections') ? { maxConnections: connectionCount(get('max-connections')) } : {}),
   };
   if (options.configFile === '') throw new FlagError('--config-file needs a path');
   if (options.advertise === undefined && options.controlPlane !== undefined) {
@@ -177,6 +210,26 @@ export function parseFlags(
     }
   }
   return { help: false, options };
+}
+
+/** An origin-form path (and query), as sent in the request line; undefined when fine. */
+export function readyPathProblem(value: string): string | undefined {
+  return /^\/[\x21-\x7e]*$/.test(value)
+    ? undefined
+    : `"${value}" must be a path starting with "/" without spaces, e.g. /healthz`;
+}
+
+function readyPath(value: string): string {
+  const problem = readyPathProblem(value);
+  if (problem !== undefined) throw new FlagError(`--app-ready-path ${problem}`);
+  return value;
+}
+
+/** A zone or region: a Kubernetes label value, as the registration schema wants it. */
+export function topologyLabel(flag: 'zone' | 'region', value: string): string {
+  const problem = topologyLabelSchema.safeParse(value).error?.issues[0]?.message;
+  if (problem !== undefined) throw new FlagError(`--${flag} "${value}" ${problem}`);
+  return value;
 }
 
 function defaultSuffix(): string {
@@ -227,6 +280,13 @@ function controlPlaneUrl(value: string): URL {
   if (url.search || url.hash)
     throw new FlagError(`--control-plane "${value}" must not have a query or fragment`);
   return url;
+}
+
+function connectionCount(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) {
+    throw new FlagError(`--max-connections "${value}" must be a whole number between 1 and 1000000`);
+  }
+  return Number(value);
 }
 
 function positiveInt(flag: FlagName, value: string | undefined, fallback: number): number {

@@ -12,6 +12,7 @@
  */
 import type { ProxyConfig } from '@weft/schema';
 import type { Logger } from '../log.ts';
+import type { LocalTopology } from '../routing/balancers/locality.ts';
 import type { BalancerFactory } from '../routing/round-robin.ts';
 import { EndpointRegistry } from '../routing/endpoint-registry.ts';
 import type { ServiceRulesReport } from '../routing/route-rules.ts';
@@ -57,6 +58,8 @@ export type OfferResult =
 export class ConfigStore {
   readonly #balancer: BalancerFactory;
   readonly #now: () => number;
+  /** Where this proxy runs (--zone, --region), for locality-aware balancing. */
+  readonly #topology: LocalTopology | undefined;
   readonly #endpoints = new EndpointRegistry();
   readonly #listeners: ((active: ActiveConfig) => void)[] = [];
   #active: ActiveConfig | undefined;
@@ -64,9 +67,10 @@ export class ConfigStore {
   #rejections = 0;
   #entriesRefused = 0;
 
-  constructor(balancer: BalancerFactory, now: () => number = Date.now) {
+  constructor(balancer: BalancerFactory, now: () => number = Date.now, topology?: LocalTopology) {
     this.#balancer = balancer;
     this.#now = now;
+    this.#topology = topology;
   }
 
   get active(): ActiveConfig | undefined {
@@ -119,6 +123,7 @@ export class ConfigStore {
       balancer: this.#balancer,
       endpoints: this.#endpoints,
       previous: this.#active?.routes,
+      topology: this.#topology,
     });
     this.#endpoints.retainOnly(routes.addresses());
     const problemsBefore = new Set(this.#active ? splitProblems(this.#active.routes) : []);

@@ -17,6 +17,7 @@ import {
   advertisedHostPort,
   dnsLabelSchema,
   proxyIdSchema,
+  topologyLabelSchema,
   versionNameSchema,
   routePoliciesSchema,
   routeRuleSchema,
@@ -28,6 +29,8 @@ import {
   type ServiceEndpoints,
   type ServicePolicy,
 } from '@weft/schema';
+import { compilingMatches } from '../policies/fault/compiled-matches.ts';
+import { compilingRuleMatches } from '../policies/rate-limit/config-check.ts';
 import { compileRouteMatch } from '../routing/route-match.ts';
 import { ruleLabel } from '../routing/route-rules.ts';
 
@@ -122,6 +125,8 @@ export function checkConfig(raw: unknown): ConfigCheck {
         proxyId: e.proxyId as string,
         address: e.address as string,
         version: e.version as string,
+        // Topology only steers locality-aware balancing: a value that is not a label is ignored, not refused.
+        ...topologyOf(e),
       });
     });
     services.push({ name: s.name as string, namespace: s.namespace as string, endpoints });
@@ -131,7 +136,17 @@ export function checkConfig(raw: unknown): ConfigCheck {
   return { ok: true, config: { version, services, policies }, refused };
 }
 
-const POLICY_KINDS = ['split', 'retry', 'timeout', 'circuitBreaker', 'loadBalancing', 'rateLimit'] as const;
+const POLICY_KINDS = [
+  'split',
+  'retry',
+  'timeout',
+  'circuitBreaker',
+  'loadBalancing',
+  'rateLimit',
+  'faultInjection',
+  'mirror',
+  'cache',
+] as const;
 type PolicyKind = (typeof POLICY_KINDS)[number];
 
 /** A zod schema as far as this file uses it. */
@@ -149,7 +164,10 @@ const POLICY_PARSERS: { [K in PolicyKind]: Parser<ServicePolicy[K]> } = {
   timeout: servicePolicySchema.shape.timeout,
   circuitBreaker: servicePolicySchema.shape.circuitBreaker,
   loadBalancing: servicePolicySchema.shape.loadBalancing,
-  rateLimit: servicePolicySchema.shape.rateLimit,
+  rateLimit: compilingRuleMatches(servicePolicySchema.shape.rateLimit),
+  faultInjection: compilingMatches(servicePolicySchema.shape.faultInjection),
+  mirror: compilingMatches(servicePolicySchema.shape.mirror),
+  cache: compilingMatches(servicePolicySchema.shape.cache),
 };
 
 /**
@@ -226,13 +244,24 @@ function checkPolicies(raw: readonly unknown[], refused: RefusedEntry[]): Servic
 
 const RULE_PARSER: Parser<Omit<RouteRule, 'policies'>> = routeRuleSchema.omit({ policies: true });
 
-const RULE_POLICY_KINDS = ['split', 'retry', 'timeout', 'rateLimit'] as const;
+const RULE_POLICY_KINDS = [
+  'split',
+  'retry',
+  'timeout',
+  'rateLimit',
+  'faultInjection',
+  'mirror',
+  'cache',
+] as const;
 type RulePolicyKind = (typeof RULE_POLICY_KINDS)[number];
 const RULE_POLICY_PARSERS: { [K in RulePolicyKind]: Parser<RoutePolicies[K]> } = {
   split: routePoliciesSchema.shape.split,
   retry: routePoliciesSchema.shape.retry,
   timeout: routePoliciesSchema.shape.timeout,
-  rateLimit: routePoliciesSchema.shape.rateLimit,
+  rateLimit: compilingRuleMatches(routePoliciesSchema.shape.rateLimit),
+  faultInjection: compilingMatches(routePoliciesSchema.shape.faultInjection),
+  mirror: compilingMatches(routePoliciesSchema.shape.mirror),
+  cache: compilingMatches(routePoliciesSchema.shape.cache),
 };
 
 /** The rules of one service to put in force, in the order received; each bad one (or bad part) refused alone. */
@@ -332,4 +361,12 @@ function field(name: string, problem: string | undefined): string | undefined {
 function show(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** An endpoint's zone and region, each kept only when it is a valid label value. */
+function topologyOf(e: Record<string, unknown>): { zone?: string; region?: string } {
+  const out: { zone?: string; region?: string } = {};
+  if (topologyLabelSchema.safeParse(e.zone).success) out.zone = e.zone as string;
+  if (topologyLabelSchema.safeParse(e.region).success) out.region = e.region as string;
+  return out;
 }

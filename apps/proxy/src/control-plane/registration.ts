@@ -3,6 +3,9 @@
  * `heartbeatSeconds` the control plane asks for; retried with backoff while it is down; `DELETE
  * {cp}/v1/proxies/{proxyId}` on shutdown. Never blocks the data path. A refused token (401/403) is
  * logged once, as an error that says what is wrong with it, and retried with the same backoff.
+ * Each registration says whether the proxy's application is ready (`ready`); when that changes the proxy
+ * re-registers at once instead of waiting for the next heartbeat, so the control plane stops (or resumes)
+ * handing out its endpoint within seconds.
  */
 import { registrationResponseSchema, type ProxyRegistration } from '@weft/schema';
 import type { Logger } from '../log.ts';
@@ -28,6 +31,11 @@ export class Registration {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #failing: string | undefined;
+  #ready: boolean;
+  #started = false;
+  /** An attempt is under way; a readiness change meanwhile sends another right after it. */
+  #attempting = false;
+  #again = false;
   /** True while the last attempt succeeded. */
   registered = false;
   heartbeatSeconds: number | undefined;
@@ -35,6 +43,25 @@ export class Registration {
   constructor(options: RegistrationOptions) {
     this.#o = options;
     this.#proxyId = options.registration.proxyId;
+    this.#ready = options.registration.ready ?? true;
+  }
+
+  /** What the registrations say about the application's readiness. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The application became (not) ready: tell the control plane now rather than at the next heartbeat. */
+  setReady(ready: boolean): void {
+    if (this.#ready === ready) return;
+    this.#ready = ready;
+    if (!this.#started || this.#stopped) return;
+    if (this.#attempting) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#schedule(0);
   }
 
   /** The id the control plane knows this proxy by (it may assign its own). */
@@ -43,13 +70,20 @@ export class Registration {
   }
 
   start(): void {
+    this.#started = true;
     this.#schedule(0);
   }
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      void this.registerOnce().then((next) => this.#schedule(next));
+      this.#attempting = true;
+      void this.registerOnce().then((next) => {
+        this.#attempting = false;
+        const again = this.#again;
+        this.#again = false;
+        this.#schedule(again ? 0 : next);
+      });
     }, delayMs);
     this.#timer.unref();
   }
@@ -57,7 +91,7 @@ export class Registration {
   /** One attempt; resolves with the delay until the next one. */
   async registerOnce(): Promise<number> {
     const { http, registration, backoff, log } = this.#o;
-    const body: ProxyRegistration = { ...registration, proxyId: this.#proxyId };
+    const body: ProxyRegistration = { ...registration, proxyId: this.#proxyId, ready: this.#ready };
     let problem: string;
     let level: 'warn' | 'error' = 'warn';
     try {

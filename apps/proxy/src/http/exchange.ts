@@ -3,9 +3,11 @@
  * what the layers learn about it on the way (source, destination, chosen upstream, the proxy's own
  * error), as Envoy's StreamInfo does, so that telemetry can report it when the exchange completes.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ClientSignal } from './client-signal.ts';
 import { UNKNOWN_IDENTITY, type WorkloadIdentity } from '../identity.ts';
+import type { EnforcedRateLimit } from '../policies/rate-limit/rate-limit-policy.ts';
 import type { CompiledRouteRule, RuleBackend } from '../routing/route-rules.ts';
 import type { EndpointSubset, RouteEndpoint, ServiceRoute } from '../routing/routing-table.ts';
 
@@ -23,6 +25,21 @@ export type ProxyErrorKind =
   | 'upstream-timeout'
   | 'upstream-reset'
   | 'client-aborted'
+  /** A RateLimitPolicy rule had no token for the request (inbound, 429). */
+  | 'rate-limited'
+  /** The RateLimitPolicy's concurrency limit was reached: shed without queueing (inbound, 503). */
+  | 'overloaded'
+  /** A FaultInjectionPolicy aborted the request with its configured status (outbound). */
+  | 'fault-injected'
+  /** The listener holds its maximum of client connections: answered 503 and closed (before any layer). */
+  | 'connection-limit'
+  /**
+   * A CircuitBreakerPolicy limit of the destination service (connections, pending or in-flight requests)
+   * was reached (outbound, 503; `x-weft-overflow` names the limit).
+   */
+  | 'overflow'
+  /** `Cache-Control: only-if-cached` and no stored response may answer (outbound, 504; RFC 9111 §5.2.1.7). */
+  | 'not-cached'
   | 'internal-error';
 
 export interface ProxyResponse {
@@ -40,6 +57,26 @@ export interface Completion {
   endedAt: number;
   /** True when the response was cut short (client gone, upstream body failed). */
   aborted: boolean;
+}
+
+/** One finished try of a retried request (the last try is the exchange itself). */
+export interface AttemptRecord {
+  /** Its span id; undefined for the first try, whose span is the request's own. */
+  spanId: string | undefined;
+  startedAt: number;
+  endedAt: number;
+  /** The upstream's status, or the one its failure would have been answered with. */
+  status: number;
+  error: ProxyErrorKind | undefined;
+  destination: WorkloadIdentity;
+}
+
+/** A protocol switch in progress (upgrade/upgrade-tunnel.ts). */
+export interface UpgradeRequest {
+  /** The Upgrade field the client sent ("websocket"). */
+  protocol: string;
+  /** The upstream connection once it answered 101, with any bytes it sent after its 101 head. */
+  upstream?: { socket: Socket; head: Buffer };
 }
 
 export type CompletionListener = (req: ProxyRequest, completion: Completion) => void;
@@ -71,6 +108,24 @@ export class ProxyRequest {
 
   /** Time allowed until the upstream's response headers, in ms (set by the timeout layer). */
   timeoutMs = 0;
+  /** `performance.now()` by which the whole exchange must end (outbound; set by requestDeadline). */
+  deadline: number | undefined = undefined;
+  /** Silence allowed on the upstream response body, in ms; 0: the pool's default (set by requestDeadline). */
+  idleTimeoutMs = 0;
+  /**
+   * Cancels upstream work: fires when the client goes away or the request deadline passes (outbound; set by
+   * requestDeadline, a child of `signal`). The terminal listens to it, else to `signal`.
+   */
+  attemptSignal: ClientSignal | undefined = undefined;
+  /** Endpoint addresses this request already tried (set by retry): pickEndpoint avoids them when it can. */
+  triedEndpoints: ReadonlySet<string> | undefined = undefined;
+  /** The tries of a retried request but the last, for one CLIENT span each (set by retry). */
+  attempts: AttemptRecord[] | undefined = undefined;
+  /**
+   * Starts the span of another try: a new span id, propagated to the next hop in the trace headers, and
+   * returned (set by telemetry when it records spans).
+   */
+  newAttemptSpan: (() => string) | undefined = undefined;
   /**
    * The destination service and its endpoints (outbound; set by destination resolution, and switched to
    * the chosen backend's by matchRoute when an HTTPRoute rule sends the request to another service).
@@ -88,8 +143,20 @@ export class ProxyRequest {
   upstream: string | undefined = undefined;
   source: WorkloadIdentity = UNKNOWN_IDENTITY;
   destination: WorkloadIdentity = UNKNOWN_IDENTITY;
+  /** The RateLimitPolicy in force for the request (inbound; set by rateLimit, read by concurrencyLimit). */
+  rateLimit: EnforcedRateLimit | undefined = undefined;
   /** Set when the proxy itself produced the response. */
   error: ProxyErrorKind | undefined = undefined;
+  /**
+   * Relays an upstream's interim (1xx) response to the client (set by the listener; absent when the client
+   * must not get one, e.g. HTTP/1.0). Shaped as undici's `onInfo` so the terminal can hand it over as is.
+   */
+  onInterim: ((info: { statusCode: number; headers: HeaderMap }) => void) | undefined = undefined;
+  /**
+   * Set by the listener when the client asked to switch protocols (WebSocket): the terminal then asks the
+   * upstream to switch too, and on its 101 leaves the upstream connection here for the listener to join.
+   */
+  upgrade: UpgradeRequest | undefined = undefined;
 
   #listeners: CompletionListener[] | undefined;
   #completed = false;

@@ -40,9 +40,21 @@ describe('parseRequestTarget', () => {
     ['http://catalog.shop:8080', undefined, { authority: 'catalog.shop:8080', path: '/' }],
     ['HTTP://catalog.shop?x=1', undefined, { authority: 'catalog.shop', path: '/?x=1' }],
     ['http://catalog.shop/a#frag', undefined, { authority: 'catalog.shop', path: '/a' }],
-    ['*', 'catalog', { authority: 'catalog', path: '*' }],
   ])('%s', (url, host, expected) => {
     expect(parseRequestTarget(url, host)).toEqual(expected);
+  });
+
+  it('keeps the asterisk-form for OPTIONS only, and makes OPTIONS of a bare absolute URL one', () => {
+    expect(parseRequestTarget('*', 'catalog', 'OPTIONS')).toEqual({ authority: 'catalog', path: '*' });
+    expect(parseRequestTarget('*', 'catalog', 'GET')).toBeNull();
+    expect(parseRequestTarget('http://catalog.shop:8080', undefined, 'OPTIONS')).toEqual({
+      authority: 'catalog.shop:8080',
+      path: '*',
+    });
+    expect(parseRequestTarget('http://catalog.shop/x', undefined, 'OPTIONS')).toEqual({
+      authority: 'catalog.shop',
+      path: '/x',
+    });
   });
 
   it.each(['https://catalog.shop/', 'ftp://x/', 'http:///path', 'http://user@catalog/', 'items'])(

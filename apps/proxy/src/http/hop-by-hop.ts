@@ -10,7 +10,9 @@
  *   with the Content-Length, which is kept) on the next connection.
  * - TE goes entirely, `trailers` included: Envoy keeps `te: trailers` for gRPC, but this proxy relays
  *   HTTP/1.1 without trailers, so promising the upstream that the client accepts them would be false.
- * - Upgrade goes always: no upgrade is proxied (node:http hands such requests over as plain ones).
+ * - Upgrade goes too, from what layers see: a protocol switch (WebSocket) travels as `req.upgrade`, and
+ *   the terminal puts `Connection: Upgrade` and the client's Upgrade back on its own upstream connection
+ *   (upgrade/forward-upgrade.ts), so no layer can confuse it with a plain request's fields.
  */
 import type { HeaderMap } from './exchange.ts';
 

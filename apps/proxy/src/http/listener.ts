@@ -3,44 +3,117 @@
  * request into a ProxyRequest, runs the layer stack, writes the ProxyResponse back, and reports how the
  * exchange ended. Connection-scoped fields are removed here, on the request before the first layer and on
  * the response after the last, so no layer sees them and none of the fields layers set can be named away.
+ *
+ * It also protects the process (listener-limits.ts): a connection limit (beyond it, requests are answered
+ * 503 `connection-limit` and the connection closed; only a few such connections wait at a time, the
+ * oldest dropped for the newest), header and request deadlines (slowloris: 408 and close), an idle keep-alive timeout longer
+ * than any client's, and a 400 that closes the connection for anything the parser refuses (client-error.ts:
+ * the request-smuggling shapes among them). Interim responses (102, 103, …) from the upstream are relayed,
+ * and protocol switches (WebSocket) tunnelled (upgrade/).
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Headers } from '@weft/schema';
 import type { Logger } from '../log.ts';
+import { clientErrorReply, rawClientErrorResponse } from './client-error.ts';
 import { ClientSignal } from './client-signal.ts';
-import { ProxyRequest, type ProxyResponse } from './exchange.ts';
+import { ProxyRequest, type HeaderMap, type ProxyErrorKind, type ProxyResponse } from './exchange.ts';
 import { withoutHopByHop } from './hop-by-hop.ts';
 import type { Handler } from './layer.ts';
+import { requestFramingProblem } from './request-framing.ts';
+import { answerUpgrade, rawHead } from '../upgrade/tunnel.ts';
+import {
+  connectionsCheckingIntervalMs,
+  DEFAULT_LISTENER_LIMITS,
+  FALLBACK_MAX_CONNECTIONS,
+  refusalAllowance,
+  type ListenerLimits,
+} from './listener-limits.ts';
 
 export interface Listener {
   readonly server: http.Server;
   /** Exchanges whose response has not finished yet. */
   readonly inFlight: number;
-  /** Stops accepting, lets in-flight exchanges finish for up to `graceMs`, then cuts the rest. */
+  /** Client connections open now (those being refused included). */
+  readonly openConnections: number;
+  /** Connections accepted beyond `maxConnections` since the start (answered 503 or dropped). */
+  readonly refusedConnections: number;
+  /** Requests refused for their framing (400, 408, 431, 501: parser errors, smuggling shapes, slowloris). */
+  readonly malformedRequests: number;
+  readonly limits: ListenerLimits;
+  /**
+   * Stops accepting, lets in-flight exchanges finish for up to `graceMs` (their responses say
+   * `Connection: close`, idle keep-alive connections are closed at once), then cuts the rest.
+   */
   drain(graceMs: number): Promise<void>;
 }
 
-export function createListener(handler: Handler, log: Logger): Listener {
+export interface ListenerOptions {
+  /** "inbound" / "outbound", for log lines. */
+  name?: string;
+  limits?: Partial<ListenerLimits>;
+}
+
+/** How long a connection over the limit may take to send the request that gets its 503. */
+const OVER_LIMIT_GRACE_MS = 1_000;
+/** How long a refused client may take to read its 400/408/431 before the socket is destroyed. */
+const CLIENT_ERROR_LINGER_MS = 1_000;
+
+export function createListener(handler: Handler, log: Logger, options: ListenerOptions = {}): Listener {
+  const limits: ListenerLimits = {
+    maxConnections: FALLBACK_MAX_CONNECTIONS,
+    ...DEFAULT_LISTENER_LIMITS,
+    ...options.limits,
+  };
+  const name = options.name ?? 'listener';
   let inFlight = 0;
   let idleWaiter: (() => void) | undefined;
+  let draining = false;
+  let refusedConnections = 0;
+  let malformedRequests = 0;
+  // Client connections within the limit, and (in arrival order) those beyond it waiting for their 503.
+  let admitted = 0;
+  const overLimit = new Set<Socket>();
+  // Connections the listener answered and is closing: requests pipelined behind that answer are never
+  // forwarded (after a framing error, where they start is exactly what cannot be trusted).
+  const closing = new WeakSet<Socket>();
+  const refuse = (
+    res: ServerResponse,
+    status: number,
+    kind: ProxyErrorKind,
+    message: string,
+    extra?: Record<string, string>,
+  ): void => {
+    closing.add(res.socket as Socket);
+    replyAndClose(res, status, kind, message, extra);
+  };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const receivedAt = performance.now();
-    const received = req.headers;
-    const headers = withoutHopByHop(received);
-    const signal = new ClientSignal();
-    const exchange = new ProxyRequest({
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      authority: typeof headers.host === 'string' ? headers.host : undefined,
-      headers,
-      body: hasBody(received) ? req : null,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      receivedAt,
-      signal,
-    });
+    if (closing.has(req.socket)) return;
+    // The first request arrived: the silent-connection deadline set on 'connection' is done with.
+    if (req.socket.timeout) req.socket.setTimeout(0);
+    if (overLimit.has(req.socket)) {
+      refuse(
+        res,
+        503,
+        'connection-limit',
+        `proxy overloaded: this listener holds its maximum of ${limits.maxConnections} connections; retry shortly`,
+        { 'retry-after': '1' },
+      );
+      return;
+    }
+    const framing = requestFramingProblem(req);
+    if (framing !== undefined) {
+      malformedRequests++;
+      refuse(res, framing.status, 'bad-request', framing.message);
+      return;
+    }
+    const exchange = exchangeFor(req, hasBody(req.headers) ? req : null);
+    const signal = exchange.signal;
+    // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+    if (req.httpVersionMinor >= 1)
+      exchange.onInterim = (info) => writeInterim(res, info.statusCode, info.headers);
     inFlight++;
     res.once('close', () => {
       // end() was called: the whole response was handed to the socket. (writableFinished would also
@@ -56,7 +129,7 @@ export function createListener(handler: Handler, log: Logger): Listener {
       });
     });
     handler(exchange).then(
-      (response) => send(res, response),
+      (response) => send(res, response, draining),
       (err: unknown) => {
         log.error(
           `unhandled error in the layer stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
@@ -74,7 +147,123 @@ export function createListener(handler: Handler, log: Logger): Listener {
     );
   };
 
-  const server = http.createServer({ noDelay: true }, onRequest);
+  // Open WebSocket (and other upgraded) connections: node:http forgets them, so drain cuts them itself.
+  const tunnels = new Set<Socket>();
+  const onUpgrade = (req: IncomingMessage, socket: Socket, clientHead: Buffer): void => {
+    // Until the tunnel's own handlers take over; node:http has detached its own.
+    socket.on('error', () => socket.destroy());
+    // A tunnel may stay quiet for long: its two ends decide when it is over, not the header deadline.
+    socket.setTimeout(0);
+    const framing = overLimit.has(socket)
+      ? undefined
+      : (requestFramingProblem(req) ?? (draining ? DRAINING_UPGRADE : undefined));
+    if (overLimit.has(socket) || framing !== undefined) {
+      if (framing !== undefined && framing !== DRAINING_UPGRADE) malformedRequests++;
+      const status = framing?.status ?? 503;
+      const kind: ProxyErrorKind = framing === undefined ? 'connection-limit' : 'bad-request';
+      const message =
+        framing?.message ??
+        `proxy overloaded: this listener holds its maximum of ${limits.maxConnections} connections`;
+      socket.end(rawReply(status, kind, message));
+      return;
+    }
+    const exchange = exchangeFor(req, null);
+    exchange.upgrade = { protocol: String(req.headers.upgrade) };
+    inFlight++;
+    tunnels.add(socket);
+    let ended = false;
+    const finish = (status: number, aborted: boolean): void => {
+      if (ended) return;
+      ended = true;
+      tunnels.delete(socket);
+      inFlight--;
+      if (inFlight === 0 && idleWaiter) idleWaiter();
+      exchange.complete({ status, endedAt: performance.now(), aborted });
+    };
+    const clientGone = (): void => exchange.signal.abort();
+    socket.once('close', clientGone);
+    handler(exchange).then(
+      (response) => {
+        socket.off('close', clientGone);
+        if (socket.destroyed) {
+          exchange.upgrade?.upstream?.socket.destroy();
+          if (response.body !== null && typeof response.body !== 'string') response.body.destroy();
+          finish(0, true);
+          return;
+        }
+        answerUpgrade(exchange, response, socket, clientHead, finish);
+      },
+      (err: unknown) => {
+        log.error(
+          `unhandled error in the layer stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+        exchange.upgrade?.upstream?.socket.destroy();
+        socket.end(rawReply(500, 'internal-error', 'internal proxy error'));
+        finish(500, true);
+      },
+    );
+  };
+
+  const server = http.createServer(
+    {
+      noDelay: true,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
+      // Checked in requestFramingProblem, so that the 400 carries x-weft-proxy-error like our other replies.
+      requireHostHeader: false,
+    },
+    onRequest,
+  );
+  server.on('connection', (socket: Socket) => {
+    // Node's header deadline misses a connection that never sends a byte (measured on Node 20: such
+    // sockets stay open indefinitely); without a request by the header deadline it is closed (Node
+    // destroys a socket whose timeout nobody handles).
+    socket.setTimeout(limits.headersTimeoutMs);
+    if (admitted < limits.maxConnections) {
+      admitted++;
+      socket.once('close', () => admitted--);
+      return;
+    }
+    refusedConnections++;
+    // Each refusal holds a descriptor for up to a second, so only a few wait at a time. The oldest makes
+    // room for the newest: under a flood of idle connections, the oldest has had its chance to send a
+    // request, and a client that just connected still gets its clear 503 instead of a dropped connection.
+    if (overLimit.size >= refusalAllowance(limits.maxConnections)) {
+      const oldest = overLimit.values().next().value;
+      if (oldest !== undefined) {
+        overLimit.delete(oldest);
+        oldest.destroy();
+      }
+    }
+    overLimit.add(socket);
+    const timer = setTimeout(() => socket.destroy(), OVER_LIMIT_GRACE_MS);
+    socket.once('close', () => {
+      overLimit.delete(socket);
+      clearTimeout(timer);
+    });
+  });
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const reply = clientErrorReply(err);
+    if (reply !== undefined) malformedRequests++;
+    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    // Only when no response has started on this connection: anything else would corrupt it.
+    if (reply === undefined || !socket.writable || (current != null && current.headersSent)) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawClientErrorResponse(reply));
+    setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+  });
+  let acceptErrorLogged = false;
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    // Bind errors are listen.ts's to report; once listening, an accept failure (EMFILE) must not crash us.
+    if (!server.listening || acceptErrorLogged) return;
+    acceptErrorLogged = true;
+    log.error(`${name} listener cannot accept connections: ${err.code ?? err.message} (logged once)`);
+  });
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     const body = 'CONNECT is not supported: send plain HTTP requests (absolute-form or with a Host header)\n';
     socket.end(
@@ -88,7 +277,18 @@ export function createListener(handler: Handler, log: Logger): Listener {
     get inFlight() {
       return inFlight;
     },
+    get openConnections() {
+      return admitted + overLimit.size;
+    },
+    get refusedConnections() {
+      return refusedConnections;
+    },
+    get malformedRequests() {
+      return malformedRequests;
+    },
+    limits,
     async drain(graceMs) {
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {
@@ -101,9 +301,44 @@ export function createListener(handler: Handler, log: Logger): Listener {
         });
       }
       server.closeAllConnections();
+      for (const tunnel of tunnels) tunnel.destroy();
       await closed;
     },
   };
+}
+
+/** Refusal of an upgrade that arrives while draining: a tunnel would outlive the drain. */
+const DRAINING_UPGRADE = {
+  status: 503,
+  message: 'proxy shutting down: no new upgraded connections',
+} as const;
+
+function exchangeFor(req: IncomingMessage, body: Readable | null): ProxyRequest {
+  const headers = withoutHopByHop(req.headers);
+  return new ProxyRequest({
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    authority: typeof headers.host === 'string' ? headers.host : undefined,
+    headers,
+    body,
+    remoteAddress: req.socket.remoteAddress ?? '',
+    receivedAt: performance.now(),
+    signal: new ClientSignal(),
+  });
+}
+
+/** A whole response of the listener's own as bytes, for sockets node:http has handed over. */
+function rawReply(status: number, kind: ProxyErrorKind, message: string): string {
+  const body = `${message}\n`;
+  return (
+    rawHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      [Headers.proxyError]: kind,
+      'cache-control': 'no-store',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    }) + body
+  );
 }
 
 function hasBody(headers: IncomingMessage['headers']): boolean {
@@ -112,7 +347,7 @@ function hasBody(headers: IncomingMessage['headers']): boolean {
   return length !== undefined && length !== '0';
 }
 
-function send(res: ServerResponse, response: ProxyResponse): void {
+function send(res: ServerResponse, response: ProxyResponse, draining: boolean): void {
   const body = response.body;
   if (res.destroyed) {
     if (body !== null && typeof body !== 'string') body.destroy();
@@ -121,6 +356,8 @@ function send(res: ServerResponse, response: ProxyResponse): void {
   try {
     const headers = withoutHopByHop(response.headers);
     if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+    // The client must not send another request on a connection about to go away.
+    if (draining) headers.connection = 'close';
     res.writeHead(response.status, headers);
   } catch (err) {
     if (body !== null && typeof body !== 'string') body.destroy();
@@ -143,4 +380,46 @@ function relayBody(body: Readable, res: ServerResponse): void {
     if (!body.readableEnded) body.destroy();
   });
   body.pipe(res);
+}
+
+/** A reply of the listener's own, before any layer (so outside telemetry); the connection goes with it. */
+function replyAndClose(
+  res: ServerResponse,
+  status: number,
+  kind: ProxyErrorKind,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  const body = `${message}\n`;
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    [Headers.proxyError]: kind,
+    'cache-control': 'no-store',
+    ...extra,
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+/**
+ * An upstream's 1xx (102 Processing, 103 Early Hints, …) written ahead of the final response. 100 is not
+ * relayed (the listener answered the client's Expect itself) nor 101 (upgrades take another path).
+ */
+function writeInterim(res: ServerResponse, status: number, headers: HeaderMap): void {
+  if (status < 102 || status > 199 || res.headersSent || res.writableEnded) return;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Interim'}\r\n`;
+  const fields = withoutHopByHop(headers);
+  for (const field in fields) {
+    const value = fields[field];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) head += `${field}: ${v}\r\n`;
+  }
+  // _writeRaw is what writeEarlyHints and writeProcessing use: it queues behind earlier pipelined
+  // responses instead of writing to the socket out of turn. (writeEarlyHints itself insists on a Link
+  // field of one strict shape and would drop other 103s.)
+  (res as unknown as { _writeRaw(data: string, encoding: BufferEncoding): boolean })._writeRaw(
+    `${head}\r\n`,
+    'latin1',
+  );
 }

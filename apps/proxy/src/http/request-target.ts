@@ -7,11 +7,19 @@ export interface RequestTarget {
   path: string;
 }
 
-/** Null when the target cannot be forwarded (a scheme other than http, or garbage). */
-export function parseRequestTarget(url: string, hostHeader: string | undefined): RequestTarget | null {
+/**
+ * Null when the target cannot be forwarded (a scheme other than http, garbage, or `*` with a method other
+ * than OPTIONS). `method` only matters for OPTIONS: `OPTIONS http://catalog.shop` asks about the server,
+ * so it goes on as `OPTIONS *` (RFC 9112 §3.2.4), and `*` is meaningful with OPTIONS only.
+ */
+export function parseRequestTarget(
+  url: string,
+  hostHeader: string | undefined,
+  method = 'GET',
+): RequestTarget | null {
   const first = url.charCodeAt(0);
   if (first === 47 /* '/' */) return { authority: hostHeader, path: url };
-  if (url === '*') return { authority: hostHeader, path: url };
+  if (url === '*') return method === 'OPTIONS' ? { authority: hostHeader, path: url } : null;
   if (url.length > 7 && url.slice(0, 7).toLowerCase() === 'http://') {
     let end = 7;
     while (end < url.length) {
@@ -24,7 +32,8 @@ export function parseRequestTarget(url: string, hostHeader: string | undefined):
     let rest = url.slice(end);
     const hash = rest.indexOf('#');
     if (hash !== -1) rest = rest.slice(0, hash);
-    const path = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest;
+    const path =
+      rest === '' ? (method === 'OPTIONS' ? '*' : '/') : rest.charCodeAt(0) === 63 ? `/${rest}` : rest;
     return { authority, path };
   }
   return null;

@@ -9,14 +9,14 @@ import { parseRequestTarget } from '../http/request-target.ts';
 export function requestTarget(): Layer {
   return (next) => (req) => {
     const host = typeof req.headers.host === 'string' ? req.headers.host : undefined;
-    const target = parseRequestTarget(req.path, host);
+    const target = parseRequestTarget(req.path, host, req.method);
     if (target === null) {
       return Promise.resolve(
         localReply(
           req,
           400,
           'bad-request',
-          `cannot forward request target "${req.path.slice(0, 200)}": only http:// URLs and paths are supported`,
+          `cannot forward request target "${req.path.slice(0, 200)}": only http:// URLs, paths and OPTIONS * are supported`,
         ),
       );
     }

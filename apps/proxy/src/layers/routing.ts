@@ -6,11 +6,13 @@
  * one endpoint of that version (pickEndpoint). Per-attempt policies (retry) will sit between the last two.
  */
 import { UNKNOWN_SERVICE } from '@weft/schema';
+import type { ProxyRequest } from '../http/exchange.ts';
 import type { Layer } from '../http/layer.ts';
 import { localReply } from '../http/local-reply.ts';
 import { pathWithoutQuery } from '../http/request-target.ts';
+import { pickWithFailover, type FailoverPick } from '../routing/balancers/failover.ts';
 import { unservedBackend } from '../routing/route-rules.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
+import type { EndpointSubset, RouteEndpoint, RoutingTable, ServiceRoute } from '../routing/routing-table.ts';
 import type { RandomSource } from '../routing/split.ts';
 import { resolveServiceName } from '../routing/service-name.ts';
 
@@ -115,25 +117,64 @@ export function pickVersion(random: RandomSource = Math.random): Layer {
 /**
  * One endpoint of the chosen subset, in turn. The destination version recorded for telemetry is the
  * chosen endpoint's, and the endpoint counts the request as in flight until the exchange completes.
+ * Endpoints ejected by outlier detection or failing health checks are skipped while another is usable.
  */
 export function pickEndpoint(): Layer {
   return (next) => (req) => {
     const route = req.route;
     const subset = req.subset;
-    const endpoint = subset?.balancer.pick();
-    if (route === undefined || subset === undefined || endpoint === undefined) {
+    // The balancer may read the request (ring hash keys); with no usable endpoint, a failover service.
+    // A retry goes to an endpoint this request has not tried yet while one is usable (req.triedEndpoints).
+    const tried = req.triedEndpoints;
+    const untried =
+      route === undefined || subset === undefined || tried === undefined || tried.size === 0
+        ? undefined
+        : pickUntried(route, subset, tried, req);
+    const chosen =
+      untried ??
+      (route === undefined || subset === undefined
+        ? undefined
+        : pickWithFailover(route, subset, isAvailable, req));
+    const endpoint = chosen?.endpoint;
+    if (route === undefined || subset === undefined || chosen === undefined || endpoint === undefined) {
       const name = route ? `${route.service}.${route.namespace}` : 'the destination';
       const of = subset?.version === undefined ? '' : ` of version ${subset.version}`;
       return Promise.resolve(localReply(req, 503, 'no-endpoints', `no endpoints${of} for service ${name}`));
     }
     req.endpoint = endpoint;
-    req.destination = { service: route.service, namespace: route.namespace, version: endpoint.version };
+    const served = chosen.route;
+    req.destination = { service: served.service, namespace: served.namespace, version: endpoint.version };
     req.upstream = endpoint.address;
     const state = endpoint.state;
     state.requestStarted();
     req.onComplete(() => state.requestEnded());
-    return next(req);
+    // Time to response headers of this attempt, for the EWMA balancer (kept on the endpoint's state).
+    const startedAt = performance.now();
+    return next(req).then((res) => {
+      const now = performance.now();
+      state.latency.observe(now - startedAt, now);
+      return res;
+    });
   };
+}
+
+/**
+ * A usable endpoint the request has not tried yet, only when one exists: with none, the balancer would fall
+ * back to any endpoint (panic mode), ejected ones included, and the ordinary pick does that better.
+ */
+function pickUntried(
+  route: ServiceRoute,
+  subset: EndpointSubset,
+  tried: ReadonlySet<string>,
+  req: ProxyRequest,
+): FailoverPick | undefined {
+  const fresh = (e: RouteEndpoint): boolean => isAvailable(e) && !tried.has(e.address);
+  return subset.endpoints.some(fresh) ? pickWithFailover(route, subset, fresh, req) : undefined;
+}
+
+/** Not ejected by outlier detection nor failing health checks (policies/breaker, policies/health). */
+function isAvailable(e: RouteEndpoint): boolean {
+  return e.state.available();
 }
 
 /** Inbound: everything goes to the local application. */

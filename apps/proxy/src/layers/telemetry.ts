@@ -1,10 +1,12 @@
 /**
  * Tracing and request metrics for every exchange, as one layer placed outermost so it also sees the
  * proxy's own replies. On the way in it continues (or starts) the trace and hands the next hop this
- * proxy's span id; when the exchange completes it records one span and one histogram observation.
+ * proxy's span id; when the exchange completes it records one span and one histogram observation. A retried
+ * outbound request records one CLIENT span per try instead (siblings under the caller's span, each with
+ * `weft.retry.attempt`; each try carried its own span id to the next hop), and still one observation.
  */
 import type { Reporter } from '@weft/schema';
-import type { Completion, ProxyRequest } from '../http/exchange.ts';
+import type { AttemptRecord, Completion, ProxyRequest } from '../http/exchange.ts';
 import type { Layer } from '../http/layer.ts';
 import { pathWithoutQuery } from '../http/request-target.ts';
 import type { FinishedSpan } from '../telemetry/finished-span.ts';
@@ -32,25 +34,63 @@ export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer
     const spanId = newSpanId();
     injectTrace(req.headers, incoming, traceId, spanId);
     const record = spans !== undefined && incoming.sampled ? spans : undefined;
+    // Each further try of a retried request gets its own CLIENT span, a sibling of the first.
+    let trySpanId = spanId;
+    let tryStartedAt = req.receivedAt;
+    if (record !== undefined && reporter === 'outbound') {
+      req.newAttemptSpan = () => {
+        trySpanId = newSpanId();
+        tryStartedAt = performance.now();
+        injectTrace(req.headers, incoming, traceId, trySpanId);
+        return trySpanId;
+      };
+    }
 
     req.onComplete((r: ProxyRequest, c: Completion) => {
+      // Once per request, however many tries it took.
       metrics.record(reporter, r.source, r.destination, c.status, c.endedAt - r.receivedAt);
       if (record === undefined) return;
       const errorType =
         r.error ?? (c.status === 0 ? 'client-aborted' : c.aborted ? RESPONSE_ABORTED : undefined);
+      const path = pathWithoutQuery(r.path);
+      const serverAddress = reporter === 'outbound' ? hostOf(r.authority) : undefined;
+      const route = r.routeRule?.label;
+      const earlier = r.attempts;
+      if (earlier !== undefined) {
+        for (let i = 0; i < earlier.length; i++) {
+          const a = earlier[i] as AttemptRecord;
+          record.push({
+            traceId,
+            spanId: a.spanId ?? spanId,
+            parentSpanId: incoming.parentSpanId,
+            reporter,
+            method: r.method,
+            path,
+            status: a.status,
+            peer: a.destination,
+            serverAddress,
+            errorType: a.error,
+            route,
+            retryAttempt: i + 1,
+            startMs: epochMs(a.startedAt),
+            endMs: epochMs(a.endedAt),
+          });
+        }
+      }
       record.push({
         traceId,
-        spanId,
+        spanId: trySpanId,
         parentSpanId: incoming.parentSpanId,
         reporter,
         method: r.method,
-        path: pathWithoutQuery(r.path),
+        path,
         status: c.status,
         peer: reporter === 'inbound' ? r.source : r.destination,
-        serverAddress: reporter === 'outbound' ? hostOf(r.authority) : undefined,
+        serverAddress,
         errorType,
-        route: r.routeRule?.label,
-        startMs: epochMs(r.receivedAt),
+        route,
+        retryAttempt: earlier === undefined ? undefined : earlier.length + 1,
+        startMs: epochMs(tryStartedAt),
         endMs: epochMs(c.endedAt),
       });
     });

@@ -5,11 +5,22 @@
  * endpoint (in-flight requests today; latency EWMA and ejection later) is not forgotten on every poll.
  * Endpoints the new config no longer lists are released.
  */
+import { EndpointOutlier } from '../policies/breaker/endpoint-outlier.ts';
+import { PeakEwma } from './balancers/peak-ewma.ts';
 
 export class EndpointState {
   /** host:port, the registry key. */
   readonly address: string;
   #inFlight = 0;
+  /** Passive outlier detection (policies/breaker): answers in a row, failure window, ejection. */
+  readonly outlier = new EndpointOutlier();
+  /**
+   * False while active health checks (policies/health) find the endpoint unhealthy: after
+   * unhealthyThreshold failed checks, until healthyThreshold passed ones. True without health checks.
+   */
+  activeHealthy = true;
+  /** Peak-EWMA of response latency (routing/balancers/peak-ewma.ts), observed per attempt by pickEndpoint. */
+  readonly latency = new PeakEwma();
 
   constructor(address: string) {
     this.address = address;
@@ -26,6 +37,19 @@ export class EndpointState {
 
   requestEnded(): void {
     if (this.#inFlight > 0) this.#inFlight--;
+  }
+
+  /** Until when (monotonic ms, `performance.now()`) outlier detection ejected it; 0 when never. */
+  get ejectedUntil(): number {
+    return this.outlier.ejectedUntil;
+  }
+
+  /**
+   * Whether balancers may pick it at `now` (`performance.now()`): not ejected and not failing its health
+   * checks. Every balancer skips endpoints that are not, unless none of its endpoints is (panic mode).
+   */
+  available(now: number = performance.now()): boolean {
+    return this.activeHealthy && now >= this.outlier.ejectedUntil;
   }
 }
 

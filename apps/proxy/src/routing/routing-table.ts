@@ -14,6 +14,13 @@
  * Service is the name clients call, and its rules may send everything to other services.
  */
 import type { Endpoint, ProxyConfig, RouteRule } from '@weft/schema';
+import {
+  balancerFor,
+  balancingReport,
+  type BalancingReport,
+  type LoadBalancingSpec,
+} from './balancers/policy-balancer.ts';
+import type { LocalTopology } from './balancers/locality.ts';
 import type { EndpointRegistry, EndpointState } from './endpoint-registry.ts';
 import type { Balancer, BalancerFactory } from './round-robin.ts';
 import { policyTimeout, ServiceRules, type ServiceRulesReport } from './route-rules.ts';
@@ -48,11 +55,21 @@ export interface ServiceRoute {
    * when it has none (the rule's, else the proxy default, applies: see layers/timeout.ts).
    */
   readonly timeoutMs: number | undefined;
+  /** The service's LoadBalancingPolicy (algorithm, locality, failover); undefined: round robin. */
+  readonly loadBalancing?: LoadBalancingSpec | undefined;
+  /**
+   * The services to fail over to, in order, when none of this one's endpoints is usable (filled in by the
+   * table after every route exists; routing/balancers/failover.ts).
+   */
+  readonly failover?: { targets: readonly ServiceRoute[] } | undefined;
 }
 
 export interface RoutingTableDeps {
+  /** The balancer of services without a LoadBalancingPolicy. */
   balancer: BalancerFactory;
   endpoints: EndpointRegistry;
+  /** Where this proxy runs (--zone, --region), for locality-aware balancing. */
+  topology?: LocalTopology | undefined;
   /** The table this one replaces: routes and subsets whose endpoints are unchanged are taken over from it. */
   previous?: RoutingTable | undefined;
 }
@@ -63,6 +80,7 @@ export class RoutingTable {
   readonly #unrouted: { service: string; namespace: string; split: RouteSplit }[] = [];
   /** HTTPRoute rules by the route of their parent service (only services with at least one rule). */
   readonly #rules = new Map<ServiceRoute, ServiceRules>();
+  readonly #topology: LocalTopology | undefined;
 
   constructor(config: ProxyConfig, deps: RoutingTableDeps) {
     // A service listed twice keeps all its endpoints.
@@ -78,12 +96,19 @@ export class RoutingTable {
     const splits = new Map<string, { service: string; namespace: string; spec: SplitSpec }>();
     const timeouts = new Map<string, number>();
     const rules = new Map<string, readonly RouteRule[]>();
+    const balancing = new Map<string, LoadBalancingSpec>();
     for (const p of config.policies ?? []) {
       const key = routeKey(p.service, p.namespace);
       if (p.split !== undefined && !splits.has(key))
         splits.set(key, { service: p.service, namespace: p.namespace, spec: p.split });
       const timeout = policyTimeout(p.timeout);
       if (timeout !== undefined && !timeouts.has(key)) timeouts.set(key, timeout.ms);
+      if (p.loadBalancing !== undefined && !balancing.has(key)) {
+        balancing.set(key, p.loadBalancing);
+        // A service that fails over keeps a route while it has no endpoints: the failover serves it.
+        if ((p.loadBalancing.locality?.failover?.length ?? 0) > 0 && !merged.has(key))
+          merged.set(key, { service: p.service, namespace: p.namespace, endpoints: [] });
+      }
       if (p.routes !== undefined && p.routes.length > 0 && !rules.has(key)) {
         rules.set(key, p.routes);
         if (!merged.has(key)) merged.set(key, { service: p.service, namespace: p.namespace, endpoints: [] });
@@ -95,9 +120,25 @@ export class RoutingTable {
       const timeoutMs = timeouts.get(key);
       this.#routes.set(
         key,
-        buildRoute(s.service, s.namespace, s.endpoints, split, timeoutMs, before?.get(key), deps),
+        buildRoute(
+          s.service,
+          s.namespace,
+          s.endpoints,
+          { split, timeoutMs, loadBalancing: balancing.get(key) },
+          before?.get(key),
+          deps,
+        ),
       );
     }
+    for (const route of this.#routes.values()) {
+      const failover = route.loadBalancing?.locality?.failover ?? [];
+      if (route.failover === undefined) continue;
+      // The holder may be shared with the previous table's route object; that table is being replaced.
+      route.failover.targets = failover
+        .map((f) => this.#routes.get(routeKey(f.service, f.namespace ?? route.namespace)))
+        .filter((r): r is ServiceRoute => r !== undefined && r !== route);
+    }
+    this.#topology = deps.topology;
     // After every route exists: rules point at the routes of their backends.
     const resolve = (service: string, namespace: string) => this.#routes.get(routeKey(service, namespace));
     for (const [key, specs] of rules) {
@@ -147,6 +188,13 @@ export class RoutingTable {
     return out;
   }
 
+  /** How each service with a LoadBalancingPolicy balances (algorithm, locality levels, failover). */
+  balancing(): BalancingReport[] {
+    return [...this.#routes.values()]
+      .filter((r) => r.loadBalancing !== undefined)
+      .map((r) => balancingReport(r.service, r.namespace, r.endpoints, r.loadBalancing, this.#topology));
+  }
+
   /** The HTTPRoute rules in force per service, in config order of the services. */
   routeRules(): ServiceRulesReport[] {
     return [...this.#rules.values()].map((r) => r.report());
@@ -173,17 +221,23 @@ function buildRoute(
   service: string,
   namespace: string,
   endpoints: readonly Endpoint[],
-  split: SplitSpec | undefined,
-  timeoutMs: number | undefined,
+  policies: {
+    split: SplitSpec | undefined;
+    timeoutMs: number | undefined;
+    loadBalancing: LoadBalancingSpec | undefined;
+  },
   previous: ServiceRoute | undefined,
   deps: RoutingTableDeps,
 ): ServiceRoute {
+  const { split, timeoutMs, loadBalancing } = policies;
   let subsets: Pick<ServiceRoute, 'endpoints' | 'all' | 'versions'>;
-  if (previous !== undefined && sameEndpointSet(previous.endpoints, endpoints)) {
+  // Balancers are kept only while the policy that built them is unchanged (endpoint state is kept anyway).
+  const sameBalancing = sameSpec(previous?.loadBalancing, loadBalancing);
+  if (previous !== undefined && sameBalancing && sameEndpointSet(previous.endpoints, endpoints)) {
     if (sameSplit(previous.split?.spec, split) && previous.timeoutMs === timeoutMs) return previous;
     subsets = previous;
   } else {
-    subsets = buildSubsets(endpoints, previous, deps);
+    subsets = buildSubsets(endpoints, sameBalancing ? previous : undefined, loadBalancing, deps);
   }
   return {
     service,
@@ -193,21 +247,33 @@ function buildRoute(
     versions: subsets.versions,
     split: split === undefined ? undefined : new RouteSplit(split, subsets.versions),
     timeoutMs,
+    loadBalancing,
+    failover: previous?.failover ?? { targets: [] },
   };
 }
 
 function buildSubsets(
   endpoints: readonly Endpoint[],
   previous: ServiceRoute | undefined,
+  loadBalancing: LoadBalancingSpec | undefined,
   deps: RoutingTableDeps,
 ): Pick<ServiceRoute, 'endpoints' | 'all' | 'versions'> {
+  const balancer = (list: readonly RouteEndpoint[]) =>
+    balancerFor(list, loadBalancing, { fallback: deps.balancer, topology: deps.topology });
   const known = new Map<string, RouteEndpoint>();
   for (const e of previous?.endpoints ?? []) known.set(endpointKey(e), e);
   const routed: RouteEndpoint[] = endpoints.map((e) => {
     const state = deps.endpoints.acquire(e.address);
     const same = known.get(endpointKey(e));
     if (same !== undefined && same.state === state) return same;
-    return { proxyId: e.proxyId, address: e.address, version: e.version, state };
+    return {
+      proxyId: e.proxyId,
+      address: e.address,
+      version: e.version,
+      ...(e.zone === undefined ? {} : { zone: e.zone }),
+      ...(e.region === undefined ? {} : { region: e.region }),
+      state,
+    };
   });
   const byVersion = new Map<string, RouteEndpoint[]>();
   for (const e of routed) {
@@ -225,21 +291,22 @@ function buildSubsets(
         sameEndpointSet(kept.endpoints, list) &&
         kept.endpoints.every((e) => e.state === deps.endpoints.get(e.address))
         ? kept
-        : { version, endpoints: list, balancer: deps.balancer(list) },
+        : { version, endpoints: list, balancer: balancer(list) },
     );
   }
   return {
     endpoints: routed,
-    all: { version: undefined, endpoints: routed, balancer: deps.balancer(routed) },
+    all: { version: undefined, endpoints: routed, balancer: balancer(routed) },
     versions,
   };
 }
 
 function endpointKey(e: Endpoint): string {
-  return `${e.address}\n${e.version}\n${e.proxyId}`;
+  // Topology is part of it: an endpoint that moved zone must land in another priority level.
+  return `${e.address}\n${e.version}\n${e.proxyId}\n${e.zone ?? ''}\n${e.region ?? ''}`;
 }
 
-/** Same endpoints (proxy id, address, version), in any order. */
+/** Same endpoints (proxy id, address, version, zone, region), in any order. */
 function sameEndpointSet(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
   if (a.length !== b.length) return false;
   const left = a.map(endpointKey).sort();
@@ -249,5 +316,10 @@ function sameEndpointSet(a: readonly Endpoint[], b: readonly Endpoint[]): boolea
 
 /** Specs come out of the config check with their keys in schema order, so JSON compares them. */
 function sameSplit(a: SplitSpec | undefined, b: SplitSpec | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
+}
+
+/** Policy specs come out of the config check with their keys in schema order, so JSON compares them. */
+function sameSpec(a: LoadBalancingSpec | undefined, b: LoadBalancingSpec | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }

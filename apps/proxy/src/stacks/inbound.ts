@@ -9,11 +9,14 @@ import type { WorkloadIdentity } from '../identity.ts';
 import { forwardedFor } from '../layers/forwarded.ts';
 import { readSourceIdentity } from '../layers/identity.ts';
 import { localReplies } from '../layers/local-replies.ts';
+import { concurrencyLimit, rateLimit } from '../layers/rate-limit.ts';
 import { requestTarget } from '../layers/request-target.ts';
 import { toLocalApp } from '../layers/routing.ts';
 import { telemetry, type SpanSink } from '../layers/telemetry.ts';
 import { timeout } from '../layers/timeout.ts';
 import type { Logger } from '../log.ts';
+import type { InboundRateLimits } from '../policies/rate-limit/inbound-rate-limits.ts';
+import type { RateLimitMetrics } from '../policies/rate-limit/rate-limit-metrics.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
 import { forward } from '../upstream/forward.ts';
 import type { UpstreamPools } from '../upstream/upstream-pools.ts';
@@ -27,6 +30,9 @@ export interface InboundStackOptions {
   pools: UpstreamPools;
   timeoutMs: number;
   log: Logger;
+  /** The rate limits of the config in force at the time of each request (this service's RateLimitPolicy). */
+  rateLimits: () => InboundRateLimits | undefined;
+  rateLimitMetrics: RateLimitMetrics;
 }
 
 export function inboundStack(o: InboundStackOptions): Handler {
@@ -36,7 +42,9 @@ export function inboundStack(o: InboundStackOptions): Handler {
       localReplies(o.log), // upstream failures → 502 / 504
       readSourceIdentity(o.self), // x-weft-source → caller identity, stripped before the app
       requestTarget(), // absolute-form → origin-form
-      // later: mTLS peer identity, authorization, rate limit
+      // later: mTLS peer identity, authorization
+      rateLimit({ limits: o.rateLimits, metrics: o.rateLimitMetrics }), // RateLimitPolicy buckets per rule (and caller): 429 + Retry-After
+      concurrencyLimit(o.rateLimitMetrics), // its maxInFlight reached: 503 overloaded, shed at once
       forwardedFor(), // x-forwarded-for, forwarded
       timeout(o.timeoutMs), // 504 when the app does not answer in time
       toLocalApp(o.app), // the only upstream: the local application

@@ -3,17 +3,28 @@
  * Layers run top to bottom on the request and bottom to top on the response. Connection-scoped fields
  * are already gone when the first layer runs (the listener strips them, both ways).
  */
+import type { ServicePolicy } from '@weft/schema';
 import type { Handler } from '../http/layer.ts';
 import { stack } from '../http/layer.ts';
 import type { WorkloadIdentity } from '../identity.ts';
+import { faultInjection } from '../layers/fault-injection.ts';
+import { cache } from '../layers/cache.ts';
+import { circuitBreaker } from '../layers/circuit-breaker.ts';
 import { forwardedFor } from '../layers/forwarded.ts';
 import { stampSourceIdentity } from '../layers/identity.ts';
 import { localReplies } from '../layers/local-replies.ts';
+import { mirror } from '../layers/mirror.ts';
 import { requestTarget } from '../layers/request-target.ts';
 import { matchRoute, pickEndpoint, pickVersion, resolveDestination } from '../layers/routing.ts';
 import { telemetry, type SpanSink } from '../layers/telemetry.ts';
-import { timeout } from '../layers/timeout.ts';
+import { OUTBOUND_DEADLINE_MARGIN_MS, perTryTimeout, requestDeadline } from '../layers/deadline.ts';
+import { retry } from '../layers/retry.ts';
 import type { Logger } from '../log.ts';
+import { Breakers } from '../policies/breaker/breakers.ts';
+import type { CacheRegistry } from '../policies/cache/cache-registry.ts';
+import { RetryMetrics } from '../policies/retry/retry-metrics.ts';
+import { FaultCounters } from '../policies/fault/fault-counters.ts';
+import { MirrorSender, poolTransport } from '../policies/mirror/mirror-sender.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { RandomSource } from '../routing/split.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
@@ -27,13 +38,35 @@ export interface OutboundStackOptions {
   metrics: RequestMetrics;
   spans: SpanSink | undefined;
   pools: UpstreamPools;
+  /** The app timeout of the inbound side; the default request deadline is this + OUTBOUND_DEADLINE_MARGIN_MS. */
   timeoutMs: number;
   log: Logger;
   /** Draws route backends and split versions by weight; Math.random unless a test fixes the sequence. */
   random?: RandomSource;
+  /** Outlier detection and limits per destination service; absent: defaults nobody reports (tests). */
+  breakers?: Breakers;
+  /** Fault injection and mirroring; absent: no policies, counts nobody reads (tests of other layers). */
+  faultsAndMirrors?: FaultsAndMirrors;
+  /** The response caches (CachePolicy) per destination service; absent: nothing is cached. */
+  caches?: CacheRegistry;
+  /** Where the retry layer counts; absent: counts nobody reads (tests of other layers). */
+  retryMetrics?: RetryMetrics;
+}
+
+/** What the fault-injection and mirror layers read and where they count. */
+export interface FaultsAndMirrors {
+  /** The service policies of the config in force. */
+  policies: () => readonly ServicePolicy[] | undefined;
+  faults: FaultCounters;
+  mirrors: MirrorSender;
 }
 
 export function outboundStack(o: OutboundStackOptions): Handler {
+  const fm = o.faultsAndMirrors ?? {
+    policies: () => undefined,
+    faults: new FaultCounters(),
+    mirrors: new MirrorSender({ transport: poolTransport(o.pools), log: o.log }),
+  };
   return stack(
     [
       telemetry({ reporter: 'outbound', metrics: o.metrics, spans: o.spans }), // CLIENT span + metrics, sees every reply
@@ -44,9 +77,15 @@ export function outboundStack(o: OutboundStackOptions): Handler {
       resolveDestination(o.routes, o.self.namespace), // Host → service; 503 no-endpoints when unknown
       matchRoute(o.routes, o.random), // service with HTTPRoute rules: most specific rule, backend by weight; 404 no-route, 500 invalid-backend
       pickVersion(o.random), // which version serves it: rule's split, else the service's: pin, else by weight; every endpoint without one
-      // later: retry (re-picks the endpoint per attempt), circuit breaker, rate limit
-      pickEndpoint(), // round-robin within the subset; sets upstream and destination version
-      timeout(o.timeoutMs), // 504 when the upstream does not answer in time: rule's timeout, else the service's, else the default
+      faultInjection({ policies: fm.policies, counters: fm.faults, random: o.random }), // FaultInjectionPolicy: delay and/or abort a share of matching requests
+      cache(o.caches), // CachePolicy: RFC 9111 shared cache; HIT answers here, stale entries revalidate, unsafe methods invalidate
+      mirror({ policies: fm.policies, routes: o.routes, sender: fm.mirrors, random: o.random }), // MirrorPolicy: fire-and-forget copy of a share to another service/version
+      requestDeadline({ policies: fm.policies, defaultMs: o.timeoutMs + OUTBOUND_DEADLINE_MARGIN_MS }), // request timeout over every try and the body: 504 upstream-timeout, body cut
+      retry({ policies: fm.policies, metrics: o.retryMetrics ?? new RetryMetrics() }), // RetryPolicy: backoff + jitter, another endpoint, idempotent only, budget per service
+      // per try, below: endpoint, breaker limits, per-try timeout, forward
+      pickEndpoint(), // the service's balancer (LoadBalancingPolicy: algorithm, locality levels, failover service); usable endpoints first
+      circuitBreaker(o.breakers ?? new Breakers(o.log)), // CircuitBreakerPolicy limits: 503 overflow; each attempt's outcome feeds outlier detection
+      perTryTimeout(fm.policies), // per-try timeout until response headers (rule's, else the service's), within the deadline
     ],
     forward(o.pools),
   );

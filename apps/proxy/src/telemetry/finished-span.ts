@@ -20,6 +20,8 @@ export interface FinishedSpan {
   errorType: string | undefined;
   /** The HTTPRoute rule an outbound request matched, when its service has routes. */
   route?: string | undefined;
+  /** Which try of a retried request this span is (1 for the first); absent when it was tried once. */
+  retryAttempt?: number | undefined;
   /** Epoch milliseconds with sub-millisecond precision. */
   startMs: number;
   endMs: number;

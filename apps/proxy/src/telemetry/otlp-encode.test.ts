@@ -86,6 +86,14 @@ describe('span JSON', () => {
     expect(server?.attributes.some((a) => a.key === Attr.route)).toBe(false);
   });
 
+  it('marks each try of a retried request with weft.retry.attempt, and no other span', () => {
+    const body = encodeSpans(resource, [span({ retryAttempt: 2, status: 503 }), span()]);
+    const [retried, once] =
+      exportTraceServiceRequestSchema.parse(body).resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
+    expect(attributeString(retried?.attributes ?? [], Attr.retryAttempt)).toBe('2');
+    expect(once?.attributes.some((a) => a.key === Attr.retryAttempt)).toBe(false);
+  });
+
   it('escapes whatever a client put in the path', () => {
     const nasty = '/a"b\\c\n\u0001/ünï/\u2028?';
     const parsed = exportTraceServiceRequestSchema.parse(

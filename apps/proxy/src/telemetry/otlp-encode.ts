@@ -69,6 +69,8 @@ export function spanJson(span: FinishedSpan): string {
     attributes += ',' + stringAttr(Attr.serverAddress, span.serverAddress);
   if (span.errorType !== undefined) attributes += ',' + stringAttr(Attr.errorType, span.errorType);
   if (span.route !== undefined) attributes += ',' + stringAttr(Attr.route, span.route);
+  if (span.retryAttempt !== undefined)
+    attributes += `,{"key":"${Attr.retryAttempt}","value":{"intValue":"${span.retryAttempt}"}}`;
   const name = JSON.stringify(`${span.method} ${span.path}`.slice(0, 512));
   return (
     `{"traceId":"${span.traceId}","spanId":"${span.spanId}","parentSpanId":"${span.parentSpanId ?? ''}",` +

@@ -3,6 +3,8 @@
  * keep-alive connection and returns the response with its body still streaming.
  */
 import type { Handler } from '../http/layer.ts';
+import { forwardUpgrade } from '../upgrade/forward-upgrade.ts';
+import { forwardAsteriskForm } from './asterisk-form.ts';
 import { BODY_IDLE_TIMEOUT_MS, type UpstreamPools } from './upstream-pools.ts';
 import { UpstreamError } from './upstream-failure.ts';
 
@@ -13,15 +15,22 @@ export function forward(pools: UpstreamPools): Handler {
     const headers = req.headers;
     // The client's 100-continue was answered by our listener; it is not the upstream's business.
     if (headers.expect !== undefined) headers.expect = undefined;
+    // `OPTIONS *`: undici only sends paths that start with "/".
+    if (req.path === '*') return forwardAsteriskForm(req, upstream);
+    // A protocol switch (WebSocket) gets a connection of its own, never a pooled one.
+    if (req.upgrade !== undefined) return forwardUpgrade(req, upstream);
     try {
       const res = await pools.get(upstream).request({
         method: req.method,
         path: req.path,
         headers,
         body: req.body,
-        signal: req.signal,
+        // The request deadline's signal when there is one, so a missed deadline cancels the upstream work.
+        signal: req.attemptSignal ?? req.signal,
         headersTimeout: req.timeoutMs > 0 ? req.timeoutMs : null,
-        bodyTimeout: BODY_IDLE_TIMEOUT_MS,
+        // 102 / 103 relayed to the client as they arrive (the listener sets it).
+        onInfo: req.onInterim,
+        bodyTimeout: req.idleTimeoutMs > 0 ? req.idleTimeoutMs : BODY_IDLE_TIMEOUT_MS,
       });
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {

@@ -4,9 +4,23 @@ import { Pool } from 'undici';
 /** Idle time allowed between body chunks, in either direction (Envoy's stream idle timeout). */
 export const BODY_IDLE_TIMEOUT_MS = 300_000;
 
+/**
+ * Idle upstream connections are closed by us before the server would close them, so a request is never
+ * sent on a connection the server is closing at that moment (the keep-alive race, which resets the
+ * request). Servers that say nothing close idle connections after 5 s (Node, Apache) or more (nginx 75 s),
+ * so without a `Keep-Alive: timeout=N` hint we keep them 2 s, a margin wider than a busy event loop's
+ * stall. With a hint (Node and our own inbound listener send one) undici keeps them N minus 2 s, capped
+ * at 30 s: well inside the 120 s of our own listeners (http/listener-limits.ts).
+ */
+export const UPSTREAM_KEEP_ALIVE = {
+  keepAliveTimeout: 2_000,
+  keepAliveTimeoutThreshold: 2_000,
+  keepAliveMaxTimeout: 30_000,
+} as const;
+
 const POOL_OPTIONS: Pool.Options = {
   connect: { timeout: 5_000 },
-  keepAliveTimeout: 4_000,
+  ...UPSTREAM_KEEP_ALIVE,
   headersTimeout: 15_000,
   bodyTimeout: BODY_IDLE_TIMEOUT_MS,
 };

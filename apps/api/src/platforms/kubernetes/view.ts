@@ -6,6 +6,12 @@
  * (else the first port), its version from the labels of the Pod it points at (`app.kubernetes.io/version`,
  * else `version`; "unknown" without either), its proxy id the Pod's name. A version's instances are its
  * ready endpoints; versions whose endpoints are all unready are listed with 0 instances.
+ *
+ * Topology, for locality-aware balancing: the zone is the EndpointSlice endpoint's `zone` (which the
+ * EndpointSlice controller copies from its Node's topology.kubernetes.io/zone label), else that label on
+ * the Pod; the region is the Pod's topology.kubernetes.io/region label when it has one. Reading Nodes
+ * would give the region always, at the price of a Node informer and its RBAC; without it, endpoints
+ * without a region rank by zone only.
  */
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { ClusterService, ServiceEndpoints } from '@weft/schema';
@@ -22,7 +28,12 @@ interface SliceEndpoint {
   address: string;
   version: string;
   ready: boolean;
+  zone: string | undefined;
+  region: string | undefined;
 }
+
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export const REGION_LABEL = 'topology.kubernetes.io/region';
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
@@ -55,9 +66,20 @@ function sliceEndpoints(caches: KubernetesCaches, slice: V1EndpointSlice): Slice
       version: versionOf(caches, namespace, pod),
       // As in Kubernetes: an unknown readiness counts as ready.
       ready: endpoint.conditions?.ready !== false,
+      ...topologyOf(caches, namespace, pod, endpoint.zone),
     });
   }
   return out;
+}
+
+function topologyOf(
+  caches: KubernetesCaches,
+  namespace: string,
+  podName: string,
+  sliceZone: string | undefined,
+): { zone: string | undefined; region: string | undefined } {
+  const labels = caches.pods.get(podName, namespace)?.metadata?.labels ?? {};
+  return { zone: sliceZone || labels[ZONE_LABEL] || undefined, region: labels[REGION_LABEL] || undefined };
 }
 
 function allEndpoints(caches: KubernetesCaches): SliceEndpoint[] {
@@ -90,7 +112,13 @@ export function kubernetesEndpoints(caches: KubernetesCaches): ServiceEndpoints[
       entry = { name: e.service, namespace: e.namespace, endpoints: [] };
       byService.set(key, entry);
     }
-    entry.endpoints.push({ proxyId: e.proxyId, address: e.address, version: e.version });
+    entry.endpoints.push({
+      proxyId: e.proxyId,
+      address: e.address,
+      version: e.version,
+      ...(e.zone === undefined ? {} : { zone: e.zone }),
+      ...(e.region === undefined ? {} : { region: e.region }),
+    });
   }
   return [...byService.values()];
 }

@@ -148,6 +148,18 @@ function ProxyTableRow({ proxy: p, now }: { proxy: ProxyRow; now: number }) {
     >
       <td className="mono nowrap" data-test="proxy-id">
         {p.proxyId}
+        {p.ready === false ? (
+          <>
+            {' '}
+            <span
+              className="tag"
+              data-test="proxy-not-ready"
+              title="Its application fails the readiness check: no caller is sent to this endpoint"
+            >
+              not ready
+            </span>
+          </>
+        ) : null}
       </td>
       <td className="nowrap" data-test="proxy-service">
         <span className="strong">{p.service}</span>
