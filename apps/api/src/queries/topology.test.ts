@@ -25,6 +25,12 @@ function row(partial: Partial<RollupRow> & { count: number; latencyMs?: number }
 }
 
 describe('graph appenders', () => {
+  it('lists no "unknown" version for answers the caller’s proxy gave itself (cache hits, injected faults)', () => {
+    const draft = emptyDraft();
+    appendTraffic(draft, [row({ count: 5 }), row({ count: 3, destVersion: 'unknown', statusCode: 503 })]);
+    expect([...(draft.nodes.get('shop/catalog')?.versions ?? [])]).toEqual(['v1']);
+  });
+
   it('builds edges from the caller view and node traffic from the server view', () => {
     const draft = emptyDraft();
     appendTraffic(draft, [

@@ -81,7 +81,8 @@ export function appendTrafficRows(draft: GraphDraft, rows: RollupRow[]): void {
   for (const row of rows) {
     draft.observed.add(row);
     const dest = nodeFor(draft, row.destNamespace, row.destService);
-    if (row.destVersion) dest.versions.add(row.destVersion);
+    // "unknown": the caller's proxy answered itself before choosing an endpoint (cache hit, injected fault).
+    if (row.destVersion && row.destVersion !== UNKNOWN_SERVICE) dest.versions.add(row.destVersion);
     const sourceKnown = row.sourceService !== UNKNOWN_SERVICE;
     if (row.reporter === 'inbound') {
       dest.traffic.add(row);
