@@ -3,13 +3,14 @@
  *
  * Starts the real API in its own process (SQLite in a temp dir), creates one workload token per workload
  * (namespace/service/version), registers N simulated proxies (default 1,000: 50 services × 20 instances in 5
- * namespaces, v1/v2), and holds N config streams open from this one process (bench/lib/config-fleet.ts: the
- * proxy's own SSE parser, an ACK for every version). Then writes K TrafficSplit changes through tRPC
- * `policies.upsert`, one at a time, and measures for each the time from the write returning to every proxy
- * holding a new version that contains it. Also the time for all N to connect and get their first snapshot,
- * and the API's RSS before connecting, after connecting and at the end. See bench/README.md.
+ * namespaces, v1/v2), and holds N config streams open from worker threads of this process
+ * (bench/lib/config-fleet*.ts: the proxy's own SSE parser, an ACK for every version). Then writes K
+ * TrafficSplit changes through tRPC `policies.upsert`, one at a time, and measures for each the time from the
+ * write returning to every proxy holding a new version that contains it. Also the time for all N to connect
+ * and get their first snapshot, the API's RSS before connecting, after connecting and at the end, the load
+ * threads' event-loop delay and CPU (was the client saturated?) and the load average. See bench/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PolicyResourceInput, ProxyConfig } from '@weft/schema';
@@ -17,8 +18,16 @@ import { trpcMutation } from '../apps/api/test/support/auth.ts';
 import { apiAuthEnv, benchAdminPassword, createWorkloadToken, signInAdmin } from './lib/api-auth.ts';
 import { interrupted, startBenchRun } from './lib/bench-run.ts';
 import { freePort, Supervisor, waitForHttp, type Child } from './lib/children.ts';
-import { ConfigFleet, openFileLimits, type SimProxySpec } from './lib/config-fleet.ts';
+import { openFileLimits, type SimProxySpec, type SseParserKind } from './lib/config-fleet.ts';
+import { ThreadedFleet } from './lib/config-fleet-threads.ts';
 import { percentile, rssKib, RssSampler } from './lib/ingest-load.ts';
+import {
+  analyseProfile,
+  mainThreadProfiles,
+  profileMarkdown,
+  type TimeWindow,
+} from './lib/ingest-profile.ts';
+import { LoopProbe, monoMs, type LoopStats } from './lib/loop-probe.ts';
 import { BackgroundCpu, clockTicksPerSecond, sampleTree } from './lib/proc.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -36,15 +45,22 @@ interface Settings {
   ackSockets: number;
   changeTimeoutS: number;
   timeLimitS: number;
+  loadThreads: number;
+  sseParser: SseParserKind;
+  cpuProf: boolean;
 }
 
-const USAGE = `Usage: npm run bench:config [-- --proxies N] [--changes K] [--connect-concurrency C] [--time-limit S]
+const USAGE = `Usage: npm run bench:config [-- --proxies N] [--changes K] [--load-threads T] [--cpu-prof] [...]
   --proxies N              simulated proxies, each its own id and config stream (default 1000, 4-10000)
   --changes K              TrafficSplit writes to measure, one at a time (default 20)
+  --load-threads T         worker threads the simulated proxies are spread over (default 2, 1-8)
+  --sse-parser P           bytes (default: frames events without decoding them) or proxy (the proxy's
+                           own SseParser: ~0.9 ms of load-thread CPU per 87 KB event)
   --connect-concurrency C  streams opening at once, each until its first snapshot (default 100)
-  --ack-sockets S          keep-alive connections the ACKs share (default 64)
+  --ack-sockets S          keep-alive connections the ACKs share, over all threads (default 64)
   --change-timeout S       give up on one change after S seconds (default 30)
-  --time-limit S           stop writing changes after S seconds of the run (default 600)`;
+  --time-limit S           stop writing changes after S seconds of the run (default 600)
+  --cpu-prof               profile the API (node --cpu-prof): where its main thread spends each change`;
 
 class UsageError extends Error {}
 
@@ -63,12 +79,19 @@ function parseArgs(argv: readonly string[]): Settings {
     ackSockets: 64,
     changeTimeoutS: 30,
     timeLimitS: 600,
+    loadThreads: 2,
+    sseParser: 'bytes',
+    cpuProf: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);
+    }
+    if (flag === '--cpu-prof') {
+      s.cpuProf = true;
+      continue;
     }
     const value = argv[++i];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
@@ -90,6 +113,14 @@ function parseArgs(argv: readonly string[]): Settings {
         break;
       case '--time-limit':
         s.timeLimitS = positiveInt(flag, value, 10, 3000);
+        break;
+      case '--load-threads':
+        s.loadThreads = positiveInt(flag, value, 1, 8);
+        break;
+      case '--sse-parser':
+        if (value !== 'bytes' && value !== 'proxy')
+          throw new UsageError('--sse-parser must be bytes or proxy');
+        s.sseParser = value;
         break;
       default:
         throw new UsageError(`unknown flag ${flag}`);
@@ -165,6 +196,10 @@ interface ChangeResult {
   ackedMs: number | undefined;
   /** Config events per proxy for this change (1 = no intermediate version). */
   eventsPerProxy: number;
+  /** Each load thread's event loop from just before the write until every ACK was answered. */
+  load: LoopStats[];
+  /** monoMs() of the write, of the last proxy holding the change and of the last ACK answered. */
+  atMs: { write: number; allReached: number | undefined; acked: number };
 }
 
 function splitResource(namespace: string, service: string, name: string, v1: number): PolicyResourceInput {
@@ -192,7 +227,7 @@ function hasSplit(config: ProxyConfig, namespace: string, service: string, v1: n
 
 async function measureChange(
   n: number,
-  fleet: ConfigFleet,
+  fleet: ThreadedFleet,
   apiUrl: string,
   admin: Awaited<ReturnType<typeof signInAdmin>>,
   target: { namespace: string; service: string; name: string },
@@ -216,14 +251,15 @@ async function measureChange(
   const allReached = new Promise<void>((resolve) => {
     wake = resolve;
   });
-  const t0 = performance.now();
+  await fleet.loopStats(true);
+  const t0 = monoMs();
   await trpcMutation(
     apiUrl,
     admin,
     'policies.upsert',
     splitResource(target.namespace, target.service, target.name, v1),
   );
-  const answered = performance.now();
+  const answered = monoMs();
   let timer: NodeJS.Timeout | undefined;
   const inTime = await Promise.race([
     allReached.then(() => true),
@@ -232,7 +268,8 @@ async function measureChange(
     }),
   ]).finally(() => clearTimeout(timer));
   const settled = await fleet.acksSettled(timeoutMs);
-  const ackedAt = performance.now();
+  const ackedAt = monoMs();
+  const load = await fleet.loopStats(false);
   fleet.setListener(undefined);
   const latencies = reachedAt
     .filter((t): t is number => t !== undefined)
@@ -249,6 +286,12 @@ async function measureChange(
     reached,
     ackedMs: inTime && settled ? ackedAt - answered : undefined,
     eventsPerProxy: events / fleet.size,
+    load,
+    atMs: {
+      write: t0,
+      allReached: inTime ? Math.max(...reachedAt.filter((t): t is number => t !== undefined)) : undefined,
+      acked: ackedAt,
+    },
   };
 }
 
@@ -285,6 +328,98 @@ function cpuPercent(pid: number, fromTicks: number, fromMs: number): number {
   return seconds > 0 ? (100 * ticks) / clockTicksPerSecond() / seconds : 0;
 }
 
+/** The worst load thread's event-loop delay in one change. */
+function loadDelayMax(c: ChangeResult): number {
+  return Math.max(0, ...c.load.map((t) => t.delayMaxMs));
+}
+
+interface LoadSummary {
+  /** Over changes: the p50 and the max of the worst thread's largest delay. */
+  delayMaxP50Ms: number;
+  delayMaxMs: number;
+  /** The largest per-change p99 of any thread. */
+  delayP99Ms: number;
+  /** The busiest thread's loop utilisation and CPU over all change windows (100% = one core). */
+  busyMaxPct: number;
+  cpuMaxPct: number;
+}
+
+function loadSummary(changes: readonly ChangeResult[]): LoadSummary {
+  const threads = Math.max(0, ...changes.map((c) => c.load.length));
+  let busyMaxPct = 0;
+  let cpuMaxPct = 0;
+  for (let t = 0; t < threads; t++) {
+    let wall = 0;
+    let busy = 0;
+    let cpu = 0;
+    for (const c of changes) {
+      const l = c.load[t];
+      if (!l) continue;
+      wall += l.wallMs;
+      busy += l.utilization * l.wallMs;
+      cpu += l.cpuMs;
+    }
+    if (wall > 0) {
+      busyMaxPct = Math.max(busyMaxPct, (100 * busy) / wall);
+      cpuMaxPct = Math.max(cpuMaxPct, (100 * cpu) / wall);
+    }
+  }
+  const maxes = changes.map(loadDelayMax);
+  return {
+    delayMaxP50Ms: percentile(maxes, 0.5),
+    delayMaxMs: Math.max(0, ...maxes),
+    delayP99Ms: Math.max(0, ...changes.flatMap((c) => c.load.map((t) => t.delayP99Ms))),
+    busyMaxPct,
+    cpuMaxPct,
+  };
+}
+
+/**
+ * The API's main thread and each load thread during the changes: from each write to the last proxy holding it
+ * (the push), and from there to the last ACK answered (the ACK tail).
+ */
+function profiles(apiDir: string, loadDir: string, changes: readonly ChangeResult[]): string[] {
+  const us = (ms: number): number => Math.round(ms * 1000);
+  const push = changes
+    .filter((c) => c.atMs.allReached !== undefined)
+    .map((c) => ({ fromUs: us(c.atMs.write), toUs: us(c.atMs.allReached as number) }));
+  const acks = changes
+    .filter((c) => c.atMs.allReached !== undefined)
+    .map((c) => ({ fromUs: us(c.atMs.allReached as number), toUs: us(c.atMs.acked) }));
+  const first = us(Math.min(...changes.map((c) => c.atMs.write)));
+  const last = us(Math.max(...changes.map((c) => c.atMs.acked)));
+  const windows: TimeWindow[] = [
+    { label: 'the push (each write until the last proxy had it)', fromUs: first, toUs: last, spans: push },
+    {
+      label: 'the ACK tail (last proxy had it until every ACK was answered)',
+      fromUs: first,
+      toUs: last,
+      spans: acks,
+    },
+  ];
+  const api = mainThreadProfiles(apiDir, repoRoot, windows)?.profiles;
+  const lines = api
+    ? api.flatMap((p) => [`## API CPU profile: ${p.window?.label ?? ''}`, '', ...profileMarkdown(p), ''])
+    : ['## API CPU profile', '', 'No profile was written (did the API exit cleanly?).', ''];
+  let files: string[] = [];
+  try {
+    files = readdirSync(loadDir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    // No load profiles: said below.
+  }
+  if (files.length === 0) lines.push('## Load thread CPU profile', '', 'No profile was written.', '');
+  for (const f of files.sort()) {
+    const p = analyseProfile(path.join(loadDir, f), repoRoot, windows[0]);
+    lines.push(
+      `## Load thread CPU profile (${f}): ${p.window?.label ?? ''}`,
+      '',
+      ...profileMarkdown(p, { thread: 'Load thread', own: 'Repo functions (bench and proxy code)' }),
+      '',
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<number> {
   const s = parseArgs(process.argv.slice(2));
   if (process.platform !== 'linux') throw new Error('this benchmark reads /proc: it runs on Linux only');
@@ -305,8 +440,12 @@ async function main(): Promise<number> {
     stop: () => supervisor.stopAll(),
     killNow: () => supervisor.killAllNow(),
   });
-  let fleet: ConfigFleet | undefined;
+  let fleet: ThreadedFleet | undefined;
   let api: Child | undefined;
+  const loadAvg: { at: string; avg: number[] }[] = [];
+  const noteLoad = (at: string): void => {
+    loadAvg.push({ at, avg: os.loadavg() });
+  };
   try {
     const port = await freePort();
     const apiUrl = `http://127.0.0.1:${port}`;
@@ -321,11 +460,20 @@ async function main(): Promise<number> {
       WEFT_PROXY_TTL_SECONDS: '3600',
     };
     delete env.DATABASE_URL;
+    noteLoad('start');
+    log(
+      `load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')} (1, 5, 15 min)`,
+    );
+    const profileDir = path.join(tmp, 'cpu-prof');
+    const loadProfileDir = path.join(tmp, 'cpu-prof-load');
+    if (s.cpuProf) mkdirSync(loadProfileDir, { recursive: true });
+    const apiArgs = ['--import', 'tsx', API_MAIN];
+    if (s.cpuProf) apiArgs.unshift('--cpu-prof', '--cpu-prof-dir', profileDir);
     const started = performance.now();
-    api = supervisor.start('Weft API', process.execPath, ['--import', 'tsx', API_MAIN], {
-      cwd: repoRoot,
-      env,
-    });
+    api = supervisor.start('Weft API', process.execPath, apiArgs, { cwd: repoRoot, env });
     await waitForHttp(`${apiUrl}/healthz`, api, 120_000);
     const apiReadyS = (performance.now() - started) / 1000;
     const rssReady = rssKib(api.pid);
@@ -378,13 +526,21 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 1500));
     const rssBeforeConnect = rssKib(api.pid);
 
-    fleet = new ConfigFleet(apiUrl, specs, s.ackSockets);
-    const connectFrom = performance.now();
+    fleet = new ThreadedFleet(
+      apiUrl,
+      specs,
+      s.ackSockets,
+      s.loadThreads,
+      s.sseParser,
+      s.cpuProf ? loadProfileDir : undefined,
+    );
+    const connectFrom = monoMs();
+    const connectFromPerf = performance.now();
     const cpuFrom = sampleTree(api.pid).cpuTicks;
     await fleet.connectAll(s.connectConcurrency, 180_000);
     const firstTimes = fleet.firstSnapshotTimes().map((x) => (x ?? Number.NaN) - connectFrom);
     const connectS = Math.max(...firstTimes) / 1000;
-    const connectCpu = cpuPercent(api.pid, cpuFrom, connectFrom);
+    const connectCpu = cpuPercent(api.pid, cpuFrom, connectFromPerf);
     await fleet.acksSettled(30_000);
     const initialVersions = new Set(fleet.versions());
     log(
@@ -401,6 +557,14 @@ async function main(): Promise<number> {
       { namespace: 'bench-ns1', service: 'svc-01', name: 'svc-01-split' },
     ] as const;
     const changes: ChangeResult[] = [];
+    noteLoad('changes');
+    log(
+      `${fleet.threads} load thread(s); load average before the changes ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')}`,
+    );
+    const mainLoop = new LoopProbe();
     const changesFrom = performance.now();
     const changesCpuFrom = sampleTree(api.pid).cpuTicks;
     const benchCpuFrom = process.cpuUsage();
@@ -418,7 +582,7 @@ async function main(): Promise<number> {
       const result = await measureChange(k + 1, fleet, apiUrl, admin, target, v1, s.changeTimeoutS * 1000);
       changes.push(result);
       log(
-        `change ${k + 1}/${s.changes} ${result.policy} ${result.weights}: write ${ms(result.writeMs)} ms, all ${result.reached}/${fleet.size} proxies in ${ms(result.allMs)} ms, all ACKed in ${ms(result.ackedMs)} ms`,
+        `change ${k + 1}/${s.changes} ${result.policy} ${result.weights}: write ${ms(result.writeMs)} ms, first proxy ${ms(result.firstMs)} ms, all ${result.reached}/${fleet.size} proxies in ${ms(result.allMs)} ms, all ACKed in ${ms(result.ackedMs)} ms; load loop delay max ${ms(loadDelayMax(result))} ms`,
       );
       if (fleet.fatal) throw fleet.fatal;
       await new Promise((r) => setTimeout(r, 250));
@@ -427,11 +591,14 @@ async function main(): Promise<number> {
     const benchCpuUsed = process.cpuUsage(benchCpuFrom);
     const benchCpu = (benchCpuUsed.user + benchCpuUsed.system) / 10 / (performance.now() - changesFrom);
     const otherCpu = background.stop();
+    const mainStats = mainLoop.read();
+    mainLoop.stop();
+    noteLoad('end');
     const rssEnd = rssKib(api.pid);
     const rssPeak = rssMax.stop();
     const counters = fleet.counters;
     const apiPeak = sampleTree(api.pid).peakRssKib;
-    fleet.close();
+    await fleet.close();
     if (api.exited()) throw new Error(`the API exited during the run:\n${api.output()}`);
     const apiErrors = api
       .output()
@@ -440,13 +607,24 @@ async function main(): Promise<number> {
       .slice(-10);
     await api.stop(15_000);
 
+    // The API writes its profile when it exits.
+    const profileLines = s.cpuProf ? profiles(profileDir, loadProfileDir, changes) : [];
+
     // Report.
     const all = changes.map((c) => c.allMs ?? Number.POSITIVE_INFINITY);
     const complete = changes.filter((c) => c.allMs !== undefined).length;
     const p50 = percentile(all, 0.5);
     const p99 = percentile(all, 0.99);
     const max = Math.max(...all);
+    const firsts = changes.map((c) => c.firstMs);
     const verdict = complete === changes.length && p99 < GOAL_P99_MS ? 'PASS' : 'MISS';
+    const load = loadSummary(changes);
+    const avg = (at: string): string =>
+      loadAvg
+        .find((l) => l.at === at)
+        ?.avg.slice(0, 1)
+        .map((x) => x.toFixed(2))
+        .join('') ?? '—';
     const changeRows = changes.map((c) => [
       String(c.n),
       c.policy,
@@ -457,6 +635,8 @@ async function main(): Promise<number> {
       c.allMs === undefined ? `timeout (${c.reached}/${fleet?.size ?? 0})` : ms(c.allMs),
       ms(c.ackedMs),
       fmt(c.eventsPerProxy, 2),
+      ms(loadDelayMax(c)),
+      `${fmt(Math.max(...c.load.map((t) => t.utilization * 100)))}%`,
     ]);
     const changeTable = table(
       [
@@ -469,9 +649,11 @@ async function main(): Promise<number> {
         `all ${s.proxies} ms`,
         'all ACKed ms',
         'events/proxy',
+        'load loop delay max ms',
+        'load loop busy',
       ],
       changeRows,
-      [true, false, false, true, true, true, true, true, true],
+      [true, false, false, true, true, true, true, true, true, true, true],
     );
     const summaryTable = table(
       [
@@ -480,7 +662,10 @@ async function main(): Promise<number> {
         'propagation p50 ms',
         'p99 ms',
         'max ms',
+        'first proxy p50 / max ms',
         'goal p99',
+        'load threads: loop delay p99 / max ms',
+        'load avg 1 min: start / changes / end',
         'connect all s',
         'API RSS before / after connect / end',
         'API peak RSS',
@@ -492,13 +677,16 @@ async function main(): Promise<number> {
           ms(p50),
           ms(p99),
           ms(max),
+          `${ms(percentile(firsts, 0.5))} / ${ms(Math.max(...firsts))}`,
           `< ${fmt(GOAL_P99_MS)} ms: ${verdict}`,
+          `${fleet.threads}: ${ms(load.delayP99Ms)} / ${ms(load.delayMaxMs)}`,
+          `${avg('start')} / ${avg('changes')} / ${avg('end')}`,
           fmt(connectS, 2),
           `${mib(rssBeforeConnect)} / ${mib(rssAfterConnect)} / ${mib(rssEnd)}`,
           mib(Math.max(rssPeak, apiPeak)),
         ],
       ],
-      [true, true, true, true, true, false, true, false, true],
+      [true, true, true, true, true, true, false, true, false, true, false, true],
     );
     const perProxy = changes.flatMap((c) => [c.medianMs]);
     const failures = (m: Map<string, number>): string =>
@@ -506,10 +694,12 @@ async function main(): Promise<number> {
     const notes = [
       `Layout: ${s.proxies} proxies, ${layout.services} services × ~${Math.ceil(s.proxies / layout.services)} instances (v1/v2 alternating) in ${namespaces} namespaces; ${tokens.size} workload tokens (one per namespace/service/version) made in ${tokensS.toFixed(1)} s; registration of all ${registered} in ${registerS.toFixed(1)} s (16 at a time), before any stream opened.`,
       `Connect: ${s.connectConcurrency} streams opening at once; the last of ${s.proxies} had its first snapshot ${connectS.toFixed(2)} s after the first opened (per stream p50 ${fmt(percentile(firstTimes, 0.5))} ms since start); API CPU during it ${fmt(connectCpu)}% of a core.`,
-      `Propagation = from the \`policies.upsert\` answer arriving to a proxy's stream delivering a config event with a version different from the one it held before the write and holding the new split weights; "all" is the last proxy. Proxies that got it before the write's answer count as 0 ms (${changes.reduce((a, c) => a + c.beforeAnswer, 0)} such events over all changes).`,
+      `Propagation = from the \`policies.upsert\` answer arriving to a proxy's stream delivering a config event with a version different from the one it held before the write and holding the new split weights; "all" is the last proxy (p99 over ${changes.length} changes is ${changes.length < 100 ? 'their maximum' : 'the 99th percentile'}). Proxies that got it before the write's answer count as 0 ms (${changes.reduce((a, c) => a + c.beforeAnswer, 0)} such events over all changes).`,
       `Median per-proxy propagation over changes: p50 ${ms(percentile(perProxy, 0.5))} ms, max ${ms(Math.max(...perProxy))} ms.`,
-      `CPU while writing changes (100% = one core): API ${fmt(changesCpu)}% (includes the Programmed-condition writes after the ACKs), this load process ${fmt(benchCpu)}%, other processes on the machine ${fmt(otherCpu)}%; API RSS when ready ${mib(rssReady)}, sampled max ${mib(rssPeak)}, VmHWM ${mib(apiPeak)}.`,
-      `Fleet: ${fmt(counters.events)} config events, ${fmt(counters.heartbeats)} heartbeats, ${fmt(counters.acksOk)}/${fmt(counters.acksSent)} ACKs answered 204 (failures: ${failures(counters.ackFailures)}), ${counters.streamDrops} stream drops / ${counters.reconnects} reconnects (${failures(counters.connectFailures)}); the load process parsed ${counters.parsedVersions} distinct config versions (each event is checked against the parsed JSON of its version).`,
+      `Load: the simulated proxies ran in ${fleet.threads} worker thread(s) of this process, each with its own event loop; per change (from just before the write until every ACK was answered) the worst thread's event-loop delay was p50 ${ms(load.delayMaxP50Ms)} ms / max ${ms(load.delayMaxMs)} ms over changes (p99 of its 10 ms timer ${ms(load.delayP99Ms)} ms), its loop busy ${fmt(load.busyMaxPct)}% of the change and its CPU ${fmt(load.cpuMaxPct)}% of a core. A loop delay that is a large part of the propagation time means the client, not the API, set the pace. Main thread (writes, bookkeeping) over the changes: loop delay max ${ms(mainStats.delayMaxMs)} ms, busy ${fmt(mainStats.utilization * 100)}%.`,
+      `CPU while writing changes (100% = one core): API ${fmt(changesCpu)}% (includes the Programmed-condition writes after the ACKs), this load process ${fmt(benchCpu)}% (all threads), other processes on the machine ${fmt(otherCpu)}% (the machine's busy time minus this process tree; ${fmt(background.softirqPercent)}% of it soft interrupts, which include this bench's own loopback TCP); API RSS when ready ${mib(rssReady)}, sampled max ${mib(rssPeak)}, VmHWM ${mib(apiPeak)}.`,
+      `Load average (1, 5, 15 min): ${loadAvg.map((l) => `${l.at} ${l.avg.map((x) => x.toFixed(2)).join(', ')}`).join('; ')}.`,
+      `Fleet: ${fmt(counters.events)} config events, ${fmt(counters.heartbeats)} heartbeats, ${fmt(counters.acksOk)}/${fmt(counters.acksSent)} ACKs answered 204 (failures: ${failures(counters.ackFailures)}), ${counters.streamDrops} stream drops / ${counters.reconnects} reconnects (${failures(counters.connectFailures)}); the load threads parsed ${counters.parsedVersions} config versions (each thread parses each distinct version once and checks every event against it).`,
       `Machine: ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; API and the load process (this one) share the cores; ulimit -n ${limits.soft}.`,
       ...(apiErrors.length ? [`API log lines with error/warn: ${apiErrors.join(' ⏎ ')}`] : []),
     ];
@@ -531,6 +721,7 @@ async function main(): Promise<number> {
       '',
       ...notes.map((n) => `- ${n}`),
       '',
+      ...profileLines,
     ].join('\n');
     const resultsDir = path.join(repoRoot, 'bench/results');
     mkdirSync(resultsDir, { recursive: true });
@@ -547,6 +738,9 @@ async function main(): Promise<number> {
           registerS,
           connectS,
           propagationMs: { p50, p99, max, goalP99: GOAL_P99_MS, verdict },
+          firstProxyMs: { p50: percentile(firsts, 0.5), max: Math.max(...firsts) },
+          loadAverage: loadAvg,
+          loadThreads: { threads: fleet.threads, ...load, main: mainStats },
           rssKib: {
             ready: rssReady,
             beforeConnect: rssBeforeConnect,
@@ -575,7 +769,7 @@ async function main(): Promise<number> {
     console.log(`Written to ${path.relative(process.cwd(), file)} (and .json)`);
     return complete === changes.length && changes.length > 0 ? 0 : 1;
   } finally {
-    fleet?.close();
+    await fleet?.close();
     await cleanup();
   }
 }

@@ -1,14 +1,21 @@
 /**
  * Simulated proxies for the config-stream bench: each one registers with its own proxy id, holds
- * `GET /v1/proxies/<id>/config/stream` open (parsed with the proxy's own SseParser), and answers every config
- * version it receives with `POST /v1/proxies/<id>/config/ack` {version, status: 'ACK'}, as apps/proxy does.
- * All of them live in this one process, on plain node:http sockets (one socket per stream; ACKs share a
- * bounded keep-alive pool, as a proxy's ACK would reuse its own connection).
+ * `GET /v1/proxies/<id>/config/stream` open (framed by sse-bytes.ts, or parsed with the proxy's own SseParser),
+ * and answers every config version it receives with `POST /v1/proxies/<id>/config/ack` {version, status:
+ * 'ACK'}, as apps/proxy does.
+ * One ConfigFleet is the proxies of one thread, on plain node:http sockets (one socket per stream; ACKs share
+ * a bounded keep-alive pool, as a proxy's ACK would reuse its own connection). The bench runs a few of them in
+ * worker threads (config-fleet-threads.ts), so that one saturated event loop does not become the measurement.
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { ProxyConfig } from '@weft/schema';
 import { SseParser } from '../../apps/proxy/src/control-plane/sse.ts';
+import { monoMs } from './loop-probe.ts';
+import { ByteSseReader, dataText, type ByteSseEvent } from './sse-bytes.ts';
+
+/** How the simulated proxies read their streams: see sse-bytes.ts for why `bytes` is the default. */
+export type SseParserKind = 'bytes' | 'proxy';
 
 export interface SimProxySpec {
   index: number;
@@ -27,7 +34,10 @@ interface SimProxy extends SimProxySpec {
   req: http.ClientRequest | undefined;
 }
 
-/** Called for every config event any proxy receives (after it is recorded, before the ACK is sent). */
+/**
+ * Called for every config event any proxy receives (after it is recorded, before the ACK is sent); `atMs` is
+ * monoMs() when the chunk that completed the event was handed to JavaScript.
+ */
 export type SnapshotListener = (
   proxy: SimProxySpec,
   version: string,
@@ -69,7 +79,9 @@ export class ConfigFleet {
   readonly #port: number;
   readonly #proxies: SimProxy[];
   readonly #ackAgent: http.Agent;
-  readonly #parsed = new Map<string, { chars: number; config: ProxyConfig }>();
+  readonly #parser: SseParserKind;
+  /** Each version's JSON parsed once, with its length in characters and in UTF-8 bytes. */
+  readonly #parsed = new Map<string, { chars: number; bytes: number; config: ProxyConfig }>();
   #stopping = false;
   #fatal: Error | undefined;
   #listener: SnapshotListener | undefined;
@@ -89,7 +101,13 @@ export class ConfigFleet {
     parsedVersions: 0,
   };
 
-  constructor(apiUrl: string, specs: readonly SimProxySpec[], ackSockets: number) {
+  constructor(
+    apiUrl: string,
+    specs: readonly SimProxySpec[],
+    ackSockets: number,
+    parser: SseParserKind = 'bytes',
+  ) {
+    this.#parser = parser;
     const url = new URL(apiUrl);
     this.#host = url.hostname;
     this.#port = Number(url.port);
@@ -171,7 +189,7 @@ export class ConfigFleet {
 
   #open(proxy: SimProxy): void {
     if (this.#stopping) return;
-    const parser = new SseParser();
+    const parser = this.#parser === 'proxy' ? new SseParser() : new ByteSseReader();
     const req = http.request({
       host: this.#host,
       port: this.#port,
@@ -219,10 +237,10 @@ export class ConfigFleet {
           return;
         }
         this.counters.heartbeats += parser.comments - before;
-        const atMs = performance.now();
+        const atMs = monoMs();
         for (const event of events) {
           if (event.event !== 'config') continue;
-          this.#onConfig(proxy, event.data, event.id, atMs);
+          this.#onConfig(proxy, 'dataBytes' in event ? event : event.data, event.id, atMs);
         }
       });
       res.on('error', (err) => drop(describe(err)));
@@ -231,13 +249,21 @@ export class ConfigFleet {
     req.end();
   }
 
-  #onConfig(proxy: SimProxy, data: string, id: string | undefined, atMs: number): void {
+  #onConfig(proxy: SimProxy, data: string | ByteSseEvent, id: string | undefined, atMs: number): void {
     // Every event of one version carries the same JSON (the version is a hash of the content): the load
     // process parses each distinct version once and checks every event against it (same length), so 1,000
     // JSON.parse calls per change do not slow the simulated proxies down.
     let cached = id === undefined ? undefined : this.#parsed.get(id);
-    if (!cached || cached.chars !== data.length) {
-      cached = { chars: data.length, config: JSON.parse(data) as ProxyConfig };
+    const same =
+      cached !== undefined &&
+      (typeof data === 'string' ? cached.chars === data.length : cached.bytes === data.dataBytes);
+    if (!cached || !same) {
+      const text = typeof data === 'string' ? data : dataText(data);
+      cached = {
+        chars: text.length,
+        bytes: Buffer.byteLength(text),
+        config: JSON.parse(text) as ProxyConfig,
+      };
       if (id !== undefined) this.#parsed.set(id, cached);
       this.counters.parsedVersions++;
     }

@@ -26,6 +26,13 @@ export interface TimeWindow {
   label: string;
   fromUs: number;
   toUs: number;
+  /** When given, only these parts of [fromUs, toUs] count (e.g. the same phase of every change). */
+  spans?: readonly { fromUs: number; toUs: number }[];
+}
+
+function inWindow(window: TimeWindow, atUs: number): boolean {
+  if (atUs < window.fromUs || atUs > window.toUs) return false;
+  return !window.spans || window.spans.some((s) => atUs >= s.fromUs && atUs <= s.toUs);
 }
 
 export function hrtimeUs(): number {
@@ -141,7 +148,7 @@ export function analyseProfile(
   for (let i = 0; i < parsed.samples.length; i++) {
     const delta = parsed.timeDeltas[i] ?? 0;
     at += delta;
-    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    if (window && !inWindow(window, at)) continue;
     const id = parsed.samples[i] ?? -1;
     const node = byId.get(id);
     if (!node) continue;
@@ -195,13 +202,17 @@ export function mainThreadProfiles(
   };
 }
 
-export function profileMarkdown(p: ApiProfile): string[] {
+/** `thread` names the profiled thread, `own` the repo code it runs (defaults: the API's main thread). */
+export function profileMarkdown(
+  p: ApiProfile,
+  names: { thread: string; own: string } = { thread: 'Main thread', own: "The API's own functions" },
+): string[] {
   const busy = p.totalMs - p.idleMs;
   const pct = (ms: number): string => `${((100 * ms) / (busy || 1)).toFixed(1)}%`;
   const rows = (list: { name: string; ms: number }[]): string[] =>
     list.map((e) => `| ${pct(e.ms)} | ${(e.ms / 1000).toFixed(1)} s | \`${e.name.replace(/\|/g, '\\|')}\` |`);
   return [
-    `Main thread ${p.window ? `during ${p.window.label}` : "over the API's whole life"}: ${(p.totalMs / 1000).toFixed(1)} s profiled, ${(busy / 1000).toFixed(1)} s busy (${((100 * busy) / (p.totalMs || 1)).toFixed(0)}%). Percentages are of busy time.`,
+    `${names.thread} ${p.window ? `during ${p.window.label}` : 'over its whole life'}: ${(p.totalMs / 1000).toFixed(1)} s profiled, ${(busy / 1000).toFixed(1)} s busy (${((100 * busy) / (p.totalMs || 1)).toFixed(0)}%). Percentages are of busy time.`,
     '',
     'Self time by area (npm package, repo file, or V8 bucket):',
     '',
@@ -215,7 +226,7 @@ export function profileMarkdown(p: ApiProfile): string[] {
     '|---:|---:|:---|',
     ...rows(p.selfTop),
     '',
-    "The API's own functions, inclusive time (synchronous callees included):",
+    `${names.own}, inclusive time (synchronous callees included):`,
     '',
     '| incl. | time | function |',
     '|---:|---:|:---|',

@@ -133,9 +133,17 @@ export function ownTicks(rootPid: number = process.pid): number {
 
 /** Busy CPU ticks of the whole machine, all cores (from the first line of /proc/stat). */
 export function machineBusyTicks(): number {
+  return machineTicks().busy;
+}
+
+/** Busy ticks of the whole machine and the part of them spent in soft interrupts (loopback TCP, mostly). */
+export function machineTicks(): { busy: number; softirq: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-  return [user, nice, system, irq, softirq, steal].reduce<number>((sum, v) => sum + (v ?? 0), 0);
+  return {
+    busy: [user, nice, system, irq, softirq, steal].reduce<number>((sum, v) => sum + (v ?? 0), 0),
+    softirq: softirq ?? 0,
+  };
 }
 
 /**
@@ -144,19 +152,31 @@ export function machineBusyTicks(): number {
  */
 export class BackgroundCpu {
   #machine = 0;
+  #softirq = 0;
   #own = 0;
   #at = 0n;
+  /**
+   * After stop(): the part of it that was soft-interrupt time (percent of one core). The kernel charges that
+   * to no process, so the bench's own loopback traffic lands here too, not only other processes' work.
+   */
+  softirqPercent = 0;
 
   start(): void {
-    this.#machine = machineBusyTicks();
+    const t = machineTicks();
+    this.#machine = t.busy;
+    this.#softirq = t.softirq;
     this.#own = ownTicks();
     this.#at = process.hrtime.bigint();
   }
 
-  /** Percent of one core used by other processes since start(). */
+  /** Percent of one core used by other processes since start() (soft interrupts included). */
   stop(): number {
     const seconds = Number(process.hrtime.bigint() - this.#at) / 1e9;
-    const other = machineBusyTicks() - this.#machine - (ownTicks() - this.#own);
-    return seconds > 0 ? Math.max(0, (100 * other) / clockTicksPerSecond() / seconds) : 0;
+    const t = machineTicks();
+    const other = t.busy - this.#machine - (ownTicks() - this.#own);
+    const percent = (ticks: number): number =>
+      seconds > 0 ? Math.max(0, (100 * ticks) / clockTicksPerSecond() / seconds) : 0;
+    this.softirqPercent = percent(t.softirq - this.#softirq);
+    return percent(other);
   }
 }
