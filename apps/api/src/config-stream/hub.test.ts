@@ -38,7 +38,7 @@ const policy: StoredPolicy = {
   updatedBy: 'test',
 };
 
-function setup() {
+function setup(programmedDebounceMs = 1) {
   const services = [
     {
       name: 'reviews',
@@ -72,7 +72,7 @@ function setup() {
     },
     onChange: () => () => undefined,
   } as unknown as PolicyPlatform;
-  const hub = new ConfigStreamHub({ source, log: () => undefined, programmedDebounceMs: 1 });
+  const hub = new ConfigStreamHub({ source, log: () => undefined, programmedDebounceMs });
   hub.usePolicies(platform);
   return {
     hub,
@@ -147,6 +147,24 @@ describe('ConfigStreamHub', () => {
       ['Programmed', 'True', 'Programmed', 1],
     ]);
     hub.close();
+  });
+
+  it('writes Programmed within a bounded time even while ACKs keep arriving faster than the debounce', async () => {
+    vi.useFakeTimers();
+    try {
+      const { hub, writes, version } = setup(100);
+      hub.ack('a', { version, status: 'ACK' });
+      hub.ack('b', { version, status: 'ACK' });
+      // A re-ACK every 50 ms would postpone a plain 100 ms debounce for ever.
+      for (let i = 0; i < 20 && writes.length === 0; i++) {
+        await vi.advanceTimersByTimeAsync(50);
+        hub.ack('a', { version, status: 'ACK' });
+      }
+      expect(writes.map((w) => w.conditions.at(-1)?.status)).toEqual(['True']);
+      hub.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('writes Programmed=True for a policy edited back to an earlier spec (a version seen before)', async () => {

@@ -70,6 +70,8 @@ export interface ProxyConfigRow extends ProxyConfigState {
 }
 
 export const HEARTBEAT_MS = 15_000;
+/** The Programmed pass waits at most this many debounce periods after the first change it covers. */
+const PROGRAMMED_MAX_WAIT_FACTOR = 8;
 export const MAX_STREAM_AGE_MS = 10 * 60_000;
 const MAX_STREAMS = 10_000;
 /** Forgotten after this long without a stream or being live. */
@@ -103,6 +105,8 @@ export class ConfigStreamHub {
   #heartbeat: NodeJS.Timeout | undefined;
   #expiryCheck: NodeJS.Timeout | undefined;
   #programmedTimer: NodeJS.Timeout | undefined;
+  /** When the oldest change still waiting for a Programmed pass arrived (undefined: none waiting). */
+  #programmedPendingSince: number | undefined;
   #lastVersion: string | undefined;
   #lastLive = '';
   #refreshing: Promise<void> | undefined;
@@ -339,7 +343,17 @@ export class ConfigStreamHub {
   #scheduleProgrammed(): void {
     if (this.#closed || !this.#platform) return;
     clearTimeout(this.#programmedTimer);
+    // Debounced, but a steady stream of ACKs (a large fleet, proxies reconnecting) must not postpone the
+    // pass for ever: it runs at most PROGRAMMED_MAX_WAIT_FACTOR debounce periods after the first change.
+    const now = Date.now();
+    this.#programmedPendingSince ??= now;
+    const maxWait = this.#o.programmedDebounceMs * PROGRAMMED_MAX_WAIT_FACTOR;
+    const delay = Math.min(
+      this.#o.programmedDebounceMs,
+      Math.max(0, this.#programmedPendingSince + maxWait - now),
+    );
     this.#programmedTimer = setTimeout(() => {
+      this.#programmedPendingSince = undefined;
       if (this.#reconciling) {
         this.#reconcileAgain = true;
         return;
@@ -353,7 +367,7 @@ export class ConfigStreamHub {
             this.#scheduleProgrammed();
           }
         });
-    }, this.#o.programmedDebounceMs).unref();
+    }, delay).unref();
   }
 
   /** Writes each policy's Programmed condition where it changed. */

@@ -38,6 +38,9 @@ export interface RegistryOptions {
 
 /** Longest a listed set of policies is used without listing again (change events normally come first). */
 const POLICY_RELIST_MS = 30_000;
+/** How long a proxy id → workload lookup is trusted without asking the database again. */
+const WORKLOAD_CACHE_MS = 10_000;
+const WORKLOAD_CACHE_MAX = 100_000;
 
 export interface InstanceWorkload {
   namespace: string;
@@ -61,6 +64,8 @@ export class ServiceRegistry {
   /** Bumped on every membership or policy change so the cached config is rebuilt at once. */
   private generation = 0;
   private readonly changes = new EventEmitter().setMaxListeners(0);
+  /** proxy id → its workload, for ACKs and config reads (see workloadOf). */
+  private readonly workloads = new Map<string, { workload: InstanceWorkload; atMs: number }>();
   private policySource: PolicyPlatform | null = null;
   /** The platform's policies as last listed; null when they must be listed again. */
   private policies: { list: StoredPolicy[]; fetchedAtMs: number } | null = null;
@@ -81,12 +86,31 @@ export class ServiceRegistry {
     return this.options.ttlSeconds * 1000;
   }
 
-  /** The workload a registered proxy id belongs to, or null when it is unknown. */
+  /**
+   * The workload a registered proxy id belongs to, or null when it is unknown. Asked on every config ACK
+   * (1,000 proxies ACK each change), so found rows are cached for WORKLOAD_CACHE_MS; register and
+   * deregister on this replica update the cache at once, another replica's within that time.
+   */
   async workloadOf(proxyId: string): Promise<InstanceWorkload | null> {
-    return this.db.serviceInstance.findUnique({
+    const cached = this.workloads.get(proxyId);
+    if (cached !== undefined && this.now() - cached.atMs < WORKLOAD_CACHE_MS) return cached.workload;
+    const workload = await this.db.serviceInstance.findUnique({
       where: { proxyId },
       select: { namespace: true, service: true, version: true },
     });
+    if (workload === null) this.workloads.delete(proxyId);
+    else this.cacheWorkload(proxyId, workload);
+    return workload;
+  }
+
+  private cacheWorkload(proxyId: string, workload: InstanceWorkload): void {
+    // Bounded: the oldest entry goes first (Map keeps insertion order).
+    this.workloads.delete(proxyId);
+    if (this.workloads.size >= WORKLOAD_CACHE_MAX) {
+      const oldest = this.workloads.keys().next().value;
+      if (oldest !== undefined) this.workloads.delete(oldest);
+    }
+    this.workloads.set(proxyId, { workload, atMs: this.now() });
   }
 
   async register(reg: ParsedProxyRegistration): Promise<RegistrationResponse> {
@@ -135,6 +159,7 @@ export class ServiceRegistry {
       create: { proxyId: reg.proxyId, ...fields },
       update: fields,
     });
+    this.cacheWorkload(reg.proxyId, { namespace: reg.namespace, service: reg.service, version: reg.version });
     const changed =
       !wasLive ||
       previous.service !== reg.service ||
@@ -152,6 +177,7 @@ export class ServiceRegistry {
 
   /** Returns false when the proxy was not registered. */
   async deregister(proxyId: string): Promise<boolean> {
+    this.workloads.delete(proxyId);
     const { count } = await this.db.serviceInstance.deleteMany({ where: { proxyId } });
     if (count > 0) this.configChanged();
     return count > 0;
