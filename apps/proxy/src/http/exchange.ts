@@ -57,6 +57,11 @@ export interface Completion {
   endedAt: number;
   /** True when the response was cut short (client gone, upstream body failed). */
   aborted: boolean;
+  /**
+   * For a gRPC exchange (`content-type: application/grpc…`): the `grpc-status` the client got, from the
+   * trailers or a trailers-only response; undefined for other exchanges or when none arrived.
+   */
+  grpcStatus?: number | undefined;
 }
 
 /** One finished try of a retried request (the last try is the exchange itself). */
