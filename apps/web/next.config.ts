@@ -30,6 +30,8 @@ const securityHeaders = [
 const nextConfig: NextConfig = {
   // @weft/schema ships TypeScript source (with `.ts` import extensions); Next compiles it for the browser.
   transpilePackages: ['@weft/schema'],
+  // A second output folder lets a developer run `next dev` beside a demo's built console (WEFT_WEB_DIST_DIR=.next-dev).
+  distDir: process.env.WEFT_WEB_DIST_DIR ?? '.next',
   reactStrictMode: true,
   poweredByHeader: false,
   // eslint-disable-next-line @typescript-eslint/require-await -- Next's signature is async
