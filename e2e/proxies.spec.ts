@@ -6,17 +6,10 @@ import { expect, test, type Page } from '@playwright/test';
 import { uniqueName } from './accounts.ts';
 import { PoliciesPage } from './pages/PoliciesPage.ts';
 import { ProxiesPage } from './pages/ProxiesPage.ts';
+import { DEMO_WORKLOADS as TOPOLOGY } from '../apps/demo/src/topology.ts';
 
-/** The demo's workloads (apps/demo/src/topology.ts) as the Proxies page names them. */
-const DEMO_WORKLOADS = [
-  'cart.shop v1',
-  'catalog.shop v1',
-  'frontend.storefront v1',
-  'pricing.shop v1',
-  'ratings.shop v1',
-  'reviews.shop v1',
-  'reviews.shop v2',
-];
+/** The demo's workloads as the Proxies page names them ("cart.shop v1"), one per proxy, sorted. */
+const DEMO_PROXIES = TOPOLOGY.map((w) => `${w.service}.${w.namespace} ${w.version}`).sort();
 
 /** Calls a tRPC mutation the way the console does: the session cookie plus the session's CSRF token. */
 async function mutate(page: Page, procedure: string, input: unknown) {
@@ -39,9 +32,9 @@ test('the platform badge says universal and the Proxies page lists every demo pr
   await expect(proxies.nav('proxies')).toHaveAttribute('aria-current', 'page');
   await expect(proxies.windowPicker).toHaveCount(0);
 
-  await expect(proxies.rows).toHaveCount(DEMO_WORKLOADS.length, { timeout: 30_000 });
-  expect(await proxies.workloads()).toEqual(DEMO_WORKLOADS);
-  await expect(proxies.rowsIn('acked')).toHaveCount(DEMO_WORKLOADS.length, { timeout: 30_000 });
+  await expect(proxies.rows).toHaveCount(DEMO_PROXIES.length, { timeout: 30_000 });
+  expect(await proxies.workloads()).toEqual(DEMO_PROXIES);
+  await expect(proxies.rowsIn('acked')).toHaveCount(DEMO_PROXIES.length, { timeout: 30_000 });
   for (const row of await proxies.rows.all()) {
     await expect(row.locator('[data-test="proxy-ack"]')).toHaveText(/^Acked \d+[smh] ago$/);
     await expect(row.locator('[data-test="proxy-config-version"]')).toHaveText(/^[0-9a-f]{16}$/);

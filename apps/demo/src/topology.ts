@@ -4,8 +4,13 @@
  * append new workloads at the end so existing ports stay where they are.
  *
  *   storefront/frontend ──► shop/catalog ──► shop/pricing
- *          │                     └────────► shop/reviews (v1 | v2) ──(v2 only)──► shop/ratings
- *          └──────────────► shop/cart ─────► shop/pricing
+ *          │                     └────────► shop/reviews (v1 | v2) ──(v2 only)──► shop/ratings (×2)
+ *          └──────────────► shop/cart (×3) ─► shop/pricing
+ *
+ * Some services run several instances (cart three, ratings two: one of them a flaky replica, see
+ * shop/plan.ts), so balancing, stickiness and outlier ejection have something to choose between. Every
+ * instance runs in one of two zones of one region, as its proxy's --zone / --region say, so a
+ * LoadBalancingPolicy with `locality` has something to prefer (examples/policies/cart-load-balancing.yaml).
  */
 export type ServiceKind = 'frontend' | 'catalog' | 'cart' | 'pricing' | 'reviews' | 'ratings';
 
@@ -15,16 +20,37 @@ export interface DemoWorkload {
   service: ServiceKind;
   namespace: string;
   version: string;
+  /** Where it runs (its proxy's --zone / --region; in Kubernetes mode the EndpointSlice zone and Pod label). */
+  zone: string;
+  region: string;
 }
 
+export const DEMO_REGION = 'eu-west-1';
+/** The caller-side zone: the frontend, catalog and most of the shop. */
+export const ZONE_A = 'eu-west-1a';
+export const ZONE_B = 'eu-west-1b';
+const inRegion = { region: DEMO_REGION };
+
 export const DEMO_WORKLOADS: readonly DemoWorkload[] = [
-  { name: 'frontend', service: 'frontend', namespace: 'storefront', version: 'v1' },
-  { name: 'catalog', service: 'catalog', namespace: 'shop', version: 'v1' },
-  { name: 'cart', service: 'cart', namespace: 'shop', version: 'v1' },
-  { name: 'pricing', service: 'pricing', namespace: 'shop', version: 'v1' },
-  { name: 'reviews-v1', service: 'reviews', namespace: 'shop', version: 'v1' },
-  { name: 'reviews-v2', service: 'reviews', namespace: 'shop', version: 'v2' },
-  { name: 'ratings', service: 'ratings', namespace: 'shop', version: 'v1' },
+  {
+    name: 'frontend',
+    service: 'frontend',
+    namespace: 'storefront',
+    version: 'v1',
+    zone: ZONE_A,
+    ...inRegion,
+  },
+  { name: 'catalog', service: 'catalog', namespace: 'shop', version: 'v1', zone: ZONE_A, ...inRegion },
+  { name: 'cart', service: 'cart', namespace: 'shop', version: 'v1', zone: ZONE_A, ...inRegion },
+  { name: 'pricing', service: 'pricing', namespace: 'shop', version: 'v1', zone: ZONE_A, ...inRegion },
+  { name: 'reviews-v1', service: 'reviews', namespace: 'shop', version: 'v1', zone: ZONE_A, ...inRegion },
+  { name: 'reviews-v2', service: 'reviews', namespace: 'shop', version: 'v2', zone: ZONE_B, ...inRegion },
+  { name: 'ratings', service: 'ratings', namespace: 'shop', version: 'v1', zone: ZONE_B, ...inRegion },
+  // Appended (ports of the workloads above stay where they were): more replicas.
+  { name: 'cart-2', service: 'cart', namespace: 'shop', version: 'v1', zone: ZONE_A, ...inRegion },
+  { name: 'cart-3', service: 'cart', namespace: 'shop', version: 'v1', zone: ZONE_B, ...inRegion },
+  /** The flaky replica: answers 503 to a share of its requests (shop/plan.ts). */
+  { name: 'ratings-2', service: 'ratings', namespace: 'shop', version: 'v1', zone: ZONE_B, ...inRegion },
 ];
 
 export const SERVICE_KINDS: readonly ServiceKind[] = [

@@ -52,8 +52,26 @@ describe('the Kubernetes objects of the demo shop', () => {
     expect(pod.metadata.labels).toMatchObject({ app: 'reviews', 'app.kubernetes.io/version': 'v2' });
     expect(pod.status.podIP).toBe('127.0.0.1');
     expect(pod.status.conditions).toContainEqual({ type: 'Ready', status: 'True' });
-    expect(await store.listObjects('v1', 'Pod', 'shop')).toHaveLength(6);
-    expect(await store.listObjects('apps/v1', 'Deployment', 'shop')).toHaveLength(6);
+    expect(pod.metadata.labels).toMatchObject({
+      'topology.kubernetes.io/zone': 'eu-west-1b',
+      'topology.kubernetes.io/region': 'eu-west-1',
+    });
+    expect(await store.listObjects('v1', 'Pod', 'shop')).toHaveLength(
+      DEMO_WORKLOADS.filter((w) => w.namespace === 'shop').length,
+    );
+    // One Deployment per service version; cart's has three replicas, ratings' two.
+    const deployments = (await store.listObjects('apps/v1', 'Deployment', 'shop')) as unknown as {
+      metadata: Meta;
+      spec: { replicas: number };
+    }[];
+    expect(deployments.map((d) => [nameOf(d), d.spec.replicas]).sort()).toEqual([
+      ['cart', 3],
+      ['catalog', 1],
+      ['pricing', 1],
+      ['ratings', 2],
+      ['reviews-v1', 1],
+      ['reviews-v2', 1],
+    ]);
     const services = (await store.listObjects('v1', 'Service', 'shop')).map(nameOf);
     expect(services.sort()).toEqual(['cart', 'catalog', 'pricing', 'ratings', 'reviews']);
 
@@ -71,6 +89,11 @@ describe('the Kubernetes objects of the demo shop', () => {
       ['weft-inbound', 15051, 'reviews-v2.shop'],
     ]);
     expect(reviews[0]!.endpoints[0]).toMatchObject({ addresses: ['127.0.0.1'], conditions: { ready: true } });
+    const zones = Object.fromEntries(
+      slices.map((s) => [s.endpoints[0]!.targetRef.name, (s.endpoints[0] as { zone?: string }).zone]),
+    );
+    expect(zones).toMatchObject({ 'cart.shop': 'eu-west-1a', 'cart-3.shop': 'eu-west-1b' });
     expect(slices).toHaveLength(DEMO_WORKLOADS.length - 1);
-  });
+    // Validating every object against the CRD schemas takes a few seconds on a busy machine.
+  }, 30_000);
 });

@@ -1,9 +1,9 @@
 /**
  * `--platform kubernetes`: the in-process Kubernetes API server of @weft/test-support, holding the policy CRDs
  * and what a cluster's controllers and kubelets would have written for the demo shop. The test server runs no
- * controllers, so the launcher is that controller: per workload a Deployment and a Pod per instance (named
- * after the instance's proxy id, `status.podIP` 127.0.0.1, Ready), per service a Service and, per instance, an
- * EndpointSlice. Every instance listens on 127.0.0.1 with its own inbound port, and the API reads one port per
+ * controllers, so the launcher is that controller: per service version a Deployment and a Pod per instance
+ * (named after the instance's proxy id, `status.podIP` 127.0.0.1, Ready, with its zone and region labels), per
+ * service a Service and, per instance, an EndpointSlice (with the endpoint's zone). Every instance listens on 127.0.0.1 with its own inbound port, and the API reads one port per
  * slice (the one named `weft-inbound`), hence one slice per instance rather than one per Service.
  * Everything is written before the API starts, so its informers see the whole shop at their first list.
  */
@@ -43,6 +43,16 @@ const labelsOf = (w: DemoWorkload): Record<string, string> => ({
   'app.kubernetes.io/version': w.version,
 });
 
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+
+/** What the kubelet and the Node's labels would put on a Pod: where it runs. */
+const podLabelsOf = (w: DemoWorkload): Record<string, string> => ({
+  ...labelsOf(w),
+  [ZONE_LABEL]: w.zone,
+  [REGION_LABEL]: w.region,
+});
+
 const containerOf = (i: ShopInstance): Obj => ({
   name: i.workload.service,
   image: `weft-demo/${i.workload.service}:${i.workload.version}`,
@@ -56,9 +66,10 @@ export function shopObjects(instances: readonly ShopInstance[]): ShopObjects {
   const namespaces = [...new Set(instances.map((i) => i.workload.namespace))];
   for (const name of namespaces) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 
+  // One Deployment per service version, its replicas the instances (named after the first, e.g. "cart").
   const byWorkload = new Map<string, ShopInstance[]>();
   for (const i of instances) {
-    const key = `${i.workload.namespace}/${i.workload.name}`;
+    const key = `${i.workload.namespace}/${i.workload.service}/${i.workload.version}`;
     byWorkload.set(key, [...(byWorkload.get(key) ?? []), i]);
   }
   for (const group of byWorkload.values()) {
@@ -93,7 +104,7 @@ export function shopObjects(instances: readonly ShopInstance[]): ShopObjects {
     objects.push({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: i.proxyId, namespace: w.namespace, labels: labelsOf(w) },
+      metadata: { name: i.proxyId, namespace: w.namespace, labels: podLabelsOf(w) },
       spec: { containers: [containerOf(i)] },
     });
     const ready = (type: string): Obj => ({ type, status: 'True' });
@@ -146,6 +157,8 @@ export function shopObjects(instances: readonly ShopInstance[]): ShopObjects {
         {
           addresses: [i.host],
           conditions: { ready: true, serving: true, terminating: false },
+          // The EndpointSlice controller copies it from the Node's topology.kubernetes.io/zone.
+          zone: w.zone,
           targetRef: { kind: 'Pod', name: i.proxyId, namespace: w.namespace },
         },
       ],

@@ -3,45 +3,32 @@
  * proxies, shop and load generator (`--no-console`: no console build), on free ports and a fresh data dir.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { isPortFree } from '../common/net.ts';
 import { DEMO_WORKLOADS } from '../topology.ts';
-import { ApiClient, type ApiSession } from './api-client.ts';
 import { allocateWorkloadPorts, portSpan } from './ports.ts';
 import type { ServiceVersionStats, TokenSummary } from '@weft/schema';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-
-const tmpDirs: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(dir);
-  return dir;
-};
-afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../../..');
-const HOST = '127.0.0.1';
-
-/** The launcher's settings from the environment of whoever runs the tests must not leak in. */
-const CLEAN_ENV = {
-  WEFT_CONSOLE_PORT: '',
-  WEFT_API_PORT: '',
-  WEFT_PORT_BASE: '',
-  WEFT_DATA_DIR: '',
-  WEFT_DEMO_RPS: '',
-  WEFT_NO_CONSOLE: '',
-  WEFT_ADMIN_PASSWORD: '',
-  WEFT_PROXY_TOKEN: '',
-  WEFT_PLATFORM: '',
-  WEFT_KUBE_PORT: '',
-  WEFT_KUBECONFIG: '',
-};
+import {
+  CLEAN_ENV,
+  freeLayout,
+  here,
+  HOST,
+  pidsOf,
+  removeTempDirs,
+  repoRoot,
+  savedPassword,
+  signIn,
+  spawnLauncher,
+  startHeadless,
+  stopLeftoverLaunchers,
+  tempDir,
+  waitForTraffic,
+  type Running,
+} from './test-helpers.ts';
 
 function runLauncher(
   args: string[],
@@ -154,7 +141,7 @@ describe('launcher refusals', () => {
 
   it('refuses a busy port inside the shop block, pointing at --port-base', async () => {
     const base = busyPort - 1; // busy port = frontend's proxy inbound
-    if (base < 1 || base + 63 > 65535) return;
+    if (base < 1 || base + portSpan() - 1 > 65535) return;
     const r = await runLauncher(['--port-base', String(base), '--console-port', free1, '--api-port', free2]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`port ${busyPort} (proxy inbound of frontend) is already in use`);
@@ -163,54 +150,6 @@ describe('launcher refusals', () => {
 });
 
 // ---------------------------------------------------------------------------------------------- full runs
-
-interface Layout {
-  apiPort: number;
-  portBase: number;
-  /** Only bound with --platform kubernetes. */
-  kubePort: number;
-  /** The shop block, the API port and the Kubernetes API server's: everything a --no-console run binds. */
-  ports: number[];
-}
-
-/** A shop block and an API port that are all free right now (probed on 127.0.0.1). */
-async function freeLayout(): Promise<Layout> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below Linux's ephemeral range (32768+), so outgoing connections cannot take these ports meanwhile.
-    const portBase = 20_000 + 100 * Math.floor(Math.random() * 120);
-    const apiPort = portBase + 91;
-    const kubePort = portBase + 92;
-    const ports = [apiPort, kubePort];
-    for (let p = portBase; p < portBase + portSpan(); p++) ports.push(p);
-    const free = await Promise.all(ports.map((p) => isPortFree(p, HOST)));
-    if (free.every(Boolean)) return { apiPort, portBase, kubePort, ports };
-  }
-  throw new Error('no free port block found');
-}
-
-interface Running {
-  layout: Layout;
-  dataDir: string;
-  apiUrl: string;
-  output: () => string;
-  /** Exit code, or 'timeout' when the launcher is still running after timeoutMs. */
-  exit: (timeoutMs: number) => Promise<number | null | 'timeout'>;
-  kill: (signal: NodeJS.Signals) => void;
-  waitFor: (text: string, timeoutMs: number) => Promise<void>;
-}
-
-const running: Running[] = [];
-
-function pidsOf(dataDir: string): { launcher: number; processes: Record<string, number> } | null {
-  try {
-    return JSON.parse(readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as {
-      launcher: number;
-      processes: Record<string, number>;
-    };
-  } catch {
-    return null;
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -221,146 +160,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Whatever a failed or timed-out test left behind: the launcher, and each child's process group. */
-afterEach(async () => {
-  for (const run of running.splice(0)) {
-    if ((await run.exit(0)) !== 'timeout') continue;
-    const pids = pidsOf(run.dataDir);
-    run.kill('SIGKILL');
-    for (const pid of Object.values(pids?.processes ?? {})) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await run.exit(5000);
-  }
-});
-
-function spawnLauncher(
-  layout: Layout,
-  dataDir: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Running {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(here, 'main.ts'),
-      '--no-console',
-      '--api-port',
-      String(layout.apiPort),
-      '--port-base',
-      String(layout.portBase),
-      '--kube-port',
-      String(layout.kubePort),
-      '--data-dir',
-      dataDir,
-      ...args,
-    ],
-    { cwd: repoRoot, env: { ...process.env, ...CLEAN_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let closed = false;
-  child.on('close', () => (closed = true));
-  const run: Running = {
-    layout,
-    dataDir,
-    apiUrl: `http://${HOST}:${layout.apiPort}`,
-    output: () => out,
-    exit: (timeoutMs) =>
-      Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs))]),
-    kill: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-    // Checked on every chunk of output and when the launcher's output closes (it exited), not on a timer.
-    waitFor: (text, timeoutMs) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (out.includes(text)) finish();
-          else if (closed)
-            finish(new Error(`the launcher exited before printing "${text}"; output:\n${out}`));
-        };
-        const timer = setTimeout(
-          () => finish(new Error(`"${text}" not seen within ${timeoutMs / 1000} s; output:\n${out}`)),
-          timeoutMs,
-        );
-        const finish = (err?: Error) => {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          child.stderr.off('data', check);
-          child.off('close', check);
-          if (err) reject(err);
-          else resolve();
-        };
-        child.stdout.on('data', check);
-        child.stderr.on('data', check);
-        child.on('close', check);
-        check();
-      }),
-  };
-  running.push(run);
-  return run;
-}
-
-/**
- * Starts `--no-console` on a probed free layout and waits for the end of the banner. Another test run on the
- * machine may take a probed port before the launcher binds it: the launcher then refuses ("Nothing was
- * started.") and we probe again.
- */
-async function startHeadless(
-  args: string[],
-  timeoutMs: number,
-  dataDir = path.join(tempDir('weft-launcher-'), 'data'),
-): Promise<Running> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    const run = spawnLauncher(await freeLayout(), dataDir, args);
-    try {
-      await run.waitFor('Press Ctrl-C to stop.', Math.max(1000, deadline - Date.now()));
-      return run;
-    } catch (e) {
-      if (attempt < 3 && run.output().includes('Nothing was started.') && Date.now() < deadline) continue;
-      throw e;
-    }
-  }
-}
-
-interface Edge {
-  source: string;
-  target: string;
-  traffic: { requests: number };
-}
-
-const savedPassword = (dataDir: string): string =>
-  readFileSync(path.join(dataDir, 'admin-password'), 'utf8').trim();
-
-/** Signs in as admin with the password the launcher saved, as a user following the banner would. */
-async function signIn(run: Running): Promise<{ api: ApiClient; session: ApiSession }> {
-  const api = new ApiClient(run.apiUrl, { timeoutMs: 5000 });
-  return { api, session: await api.login('admin', savedPassword(run.dataDir)) };
-}
-
-/** Polls the API's graph (with a session) until traffic shows up (proxies flush every 2 s). */
-async function waitForTraffic(run: Running, timeoutMs: number): Promise<Edge[]> {
-  const { api, session } = await signIn(run);
-  return vi.waitFor(
-    async () => {
-      const graph = await api.query<{ edges: Edge[] }>(session, 'topology.graph', { window: {} });
-      // The load enters at the frontend: wait for its calls, not just any proxy's first flush.
-      if (!graph.edges.some((e) => e.traffic.requests > 0 && e.source === 'storefront/frontend'))
-        throw new Error(`no traffic from the frontend on the graph yet: ${JSON.stringify(graph.edges)}`);
-      return graph.edges;
-    },
-    { timeout: timeoutMs, interval: 500 },
-  );
-}
+afterEach(stopLeftoverLaunchers);
+afterAll(removeTempDirs);
 
 async function demoTokens(run: Running): Promise<TokenSummary[]> {
   const { api, session } = await signIn(run);
@@ -409,6 +210,13 @@ async function expectAllReleased(run: Running, pids: Record<string, number>): Pr
 }
 
 const LIFECYCLE_TIMEOUT_MS = 90_000;
+/** A --no-console run binds the API port and four per workload (app, proxy inbound, outbound, admin). */
+const PORTS_BOUND = 1 + 4 * DEMO_WORKLOADS.length;
+/** What the launcher says after stopping the API, shop, load generator and every proxy (+ extra ports). */
+const STOPPED_ALL = (extraPorts: number): RegExp =>
+  new RegExp(
+    `stopped ${DEMO_WORKLOADS.length + 3} processes in [\\d.]+ s; all ${PORTS_BOUND + extraPorts} ports are free`,
+  );
 
 describe('launcher lifecycle (real API, proxies, shop and load generator; --no-console)', () => {
   it(
@@ -482,7 +290,7 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
       }
       const code = await run.exit(20_000);
       expect(code, run.output()).toBe(0);
-      expect(run.output()).toMatch(/stopped 10 processes in [\d.]+ s; all 29 ports are free/);
+      expect(run.output()).toMatch(STOPPED_ALL(0));
       await expectAllReleased(run, pids);
     },
     LIFECYCLE_TIMEOUT_MS,
@@ -510,7 +318,7 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
       expect(out.slice(tailAt)).toMatch(
         new RegExp(`proxy-ratings +│ weft-proxy ratings\\.shop@v1 ready: inbound ${HOST}:${ratingsInbound} `),
       );
-      expect(out).toMatch(/all 29 ports are free/);
+      expect(out).toContain(`all ${PORTS_BOUND} ports are free`);
       await expectAllReleased(run, pids);
     },
     LIFECYCLE_TIMEOUT_MS,
@@ -536,7 +344,7 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
         'the API refused user admin with the password from WEFT_ADMIN_PASSWORD',
       );
       expect(wrong.output()).toContain(`delete ${dataDir}`);
-      expect(wrong.output()).not.toContain('starting 7 proxies');
+      expect(wrong.output()).not.toContain(`starting ${DEMO_WORKLOADS.length} proxies`);
       expect(wrong.output()).not.toContain('not-the-admins-password');
       expect(savedPassword(dataDir)).toBe(password);
 
@@ -665,7 +473,7 @@ describe('launcher --platform kubernetes (in-process Kubernetes API server; --no
       }
       const code = await run.exit(20_000);
       expect(code, run.output()).toBe(0);
-      expect(run.output()).toMatch(/stopped 10 processes in [\d.]+ s; all 30 ports are free/);
+      expect(run.output()).toMatch(STOPPED_ALL(1));
     },
     3 * LIFECYCLE_TIMEOUT_MS,
   );

@@ -324,7 +324,7 @@ async function main(): Promise<number> {
   });
 
   const stopCtl = new AbortController();
-  // Every readiness wait listens on it (7 shop services + 7 proxies + build at once): not a leak.
+  // Every readiness wait listens on it (a shop service and a proxy per workload + build at once): not a leak.
   setMaxListeners(100, stopCtl.signal);
   let failure: string | null = null;
   let signals = 0;
@@ -540,6 +540,11 @@ async function main(): Promise<number> {
             // The shop answers /healthz: a shop instance that stops answering leaves the endpoints in seconds.
             '--app-ready-path',
             '/healthz',
+            // Two zones of one region (topology.ts): locality-aware balancing prefers the caller's zone.
+            '--zone',
+            w.zone,
+            '--region',
+            w.region,
           ]),
           cwd: REPO_ROOT,
           env: { ...baseEnv, WEFT_PROXY_TOKEN: tokens.get(proxyIdOf(w)) },

@@ -22,13 +22,17 @@ describe('port allocation', () => {
       ['reviews-v1', 15040, 15041, 15042, 15043],
       ['reviews-v2', 15050, 15051, 15052, 15053],
       ['ratings', 15060, 15061, 15062, 15063],
+      // appended later: the blocks above never move
+      ['cart-2', 15070, 15071, 15072, 15073],
+      ['cart-3', 15080, 15081, 15082, 15083],
+      ['ratings-2', 15090, 15091, 15092, 15093],
     ]);
   });
 
   it('is deterministic and moves with the base', () => {
     expect(allocateWorkloadPorts(17000)).toEqual(allocateWorkloadPorts(17000));
     expect(allocateWorkloadPorts(17000)[0]!.inbound).toBe(17001);
-    expect(portSpan()).toBe(64);
+    expect(portSpan()).toBe(94);
   });
 
   it('never hands out one port twice', () => {
@@ -38,8 +42,8 @@ describe('port allocation', () => {
   });
 
   it('refuses a base whose block runs past 65535', () => {
-    expect(() => allocateWorkloadPorts(65500)).toThrow(/does not fit: the demo uses ports 65500-65563/);
-    expect(() => allocateWorkloadPorts(65535 - 63)).not.toThrow();
+    expect(() => allocateWorkloadPorts(65500)).toThrow(/does not fit: the demo uses ports 65500-65593/);
+    expect(() => allocateWorkloadPorts(65535 - 93)).not.toThrow();
   });
 
   it('lists every port with its owner and the setting that moves it', () => {
@@ -108,13 +112,13 @@ describe('port allocation', () => {
     expect(msg).toContain('--console-port or WEFT_CONSOLE_PORT (e.g. --console-port 3001)');
     expect(msg).toContain('Nothing was started.');
     const many = busyPortMessage(allPortUses(config).slice(2), config);
-    expect(many).toContain('… and 22 more ports');
+    expect(many).toContain('… and 34 more ports');
     expect(many).toContain('--port-base or WEFT_PORT_BASE (e.g. --port-base 16000)');
     expect(many).toContain('another Weft demo');
   });
 
   it('describes the scheme for --help', () => {
-    expect(describePortScheme()).toContain('15000-15063');
+    expect(describePortScheme()).toContain('15000-15093');
     expect(describePortScheme()).toContain('reviews-v2=15050');
   });
 

@@ -2,7 +2,7 @@
  * Deterministic port allocation for the demo shop. Workload i (in DEMO_WORKLOADS order) owns the block
  * base + 10*i .. base + 10*i + 9, of which it uses:
  *   +0 app (the shop service itself)   +1 proxy inbound   +2 proxy outbound   +3 proxy admin
- * Default base 15000: frontend 15000-15003, catalog 15010-15013, ..., ratings 15060-15063.
+ * Default base 15000: frontend 15000-15003, catalog 15010-15013, ..., ratings-2 15090-15093.
  */
 import { DEMO_WORKLOADS, type DemoWorkload } from '../topology.ts';
 import { howToChange, type LauncherConfig } from './config.ts';

@@ -42,6 +42,8 @@ describe('load generator against a local server', () => {
       expect(h.b3).toBeUndefined();
     }
     expect(paths.every((p) => /^\/(\?user=\w+|product\/\d+|cart(\?user=\w+)?)?$/.test(p))).toBe(true);
+    // Every request comes from one of the shoppers' browsers: its session cookie.
+    expect(seen.every((h) => /^session=s\d\d-\w+$/.test(h.cookie ?? ''))).toBe(true);
   });
 
   it('never has more than `concurrency` requests in flight and counts what it skipped', async () => {

@@ -2,6 +2,7 @@
  * Open-loop load at a fixed rate with bounded concurrency: a request is due every 1000/rps ms; when
  * `concurrency` requests are already in flight the due request is skipped (counted), so a slow or dead
  * target never piles up work. No trace headers are sent: the frontend's inbound proxy starts each trace.
+ * Each request comes from one of a few shoppers' browsers and carries its `session` cookie.
  */
 import { Pool } from 'undici';
 import { sleep } from '../common/net.ts';
@@ -23,6 +24,29 @@ export const PRODUCT_IDS = ['1', '2', '3', '4', '5', '6', '7', '8'];
 export const UNKNOWN_PRODUCT_RATE = 0.02;
 export const USERS = ['guest', 'ada', 'grace', 'linus', 'margaret', 'ken'];
 
+/** A browser the load stands for: who is signed in (or guest) and its `session` cookie. */
+export interface Shopper {
+  user: string;
+  session: string;
+}
+
+/**
+ * Twelve browsers, two per user: each request comes from one of them and carries its `session` cookie, which
+ * the frontend hands on to cart (a ring-hash LoadBalancingPolicy keeps each session on one cart replica).
+ */
+export const SHOPPERS: readonly Shopper[] = Array.from({ length: 2 * USERS.length }, (_, i) => ({
+  user: USERS[i % USERS.length]!,
+  session: `s${String(i + 1).padStart(2, '0')}-${USERS[i % USERS.length]!}`,
+}));
+
+export const SESSION_COOKIE = 'session';
+
+export interface PickedRequest {
+  path: string;
+  /** The Cookie header: `session=<the shopper's session>`. */
+  cookie: string;
+}
+
 export function makePicker(
   routes: readonly WeightedRoute[] = DEFAULT_ROUTES,
   random: () => number = Math.random,
@@ -30,7 +54,8 @@ export function makePicker(
   const total = routes.reduce((t, r) => t + r.weight, 0);
   if (routes.length === 0 || !(total > 0))
     throw new Error('at least one route with a positive weight is needed');
-  return (): string => {
+  return (): PickedRequest => {
+    const shopper = SHOPPERS[Math.floor(random() * SHOPPERS.length)]!;
     let x = random() * total;
     let chosen = routes[routes.length - 1]!;
     for (const r of routes) {
@@ -46,11 +71,8 @@ export function makePicker(
         random() < UNKNOWN_PRODUCT_RATE ? '999' : PRODUCT_IDS[Math.floor(random() * PRODUCT_IDS.length)]!;
       path = path.replace(':id', id);
     }
-    if (path === '/cart' || path === '/') {
-      const u = USERS[Math.floor(random() * USERS.length)]!;
-      if (u !== 'guest') path += `?user=${u}`;
-    }
-    return path;
+    if ((path === '/cart' || path === '/') && shopper.user !== 'guest') path += `?user=${shopper.user}`;
+    return { path, cookie: `${SESSION_COOKIE}=${shopper.session}` };
   };
 }
 
@@ -138,14 +160,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadStats> {
   let lastReport = started;
 
   const fire = (): void => {
-    const path = pick();
+    const { path, cookie } = pick();
     const t0 = performance.now();
     record((s) => s.sent++);
     const p = pool
       .request({
         method: 'GET',
         path,
-        headers: { 'user-agent': 'weft-demo-loadgen/1', accept: 'application/json' },
+        headers: { 'user-agent': 'weft-demo-loadgen/1', accept: 'application/json', cookie },
         signal: AbortSignal.timeout(timeoutMs),
       })
       .then(async (res) => {

@@ -11,6 +11,8 @@ export type CallResult =
 export interface CallOptions {
   method?: 'GET' | 'POST';
   body?: unknown;
+  /** Headers of this call only (e.g. the shopper's session cookie for cart). */
+  headers?: Record<string, string>;
 }
 
 export class Downstream {
@@ -36,7 +38,12 @@ export class Downstream {
     opts: CallOptions = {},
   ): Promise<CallResult> {
     const started = performance.now();
-    const headers: Record<string, string> = { ...propagated, host: target, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      ...opts.headers,
+      ...propagated,
+      host: target,
+      accept: 'application/json',
+    };
     let payload: string | undefined;
     if (opts.body !== undefined) {
       payload = JSON.stringify(opts.body);

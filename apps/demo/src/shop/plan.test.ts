@@ -33,10 +33,19 @@ describe('shop plan', () => {
     expect(plan.instances.filter((i) => i.service === 'reviews').map((i) => i.version)).toEqual(['v1', 'v2']);
   });
 
-  it('gives the demo its personality: ratings fails sometimes, pricing is slow sometimes', () => {
-    expect(defaultBehaviour('ratings').failureRate).toBeCloseTo(0.08);
-    expect(defaultBehaviour('pricing')).toMatchObject({ slowRate: 0.1, slowMs: [200, 600] });
-    expect(defaultBehaviour('catalog')).toMatchObject({ failureRate: 0, slowRate: 0 });
+  it('gives the demo its personality: a flaky ratings replica, pricing slow sometimes, a catalog tail', () => {
+    const ratings = demo().instances.filter((i) => i.service === 'ratings');
+    expect(ratings.map((i) => [i.name, i.behaviour.failureRate, i.behaviour.failureStatus])).toEqual([
+      ['ratings', 0, 500],
+      ['ratings-2', 0.15, 503],
+    ]);
+    expect(defaultBehaviour('pricing')).toMatchObject({ slowRate: 0.1, slowMs: [200, 600], failureRate: 0 });
+    expect(defaultBehaviour('catalog')).toMatchObject({
+      failureRate: 0,
+      slowRate: 0.02,
+      slowMs: [2200, 2600],
+    });
+    expect(defaultBehaviour('cart')).toMatchObject({ failureRate: 0, slowRate: 0 });
   });
 
   it('survives a JSON round trip through parsePlan unchanged', () => {
@@ -76,7 +85,7 @@ describe('shop plan', () => {
             namespace: 'shop',
             listen: '127.0.0.1:0',
             outbound: '127.0.0.1:1',
-            behaviour: { failureRate: 2, workMs: [5, 1], extra: 1 },
+            behaviour: { failureRate: 2, failureStatus: 404, workMs: [5, 1], extra: 1 },
           },
           {
             name: 'ratings',
@@ -99,6 +108,7 @@ describe('shop plan', () => {
         'instances[0].namespace: "Bad_NS" is not a DNS label',
         'instances[0].listen: "nowhere" is not host:port',
         'instances[1].behaviour.failureRate: must be a number 0..1',
+        'instances[1].behaviour.failureStatus: must be an HTTP status 500..599',
         expect.stringMatching(/^instances\[1\]\.behaviour\.workMs: must be \[min, max\]/),
         'instances[1].behaviour.extra: unknown field',
         'instances[2].name: "ratings" is used twice',
@@ -126,6 +136,7 @@ describe('shop plan', () => {
 describe('behaviour decisions', () => {
   const b = {
     failureRate: 0.08,
+    failureStatus: 500,
     slowRate: 0.1,
     slowMs: [200, 600] as [number, number],
     workMs: [2, 6] as [number, number],

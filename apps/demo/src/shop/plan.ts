@@ -7,8 +7,10 @@ import { parseHostPort } from '../common/net.ts';
 import { DEMO_WORKLOADS, SERVICE_KINDS, type DemoWorkload, type ServiceKind } from '../topology.ts';
 
 export interface Behaviour {
-  /** 0..1: share of requests answered with 500 (after doing the work). */
+  /** 0..1: share of requests answered with `failureStatus` (after doing the work). */
   failureRate: number;
+  /** The status of those failures: 500 (a bug) by default, 503 for a replica that sheds load. */
+  failureStatus: number;
   /** 0..1: share of requests that take an extra slowMs. */
   slowRate: number;
   /** [min, max] extra milliseconds on a slow request. */
@@ -37,15 +39,36 @@ export interface ShopPlan {
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 3000;
 
-const QUIET: Behaviour = { failureRate: 0, slowRate: 0, slowMs: [0, 0], workMs: [1, 4] };
+const QUIET: Behaviour = {
+  failureRate: 0,
+  failureStatus: 500,
+  slowRate: 0,
+  slowMs: [0, 0],
+  workMs: [1, 4],
+};
 
-/** The demo's personality: ratings fails ~8% of the time, pricing is slow ~10% of the time. */
-export function defaultBehaviour(service: ServiceKind): Behaviour {
+/** The flaky replica of ratings (topology.ts): sheds 15% of its requests with 503. */
+export const FLAKY_RATINGS_INSTANCE = 'ratings-2';
+export const FLAKY_RATINGS: Pick<Behaviour, 'failureRate' | 'failureStatus'> = {
+  failureRate: 0.15,
+  failureStatus: 503,
+};
+
+/**
+ * The demo's personality, realistic enough for every example policy to have something to act on
+ * (examples/policies/README.md): one of the two ratings replicas answers 503 to 15% of its requests (ratings'
+ * success rate ~92%: the breaker ejects that replica, retries hide it from callers); pricing is slow ~10% of
+ * the time (200-600 ms); catalog has a long tail, 2% of its requests take 2.2-2.6 s (a product page
+ * timeout of 2 s cuts it off).
+ */
+export function defaultBehaviour(service: ServiceKind, instance?: string): Behaviour {
   switch (service) {
     case 'ratings':
-      return { ...QUIET, failureRate: 0.08, workMs: [1, 3] };
+      return { ...QUIET, ...(instance === FLAKY_RATINGS_INSTANCE ? FLAKY_RATINGS : {}), workMs: [1, 3] };
     case 'pricing':
       return { ...QUIET, slowRate: 0.1, slowMs: [200, 600], workMs: [2, 6] };
+    case 'catalog':
+      return { ...QUIET, slowRate: 0.02, slowMs: [2200, 2600], workMs: [1, 4] };
     case 'frontend':
       return { ...QUIET, workMs: [2, 5] };
     default:
@@ -74,7 +97,7 @@ export function buildDemoPlan(
         version: w.version,
         listen: a.app,
         outbound: a.outbound,
-        behaviour: { ...defaultBehaviour(w.service), ...overrides[w.service] },
+        behaviour: { ...defaultBehaviour(w.service, w.name), ...overrides[w.service] },
       };
     }),
   };
@@ -155,6 +178,7 @@ export function parsePlan(input: unknown): ShopPlan {
       const behaviour = parseBehaviour(
         raw.behaviour,
         SERVICE_KINDS.includes(service) ? service : 'catalog',
+        name,
         `${at}.behaviour`,
         problems,
       );
@@ -165,8 +189,14 @@ export function parsePlan(input: unknown): ShopPlan {
   return { instances, upstreamTimeoutMs };
 }
 
-function parseBehaviour(raw: unknown, service: ServiceKind, at: string, problems: string[]): Behaviour {
-  const b = defaultBehaviour(service);
+function parseBehaviour(
+  raw: unknown,
+  service: ServiceKind,
+  instance: string,
+  at: string,
+  problems: string[],
+): Behaviour {
+  const b = defaultBehaviour(service, instance);
   if (raw === undefined) return b;
   if (!isRecord(raw)) {
     problems.push(`${at}: must be an object`);
@@ -190,8 +220,14 @@ function parseBehaviour(raw: unknown, service: ServiceKind, at: string, problems
       problems.push(`${at}.${key}: must be [min, max] milliseconds with 0 <= min <= max <= 60000`);
     } else b[key] = [v[0] as number, v[1] as number];
   }
+  if (raw.failureStatus !== undefined) {
+    const v = raw.failureStatus;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 500 || v > 599)
+      problems.push(`${at}.failureStatus: must be an HTTP status 500..599`);
+    else b.failureStatus = v;
+  }
   for (const key of Object.keys(raw)) {
-    if (!['failureRate', 'slowRate', 'slowMs', 'workMs'].includes(key))
+    if (!['failureRate', 'failureStatus', 'slowRate', 'slowMs', 'workMs'].includes(key))
       problems.push(`${at}.${key}: unknown field`);
   }
   return b;

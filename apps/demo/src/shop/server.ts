@@ -110,7 +110,10 @@ function makeHandler(
     await sleep(decision.delayMs);
     if (decision.fail) {
       stats.failuresInjected++;
-      send(res, plan.name, { status: 500, body: { error: 'injected failure', instance: plan.name } });
+      send(res, plan.name, {
+        status: plan.behaviour.failureStatus,
+        body: { error: 'injected failure', instance: plan.name },
+      });
       return;
     }
     const propagated = propagationHeaders(req.headers);
@@ -120,6 +123,8 @@ function makeHandler(
       query: url.searchParams,
       body,
       version: plan.version,
+      instance: plan.name,
+      cookie: typeof req.headers.cookie === 'string' ? req.headers.cookie : undefined,
       call: (target, path, callOpts) => downstream.call(target, path, propagated, callOpts),
     });
     send(res, plan.name, reply, req);

@@ -20,6 +20,10 @@ export interface Ctx {
   body: unknown;
   /** This instance's version (reviews v1 and v2 differ). */
   version: string;
+  /** This instance's name ("cart-2"): cart says which replica served it, so stickiness can be seen. */
+  instance: string;
+  /** The incoming Cookie header: the frontend hands the shopper's session on to cart. */
+  cookie: string | undefined;
   call(target: string, path: string, opts?: CallOptions): Promise<CallResult>;
 }
 
@@ -82,7 +86,11 @@ const frontend: Route[] = [
     handler: async (ctx) => {
       const [catalog, cart] = await Promise.all([
         ctx.call(Targets.catalogFromFrontend, '/products'),
-        ctx.call(Targets.cartFromFrontend, `/cart/summary?user=${encodeURIComponent(user(ctx))}`),
+        ctx.call(
+          Targets.cartFromFrontend,
+          `/cart/summary?user=${encodeURIComponent(user(ctx))}`,
+          session(ctx),
+        ),
       ]);
       if (!catalog.ok) return badGateway('catalog', catalog);
       const products = (catalog.body as { products?: unknown[] }).products ?? [];
@@ -96,7 +104,11 @@ const frontend: Route[] = [
       const id = ctx.params.id ?? '';
       const [product, cart] = await Promise.all([
         ctx.call(Targets.catalogFromFrontend, `/products/${encodeURIComponent(id)}`),
-        ctx.call(Targets.cartFromFrontend, `/cart/summary?user=${encodeURIComponent(user(ctx))}`),
+        ctx.call(
+          Targets.cartFromFrontend,
+          `/cart/summary?user=${encodeURIComponent(user(ctx))}`,
+          session(ctx),
+        ),
       ]);
       if (!product.ok)
         return product.status === 404 ? notFound(`product ${id}`) : badGateway('catalog', product);
@@ -107,7 +119,11 @@ const frontend: Route[] = [
     method: 'GET',
     pattern: '/cart',
     handler: async (ctx) => {
-      const cart = await ctx.call(Targets.cartFromFrontend, `/cart?user=${encodeURIComponent(user(ctx))}`);
+      const cart = await ctx.call(
+        Targets.cartFromFrontend,
+        `/cart?user=${encodeURIComponent(user(ctx))}`,
+        session(ctx),
+      );
       if (!cart.ok) return badGateway('cart', cart);
       return json(200, { page: 'cart', cart: cart.body });
     },
@@ -116,6 +132,14 @@ const frontend: Route[] = [
 
 function user(ctx: Ctx): string {
   return ctx.query.get('user') ?? 'guest';
+}
+
+/**
+ * The shopper's cookies go to cart (whose replicas a ring-hash LoadBalancingPolicy can pick by the `session`
+ * cookie, examples/policies/cart-load-balancing.yaml), and to no other service.
+ */
+function session(ctx: Ctx): { headers?: Record<string, string> } {
+  return ctx.cookie === undefined ? {} : { headers: { cookie: ctx.cookie } };
 }
 
 const catalog: Route[] = [
@@ -181,7 +205,7 @@ const cart: Route[] = [
     pattern: '/cart/summary',
     handler: (ctx) => {
       const items = cartOf(ctx.query.get('user') ?? 'guest');
-      return json(200, { items: items.reduce((n, i) => n + i.qty, 0) });
+      return json(200, { items: items.reduce((n, i) => n + i.qty, 0), instance: ctx.instance });
     },
   },
   {
@@ -192,7 +216,7 @@ const cart: Route[] = [
       const items = cartOf(userName);
       const quote = await ctx.call(Targets.pricing, '/quote', { method: 'POST', body: { items } });
       if (!quote.ok) return badGateway('pricing', quote);
-      return json(200, { user: userName, ...(quote.body as object) });
+      return json(200, { user: userName, ...(quote.body as object), instance: ctx.instance });
     },
   },
 ];

@@ -229,6 +229,19 @@ describe('demo shop (healthy plan)', () => {
     expect(JSON.parse(quote.body)).toHaveProperty('items');
   });
 
+  it("hands the shopper's session cookie to cart only, and cart says which replica served", async () => {
+    const home = await get(h.apps.frontend!, '/?user=ada', { cookie: 'session=s02-ada' });
+    expect(home.status).toBe(200);
+    expect(home.body.cart).toMatchObject({ instance: 'cart' });
+    const cart = await get(h.apps.frontend!, '/cart?user=ada', { cookie: 'session=s02-ada' });
+    expect(cart.body.cart).toMatchObject({ user: 'ada', instance: 'cart' });
+    const toCart = h.captured.filter((c) => c.headers.host === 'cart.shop');
+    expect(toCart.map((c) => c.headers.cookie)).toEqual(['session=s02-ada', 'session=s02-ada']);
+    const others = h.captured.filter((c) => c.headers.host !== 'cart.shop');
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.map((c) => c.headers.cookie).filter(Boolean)).toEqual([]);
+  });
+
   it('invents no trace context when the request has none', async () => {
     const r = await get(h.apps.frontend!, '/');
     expect(r.status).toBe(200);
@@ -299,6 +312,11 @@ describe('demo shop (ratings and pricing always fail)', () => {
     expect(r.status).toBe(500);
     expect(r.body).toEqual({ error: 'injected failure', instance: 'pricing' });
     expect((await get(h.apps.ratings!, '/ratings/1')).status).toBe(500);
+    // The flaky replica sheds load: its failures are 503s.
+    expect(await get(h.apps['ratings-2']!, '/ratings/1')).toMatchObject({
+      status: 503,
+      body: { error: 'injected failure', instance: 'ratings-2' },
+    });
     expect((await get(h.apps.pricing!, '/healthz')).status).toBe(200);
   });
 

@@ -376,6 +376,8 @@ describe('stale-while-revalidate and stale-if-error (RFC 5861), bounded by the p
     ],
     ['policy fills in without a directive', 'max-age=10', 30_000, 20, 'stale-while-revalidate'],
     ['no directive, no policy', 'max-age=10', undefined, 1, 'revalidate'],
+    // No lifetime at all (no max-age, Expires or Last-Modified): never fresh, so the policy can't make it servable.
+    ['no freshness at all', 'public', 30_000, 1, 'revalidate'],
     [
       'must-revalidate forbids it',
       'max-age=10, must-revalidate, stale-while-revalidate=30',

@@ -107,6 +107,7 @@ export class HttpCache {
         const window = staleWindow(
           entry.cc.get('stale-while-revalidate'),
           this.#limits.staleWhileRevalidateMs,
+          lifetimeMs > 0,
         );
         if (window > 0 && staleness <= window) {
           const revalidate = !this.#revalidating.has(key);
@@ -139,10 +140,14 @@ export class HttpCache {
     const ageMs = currentAgeMs(entry, this.#now());
     const lifetimeMs = this.#lifetimeMs(entry);
     if (lifetimeMs > ageMs) return true;
-    const fromResponse = staleWindow(entry.cc.get('stale-if-error'), this.#limits.staleIfErrorMs);
+    const fromResponse = staleWindow(
+      entry.cc.get('stale-if-error'),
+      this.#limits.staleIfErrorMs,
+      lifetimeMs > 0,
+    );
     // The request may ask for it as well (RFC 5861 §4), within the same policy bound.
     const fromRequest = requestCc.has('stale-if-error')
-      ? staleWindow(requestCc.get('stale-if-error'), this.#limits.staleIfErrorMs)
+      ? staleWindow(requestCc.get('stale-if-error'), this.#limits.staleIfErrorMs, true)
       : 0;
     const window = Math.max(fromResponse, fromRequest);
     return window > 0 && ageMs - lifetimeMs <= window;
@@ -278,8 +283,19 @@ export function requestCacheControl(headers: HeaderMap): CacheControl {
 }
 
 /** The response's directive (seconds), capped by the policy's bound; the bound alone when it has none. */
-function staleWindow(directive: string | true | undefined, policyMs: number | undefined): number {
-  if (directive === undefined) return policyMs ?? 0;
+/**
+ * How long past its freshness a response may be served: the directive bounded by the policy, or the
+ * policy's own window when the response has no directive — but only for a response that was fresh for a
+ * while (`fillIn`). One the origin gave no freshness at all (no Cache-Control lifetime, no Expires, nothing
+ * heuristic) was never allowed to be served unvalidated, so the policy doesn't make it servable stale
+ * (nginx doesn't even store those without `proxy_cache_valid`).
+ */
+function staleWindow(
+  directive: string | true | undefined,
+  policyMs: number | undefined,
+  fillIn: boolean,
+): number {
+  if (directive === undefined) return fillIn ? (policyMs ?? 0) : 0;
   const s = directive === true ? 0 : Number(/^\d+$/.test(directive) ? directive : 0);
   return policyMs === undefined ? s * 1000 : Math.min(s * 1000, policyMs);
 }
