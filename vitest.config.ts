@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The console's "@/…" imports (apps/web/tsconfig.json paths), so its logic modules can be unit-tested.
+        resolve: { alias: [{ find: /^@\//, replacement: `${import.meta.dirname}/apps/web/src/` }] },
         test: {
           name: 'unit',
           include: ['{apps,packages}/*/{src,test}/**/*.test.ts'],

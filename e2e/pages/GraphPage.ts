@@ -11,12 +11,27 @@ export class GraphPage extends ConsolePage {
   readonly canvas: Locator;
   readonly viewport: Locator;
   readonly sidePanel: Locator;
+  /** Splits services with several versions into one node per version. */
+  readonly versionsToggle: Locator;
+  readonly edgePanel: Locator;
 
   constructor(page: Page) {
     super(page);
     this.canvas = page.locator('[data-test="graph-canvas"]');
     this.viewport = this.canvas.locator('.react-flow__viewport');
     this.sidePanel = page.locator('[data-test="graph-side-panel"]');
+    this.versionsToggle = page.locator('[data-test="graph-versions-toggle"]');
+    this.edgePanel = page.locator('[data-test="edge-panel"]');
+  }
+
+  /** One version of a service in the versioned view. */
+  versionNode(namespace: string, service: string, version: string): Locator {
+    return this.page.locator(`[data-test="graph-version-node-${namespace}-${service}-${version}"]`);
+  }
+
+  /** The request rate a version node shows (its data-rps). */
+  async versionRps(namespace: string, service: string, version: string): Promise<number> {
+    return Number((await this.versionNode(namespace, service, version).getAttribute('data-rps')) ?? 'NaN');
   }
 
   async goto(window?: WindowKey): Promise<void> {
@@ -59,6 +74,26 @@ export class GraphPage extends ConsolePage {
   ): Promise<void> {
     for (const id of nodes) await expect(this.node(id), `node ${id}`).toBeVisible({ timeout });
     for (const [s, t] of edges) await expect(this.edge(s, t), `edge ${s} → ${t}`).toHaveCount(1, { timeout });
+  }
+
+  /** Turns the versioned view on (or off). */
+  async showVersions(on = true): Promise<void> {
+    await this.versionsToggle.setChecked(on);
+  }
+
+  /** The share of the split an edge into a version carries (0..1), from its label. */
+  async readShare(source: string, target: string): Promise<number | null> {
+    const share = await this.edgeLabel(source, target).getAttribute('data-share');
+    return share ? Number(share) : null;
+  }
+
+  /** Opens an edge's side panel by clicking its label, and waits for its signals. */
+  async openEdge(source: string, target: string): Promise<Locator> {
+    await this.edgeLabel(source, target).click();
+    const panel = this.edgePanel;
+    await expect(panel).toHaveAttribute('data-edge', `${source}->${target}`);
+    await expect(panel.locator('[data-test="edge-signals"]')).toBeVisible({ timeout: 30_000 });
+    return panel;
   }
 
   async viewportTransform(): Promise<string> {

@@ -9,7 +9,7 @@ export class PoliciesPage extends ConsolePage {
   constructor(page: Page) {
     super(page);
     this.table = page.locator('[data-test="policies-table"]');
-    this.rows = page.locator('[data-test="policy-row"]');
+    this.rows = page.locator('[data-test^="config-row-"]');
     this.empty = page.locator('[data-test="policies-empty"]');
   }
 
@@ -19,7 +19,7 @@ export class PoliciesPage extends ConsolePage {
 
   /** The row of `kind` namespace/name, e.g. row('TimeoutPolicy', 'shop', 'catalog-timeout'). */
   row(kind: string, namespace: string, name: string): Locator {
-    return this.page.locator(`[data-test="policy-row"][data-policy="${kind}/${namespace}/${name}"]`);
+    return this.page.locator(`[data-test="config-row-${kind}-${namespace}-${name}"]`);
   }
 
   /** One condition cell of a row: data-status is True / False / Unknown (or "none" when not reported). */

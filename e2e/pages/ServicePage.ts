@@ -9,6 +9,8 @@ export class ServicePage extends ConsolePage {
   readonly inbound: Locator;
   readonly outbound: Locator;
   readonly instances: Locator;
+  /** The Actions menu: opens an editor for a policy kind on this service (editors only). */
+  readonly actionsMenu: Locator;
 
   constructor(page: Page) {
     super(page);
@@ -17,6 +19,12 @@ export class ServicePage extends ConsolePage {
     this.inbound = page.locator('[data-test="inbound-table"]');
     this.outbound = page.locator('[data-test="outbound-table"]');
     this.instances = page.locator('[data-test="instances-table"]');
+    this.actionsMenu = page.locator('[data-test="actions-menu"]');
+  }
+
+  /** An entry of the Actions menu, by policy kind: action('TrafficSplit') is "Canary split". */
+  action(kind: string): Locator {
+    return this.page.locator(`[data-test="actions-${kind}"]`);
   }
 
   async goto(namespace: string, service: string, window?: WindowKey): Promise<void> {

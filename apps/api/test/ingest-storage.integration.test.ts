@@ -53,6 +53,7 @@ function rollup(i: number, proxyId = 'storage-1'): EdgeRollupRow {
     destNamespace: 'shop',
     destVersion: 'v1',
     statusCode: 200,
+    grpcStatus: -1,
     count: 0,
     sumMs: 0,
     buckets,

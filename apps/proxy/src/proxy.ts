@@ -43,9 +43,15 @@ import { inboundStack } from './stacks/inbound.ts';
 import { outboundStack } from './stacks/outbound.ts';
 import { Backoff } from './telemetry/backoff.ts';
 import { BoundedQueue } from './telemetry/bounded-queue.ts';
-import { encodeMetrics, resourceAttributes, traceRequestJson } from './telemetry/otlp-encode.ts';
+import {
+  encodeMetrics,
+  resourceAttributes,
+  traceRequestJson,
+  type MetricPoint,
+} from './telemetry/otlp-encode.ts';
 import { otlpTransport } from './telemetry/otlp-transport.ts';
-import { RequestMetrics, type DeltaPoint } from './telemetry/request-metrics.ts';
+import { RequestMetrics } from './telemetry/request-metrics.ts';
+import { ResilienceCounters } from './telemetry/resilience-counters.ts';
 import { SignalExporter, type TelemetryChannel } from './telemetry/signal-exporter.ts';
 import { SpanBuffer } from './telemetry/span-buffer.ts';
 import { TelemetryPusher } from './telemetry/telemetry-pusher.ts';
@@ -125,8 +131,10 @@ export async function startProxy(
   const inboundRateLimits = () => rateLimits.forConfig(config.active?.config);
   config.onApplied((active) => meshPools.retainOnly(active.routes.addresses()));
   // Outlier detection (on by default) and CircuitBreakerPolicy limits per destination service.
-  const breakers = new Breakers(log);
-  const retryMetrics = new RetryMetrics();
+  // Retries and ejections are also pushed to the control plane with the request histograms.
+  const resilienceCounters = new ResilienceCounters(Date.now());
+  const breakers = new Breakers(log, undefined, resilienceCounters);
+  const retryMetrics = new RetryMetrics(resilienceCounters);
   // LoadBalancingPolicy health checks: GET the path on each endpoint's inbound listener.
   const healthChecks = new HealthCheckers({
     endpoint: (address) => config.endpoints.get(address),
@@ -154,7 +162,7 @@ export async function startProxy(
     : undefined;
   const spanQueue = cp ? new BoundedQueue<string>(t.spanBufferCapacity) : undefined;
   const spans = spanQueue ? new SpanBuffer(spanQueue) : undefined;
-  const pointQueue = new BoundedQueue<DeltaPoint>(t.metricPointBufferCapacity);
+  const pointQueue = new BoundedQueue<MetricPoint>(t.metricPointBufferCapacity);
 
   const listenerLimits: Partial<ListenerLimits> = {
     ...t.listenerLimits,
@@ -278,7 +286,7 @@ export async function startProxy(
       now: Date.now,
       log,
     });
-    const metricExporter = new SignalExporter<DeltaPoint>({
+    const metricExporter = new SignalExporter<MetricPoint>({
       signal: 'metrics',
       path: '/v1/metrics',
       queue: pointQueue,
@@ -293,6 +301,7 @@ export async function startProxy(
     pusher = new TelemetryPusher({
       metrics,
       metricPoints: pointQueue,
+      resilience: { counters: resilienceCounters, ejectedNow: () => breakers.ejectedNow() },
       exporters,
       intervalMs: options.flushIntervalMs,
       now: Date.now,

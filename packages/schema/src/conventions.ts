@@ -27,10 +27,31 @@ export const Attr = {
   destinationService: 'weft.destination.service',
   destinationNamespace: 'weft.destination.namespace',
   destinationVersion: 'weft.destination.version',
+  /**
+   * The gRPC status of a gRPC exchange (the `grpc-status` the client got), on request histogram points and
+   * spans; absent for other exchanges. OpenTelemetry's RPC semantic convention.
+   */
+  grpcStatus: 'rpc.grpc.status_code',
+  /** Why a retry was made or an endpoint ejected (on the resilience counters below). */
+  reason: 'weft.reason',
 } as const;
 
 /** Histogram of request latency per edge and status code, delta temporality, milliseconds. */
 export const REQUEST_DURATION_METRIC = 'weft.request.duration';
+
+/**
+ * What outbound proxies push beside the request histogram (OTLP, per destination service, attributes
+ * `weft.source.*`, `weft.destination.service`/`namespace` and `weft.reason`):
+ * - `retries`: Sum, delta, monotonic: tries beyond the first, by reason (the failure that caused the retry);
+ * - `outlierEjections`: Sum, delta, monotonic: endpoints ejected by outlier detection, by reason;
+ * - `ejectedEndpoints`: Gauge: endpoints ejected at flush time (sent only while non-zero).
+ */
+export const ResilienceMetric = {
+  retries: 'weft.proxy.retries',
+  outlierEjections: 'weft.proxy.outlier_ejections',
+  ejectedEndpoints: 'weft.proxy.ejected_endpoints',
+} as const;
+export type ResilienceMetricName = (typeof ResilienceMetric)[keyof typeof ResilienceMetric];
 
 export const Headers = {
   /** Identity of the calling workload, set by the outbound proxy ("name.namespace@version"). */

@@ -1,5 +1,6 @@
 export * from './histogram.ts';
 export * from './health.ts';
+export * from './request-outcome.ts';
 export * from './otlp.ts';
 export * from './conventions.ts';
 export * from './registry.ts';

@@ -181,6 +181,34 @@ export const histogramDataPointSchema = z
     path: ['timeUnixNano'],
   });
 
+/**
+ * A point of a Sum or Gauge. Weft's own counters send `asInt`; the ingest checks the range it stores
+ * (IngestLimits.maxCount) for the metrics it keeps.
+ */
+export const numberDataPointSchema = z
+  .object({
+    attributes: attributesSchema,
+    startTimeUnixNano: unixNano.optional(),
+    timeUnixNano: unixNano,
+    asInt: int64Value.optional(),
+    // z.number() refuses NaN and ±Infinity.
+    asDouble: z.number('asDouble must be a finite number').optional(),
+  })
+  .refine((p) => (p.asInt === undefined) !== (p.asDouble === undefined), {
+    message: 'a number data point must have exactly one of asInt, asDouble',
+    path: ['asInt'],
+  })
+  .refine((p) => p.startTimeUnixNano === undefined || p.timeUnixNano >= p.startTimeUnixNano, {
+    message: 'timeUnixNano must not be before startTimeUnixNano',
+    path: ['timeUnixNano'],
+  });
+export type NumberDataPoint = z.output<typeof numberDataPointSchema>;
+
+const MAX_NUMBER_POINTS = 10_000;
+const numberDataPoints = z
+  .array(numberDataPointSchema)
+  .max(MAX_NUMBER_POINTS, `dataPoints must hold at most ${MAX_NUMBER_POINTS} entries`);
+
 export const metricSchema = z.object({
   name: boundedText('a metric name', 255).min(1, 'a metric name must not be empty'),
   unit: z.string().max(63, 'unit must be at most 63 characters').default(''),
@@ -193,6 +221,15 @@ export const metricSchema = z.object({
       dataPoints: z.array(histogramDataPointSchema),
     })
     .optional(),
+  // Any temporality is well-formed OTLP; the ingest says which it stores (DELTA, for Weft's counters).
+  sum: z
+    .object({
+      aggregationTemporality: z.number().int().min(0).max(2).default(0),
+      isMonotonic: z.boolean().default(false),
+      dataPoints: numberDataPoints,
+    })
+    .optional(),
+  gauge: z.object({ dataPoints: numberDataPoints }).optional(),
 });
 
 export const exportMetricsServiceRequestSchema = z.object({

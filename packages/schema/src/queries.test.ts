@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QueryLimits, stepForWindow } from './limits.ts';
 import {
   servicesDetailInputSchema,
+  signalsEdgeInputSchema,
   signalsServiceInputSchema,
   topologyGraphInputSchema,
   tracesSearchInputSchema,
@@ -137,5 +138,47 @@ describe('trace search and topology inputs', () => {
       },
     ]);
     expect(topologyGraphInputSchema.parse({ namespaces: namespaces.slice(1) }).namespaces).toHaveLength(100);
+  });
+});
+
+describe('versioned graph and edge signal inputs', () => {
+  it('defaults the graph to one node per service, and takes the version granularity', () => {
+    expect(topologyGraphInputSchema.parse({}).granularity).toBe('service');
+    expect(topologyGraphInputSchema.parse({ granularity: 'version' }).granularity).toBe('version');
+    expect(topologyGraphInputSchema.safeParse({ granularity: 'pod' }).success).toBe(false);
+  });
+
+  it('takes a version of a service for its signals, checked like versions elsewhere', () => {
+    const ref = { namespace: 'shop', service: 'reviews' };
+    expect(signalsServiceInputSchema.parse({ ...ref, version: 'v2' }).version).toBe('v2');
+    expect(issues(signalsServiceInputSchema.safeParse({ ...ref, version: 'v2!' }))).toEqual([
+      {
+        path: 'version',
+        message: 'must be letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+      },
+    ]);
+  });
+
+  it('takes an edge between services or versions, from outside the mesh too, bounded like a series', () => {
+    const destination = { namespace: 'shop', service: 'reviews', version: 'v2' };
+    expect(
+      signalsEdgeInputSchema.parse({ source: { namespace: '', service: 'unknown' }, destination }).source,
+    ).toEqual({ namespace: '', service: 'unknown' });
+    expect(
+      issues(
+        signalsEdgeInputSchema.safeParse({
+          source: { namespace: 'shop', service: 'catalog' },
+          destination: { ...destination, namespace: '' },
+          window: { lastMs: 7 * DAY },
+          stepMs: 60_000,
+        }),
+      ),
+    ).toEqual([
+      { path: 'destination.namespace', message: 'namespace must not be empty' },
+      {
+        path: 'stepMs',
+        message: expect.stringContaining('a series has at most 720 points') as unknown,
+      },
+    ]);
   });
 });

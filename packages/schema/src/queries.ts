@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { QueryLimits, stepForWindow } from './limits.ts';
 import { describeDuration, windowInputSchema, windowLengthMs } from './window.ts';
+import { versionNameSchema } from './net.ts';
 
 const MAX_NAME = QueryLimits.maxNameLength;
 
@@ -17,8 +18,17 @@ const serviceRef = {
   service: nameFilter('service').min(1, 'service must not be empty'),
 };
 
+/**
+ * `service`: one node per service (the default). `version`: a service seen with more than one version is
+ * split into one node per version (`namespace/service@version`), and edges into those versions carry their
+ * share of the caller's traffic to the service — what a canary split looks like.
+ */
+export const GRAPH_GRANULARITIES = ['service', 'version'] as const;
+export type GraphGranularity = (typeof GRAPH_GRANULARITIES)[number];
+
 export const topologyGraphInputSchema = z.object({
   window: windowInputSchema,
+  granularity: z.enum(GRAPH_GRANULARITIES).default('service'),
   namespaces: z
     .array(nameFilter('a namespace'))
     .max(
@@ -40,6 +50,12 @@ export const servicesVersionsInputSchema = z.object({
 
 const MAX_STEP_MS = 24 * 3600 * 1000;
 
+const stepMsSchema = z
+  .number()
+  .int('stepMs must be a whole number of milliseconds')
+  .min(QueryLimits.minStepMs, `stepMs must be at least ${QueryLimits.minStepMs}`)
+  .max(MAX_STEP_MS, `stepMs must be at most ${MAX_STEP_MS} (1 day)`);
+
 /**
  * Golden signals of one service. Without stepMs the API picks a step that keeps the series within
  * QueryLimits.maxPointsPerSeries; an explicit stepMs that would exceed it is refused with the smallest step
@@ -48,30 +64,55 @@ const MAX_STEP_MS = 24 * 3600 * 1000;
 export const signalsServiceInputSchema = z
   .object({
     ...serviceRef,
+    /** Only what this version of the service received (the canary view's per-version signals). */
+    version: versionNameSchema.optional(),
     window: windowInputSchema,
-    stepMs: z
-      .number()
-      .int('stepMs must be a whole number of milliseconds')
-      .min(QueryLimits.minStepMs, `stepMs must be at least ${QueryLimits.minStepMs}`)
-      .max(MAX_STEP_MS, `stepMs must be at most ${MAX_STEP_MS} (1 day)`)
-      .optional(),
+    stepMs: stepMsSchema.optional(),
   })
-  .superRefine((input, ctx) => {
-    if (input.stepMs === undefined) return;
-    const length = windowLengthMs(input.window, Date.now());
-    if (length > QueryLimits.maxWindowMs) return; // the window itself is refused
-    const points = Math.ceil(length / input.stepMs);
-    if (points > QueryLimits.maxPointsPerSeries) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['stepMs'],
-        message:
-          `stepMs ${input.stepMs} would give ${points} points over a window of ${describeDuration(length)}; ` +
-          `a series has at most ${QueryLimits.maxPointsPerSeries} points (QueryLimits.maxPointsPerSeries): ` +
-          `use stepMs ${stepForWindow(length)} or more, or leave stepMs out`,
-      });
-    }
+  .superRefine(checkSeriesPoints);
+
+/** A series' stepMs must not give more than QueryLimits.maxPointsPerSeries points over its window. */
+function checkSeriesPoints(
+  input: { stepMs?: number | undefined; window: z.output<typeof windowInputSchema> },
+  ctx: z.RefinementCtx,
+): void {
+  if (input.stepMs === undefined) return;
+  const length = windowLengthMs(input.window, Date.now());
+  if (length > QueryLimits.maxWindowMs) return; // the window itself is refused
+  const points = Math.ceil(length / input.stepMs);
+  if (points > QueryLimits.maxPointsPerSeries) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stepMs'],
+      message:
+        `stepMs ${input.stepMs} would give ${points} points over a window of ${describeDuration(length)}; ` +
+        `a series has at most ${QueryLimits.maxPointsPerSeries} points (QueryLimits.maxPointsPerSeries): ` +
+        `use stepMs ${stepForWindow(length)} or more, or leave stepMs out`,
+    });
+  }
+}
+
+/** One end of an edge: a service, or one version of it. */
+const edgeEnd = (namespace: z.ZodString) =>
+  z.object({
+    namespace,
+    service: nameFilter('service').min(1, 'service must not be empty'),
+    version: versionNameSchema.optional(),
   });
+
+/**
+ * Golden signals of one edge of the graph (caller → destination), as the caller's outbound proxies saw
+ * them; bounded like signals.service. The source namespace is empty for callers outside the mesh
+ * (service "unknown"), whose calls only the destination saw.
+ */
+export const signalsEdgeInputSchema = z
+  .object({
+    source: edgeEnd(nameFilter('namespace')),
+    destination: edgeEnd(nameFilter('namespace').min(1, 'namespace must not be empty')),
+    window: windowInputSchema,
+    stepMs: stepMsSchema.optional(),
+  })
+  .superRefine(checkSeriesPoints);
 
 export const DEFAULT_TRACE_RESULTS = 50;
 
@@ -100,5 +141,6 @@ export type TopologyGraphInput = z.input<typeof topologyGraphInputSchema>;
 export type ServicesListInput = z.input<typeof servicesListInputSchema>;
 export type ServicesDetailInput = z.input<typeof servicesDetailInputSchema>;
 export type SignalsServiceInput = z.input<typeof signalsServiceInputSchema>;
+export type SignalsEdgeInput = z.input<typeof signalsEdgeInputSchema>;
 export type TracesSearchInput = z.input<typeof tracesSearchInputSchema>;
 export type TracesGetInput = z.input<typeof tracesGetInputSchema>;

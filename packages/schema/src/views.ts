@@ -24,11 +24,19 @@ export interface TrafficStats {
 export const GRAPH_SCHEMA_VERSION = 1 as const;
 
 export interface GraphNode {
-  /** "namespace/service", or "unknown" for callers outside the mesh */
+  /**
+   * "namespace/service", or "unknown" for callers outside the mesh; "namespace/service@version" for a
+   * version node (version granularity)
+   */
   id: string;
   service: string;
   namespace: string;
-  kind: 'service' | 'unknown';
+  /** `version`: one version of a service split by version (only in the version granularity) */
+  kind: 'service' | 'unknown' | 'version';
+  /** Version nodes: the version they stand for. */
+  version?: string;
+  /** Version nodes: the id of their service's node, drawn as the box around the versions. */
+  parent?: string;
   versions: string[];
   /** Registered proxies currently heartbeating */
   instances: number;
@@ -43,11 +51,19 @@ export interface GraphEdge {
   target: string;
   traffic: TrafficStats;
   health: Health;
+  /**
+   * Version granularity, edges into a service split by version: the part (0..1) of the requests from this
+   * source to that service that went to this target (a version, or the service itself for calls that never
+   * reached a version). A 90/10 canary split shows as 0.9 and 0.1.
+   */
+  share?: number;
 }
 
 export interface TopologyGraph {
   schemaVersion: typeof GRAPH_SCHEMA_VERSION;
   window: TimeWindow;
+  /** Absent means "service" (answers built before the version granularity existed). */
+  granularity?: 'service' | 'version';
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
@@ -83,12 +99,43 @@ export interface SignalPoint extends TrafficStats {
   /** Of `requests`: answered 429 (rate limited) and 503 (shed, overloaded or unavailable). */
   rateLimited: number;
   unavailable: number;
+  /**
+   * What callers' outbound proxies did for this service in the step: tries beyond the first (`retries`),
+   * endpoints their outlier detection ejected (`ejections`, events), and the most endpoints any one caller
+   * held ejected at a flush (`ejectedEndpoints`, 0 when none reported). Per destination service: with a
+   * version asked for, still the whole service's (callers count per service, not per version).
+   */
+  retries: number;
+  ejections: number;
+  ejectedEndpoints: number;
 }
 
 export interface GoldenSignals {
   window: TimeWindow;
   stepMs: number;
   points: SignalPoint[];
+}
+
+/** One step of an edge's signals: what the caller's proxies saw of its calls to the destination. */
+export interface EdgeSignalPoint extends TrafficStats {
+  /** Start of the step, epoch ms */
+  t: number;
+  /** Of `requests`: answered 429 (rate limited) and 503 (shed, overloaded or unavailable). */
+  rateLimited: number;
+  unavailable: number;
+}
+
+/** `signals.edge`: one edge's golden signals over the window, in total and per step. */
+export interface EdgeSignals {
+  window: TimeWindow;
+  stepMs: number;
+  /**
+   * Whose view: the caller's outbound proxies, or the destination's inbound proxies for callers outside the
+   * mesh (they have no proxy of their own).
+   */
+  reporter: 'outbound' | 'inbound';
+  total: TrafficStats;
+  points: EdgeSignalPoint[];
 }
 
 export interface TraceSummary {

@@ -166,7 +166,17 @@ export function createApiServer(deps: ServerDeps): http.Server {
               },
         ),
       );
-      const stored = await storeRollups(deps.db, parsed.rows);
+      // Resilience counters are the reporting (calling) proxy's own.
+      requireTelemetryScope(
+        token,
+        parsed.resilience.map((r, i) => ({
+          namespace: r.sourceNamespace,
+          service: r.sourceService,
+          version: r.sourceVersion,
+          path: `counter data point ${i}`,
+        })),
+      );
+      const stored = await storeRollups(deps.db, parsed.rows, parsed.resilience);
       sendJson(res, 200, {
         partialSuccess:
           parsed.rejectedDataPoints > 0

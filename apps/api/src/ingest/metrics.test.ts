@@ -136,3 +136,151 @@ describe('parseMetricsRequest', () => {
     expect(parseMetricsRequest(body([...points, points[0]])).rows).toHaveLength(1001);
   });
 });
+
+describe('parseMetricsRequest: gRPC status and resilience counters', () => {
+  function counters(metrics: unknown[]) {
+    return {
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [
+              kv('service.name', 'frontend'),
+              kv('service.namespace', 'storefront'),
+              kv('service.version', 'v1'),
+              kv('service.instance.id', 'frontend-1'),
+            ],
+          },
+          scopeMetrics: [{ scope: { name: 'weft' }, metrics }],
+        },
+      ],
+    };
+  }
+  const destination = [kv('weft.destination.service', 'catalog'), kv('weft.destination.namespace', 'shop')];
+  const retries = (dataPoints: unknown[], temporality = 1) => ({
+    name: 'weft.proxy.retries',
+    sum: { aggregationTemporality: temporality, isMonotonic: true, dataPoints },
+  });
+  const sumPoint = (overrides: Record<string, unknown> = {}) => ({
+    attributes: [...destination, kv('weft.reason', '503')],
+    startTimeUnixNano: '1764000000000000000',
+    timeUnixNano: '1764000005000000000',
+    asInt: '3',
+    ...overrides,
+  });
+
+  function issuesOf(request: unknown) {
+    try {
+      parseMetricsRequest(request);
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidInputError);
+      return (err as InvalidInputError).issues;
+    }
+    return expect.unreachable('the request was accepted');
+  }
+
+  it('keeps the gRPC status of a histogram point, and -1 for other exchanges', () => {
+    const grpc = point();
+    grpc.attributes.push({ key: 'rpc.grpc.status_code', value: { intValue: 14 } });
+    const { rows } = parseMetricsRequest(body([grpc, point()]));
+    expect(rows.map((r) => r.grpcStatus)).toEqual([14, -1]);
+  });
+
+  it('turns retries, ejections and the ejected-endpoint gauge into rows of the calling proxy', () => {
+    const { resilience, rejectedDataPoints } = parseMetricsRequest(
+      counters([
+        retries([sumPoint()]),
+        {
+          name: 'weft.proxy.outlier_ejections',
+          sum: {
+            aggregationTemporality: 1,
+            isMonotonic: true,
+            dataPoints: [
+              sumPoint({ attributes: [...destination, kv('weft.reason', 'consecutive-5xx')], asInt: 1 }),
+            ],
+          },
+        },
+        {
+          name: 'weft.proxy.ejected_endpoints',
+          gauge: {
+            dataPoints: [{ attributes: destination, timeUnixNano: '1764000005000000000', asInt: '1' }],
+          },
+        },
+      ]),
+    );
+    expect(rejectedDataPoints).toBe(0);
+    const caller = {
+      proxyId: 'frontend-1',
+      sourceService: 'frontend',
+      sourceNamespace: 'storefront',
+      sourceVersion: 'v1',
+    };
+    expect(resilience).toEqual([
+      {
+        ...caller,
+        metric: 'weft.proxy.retries',
+        destService: 'catalog',
+        destNamespace: 'shop',
+        reason: '503',
+        value: 3,
+        windowStartMs: 1764000000000n,
+        windowEndMs: 1764000005000n,
+      },
+      {
+        ...caller,
+        metric: 'weft.proxy.outlier_ejections',
+        destService: 'catalog',
+        destNamespace: 'shop',
+        reason: 'consecutive-5xx',
+        value: 1,
+        windowStartMs: 1764000000000n,
+        windowEndMs: 1764000005000n,
+      },
+      {
+        ...caller,
+        metric: 'weft.proxy.ejected_endpoints',
+        destService: 'catalog',
+        destNamespace: 'shop',
+        reason: '',
+        value: 1,
+        windowStartMs: 1764000005000n,
+        windowEndMs: 1764000005000n,
+      },
+    ]);
+  });
+
+  it('names the field of a counter it cannot store', () => {
+    const at = 'resourceMetrics.0.scopeMetrics.0.metrics.0';
+    expect(issuesOf(counters([retries([sumPoint()], 2)]))).toEqual([
+      {
+        path: `${at}.sum.aggregationTemporality`,
+        message: 'weft.proxy.retries must be a monotonic Sum with DELTA (1) aggregation temporality',
+      },
+    ]);
+    expect(issuesOf(counters([retries([sumPoint({ asInt: '-1' })])]))).toEqual([
+      {
+        path: `${at}.sum.dataPoints.0.asInt`,
+        message: 'must be an integer count from 0 to 2147483647 (asInt)',
+      },
+    ]);
+    expect(issuesOf(counters([retries([sumPoint({ asInt: undefined, asDouble: 1.5 })])]))[0]?.path).toBe(
+      `${at}.sum.dataPoints.0.asInt`,
+    );
+    expect(issuesOf(counters([retries([sumPoint({ attributes: [kv('weft.reason', '503')] })])]))).toEqual([
+      { path: `${at}.sum.dataPoints.0.attributes`, message: '"weft.destination.service" is required' },
+    ]);
+    expect(issuesOf(counters([{ name: 'weft.proxy.ejected_endpoints', sum: retries([]).sum }]))).toEqual([
+      { path: `${at}.gauge`, message: 'weft.proxy.ejected_endpoints must be a Gauge' },
+    ]);
+  });
+
+  it('refuses a histogram point whose gRPC status is not a status code', () => {
+    const bad = point();
+    bad.attributes.push(kv('rpc.grpc.status_code', 'UNAVAILABLE'));
+    expect(issuesOf(body([bad]))).toEqual([
+      {
+        path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.attributes',
+        message: '"rpc.grpc.status_code" must be a gRPC status code (0 to 99) when present',
+      },
+    ]);
+  });
+});

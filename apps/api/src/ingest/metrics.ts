@@ -1,12 +1,15 @@
 /**
- * OTLP/HTTP JSON metrics ingest. Weft stores the delta latency histogram its proxies report per edge and
- * status code; other metrics are acknowledged as rejected data points (OTLP partial success).
+ * OTLP/HTTP JSON metrics ingest. Weft stores the delta latency histogram its proxies report per edge, status
+ * code and gRPC status, and their resilience counters (resilience.ts); other metrics are acknowledged as
+ * rejected data points (OTLP partial success).
  */
 import {
   Attr,
   IngestLimits,
   LATENCY_BOUNDS_MS,
+  NO_GRPC_STATUS,
   REQUEST_DURATION_METRIC,
+  ResilienceMetric,
   UNKNOWN_SERVICE,
   attributeString,
   exportMetricsServiceRequestSchema,
@@ -14,7 +17,15 @@ import {
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { Prisma, type EdgeRollup } from '../generated/sqlite/client.ts';
-import { insertInChunks, rowsPerStatement } from './store.ts';
+import {
+  RESILIENCE_COLUMNS,
+  insertResilienceRollups,
+  isResilienceMetric,
+  reporterOf,
+  resilienceRows,
+  type ResilienceRollupRow,
+} from './resilience.ts';
+import { chunked, insertInOneTransaction, rowsPerStatement } from './store.ts';
 import { InvalidInputError, boundedAttribute, parseOrThrow, type FieldIssue } from './validation.ts';
 
 /** A row as stored: one delta histogram for one edge and status code over one proxy flush window. */
@@ -22,6 +33,8 @@ export type EdgeRollupRow = Omit<EdgeRollup, 'id'>;
 
 export interface MetricsParseResult {
   rows: EdgeRollupRow[];
+  /** Retries, outlier ejections and ejected endpoints the outbound proxies counted. */
+  resilience: ResilienceRollupRow[];
   rejectedDataPoints: number;
   rejectedReason: string | null;
 }
@@ -63,15 +76,23 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
     'OTLP ExportMetricsServiceRequest',
   );
   const rows: EdgeRollupRow[] = [];
+  const resilience: ResilienceRollupRow[] = [];
   const issues: FieldIssue[] = [];
   let rejectedDataPoints = 0;
   const ignoredNames = new Set<string>();
 
   request.resourceMetrics.forEach((rm, ri) => {
     const proxyId = proxyIdOf(rm.resource, `resourceMetrics.${ri}`, issues);
+    let reporter: ReturnType<typeof reporterOf> | undefined;
     rm.scopeMetrics.forEach((sm, si) => {
       sm.metrics.forEach((metric, mi) => {
         const base = `resourceMetrics.${ri}.scopeMetrics.${si}.metrics.${mi}`;
+        const { name } = metric;
+        if (isResilienceMetric(name)) {
+          reporter ??= reporterOf(proxyId, rm.resource.attributes, `resourceMetrics.${ri}`, issues);
+          resilience.push(...resilienceRows({ ...metric, name }, reporter, base, issues));
+          return;
+        }
         if (metric.name !== REQUEST_DURATION_METRIC || !metric.histogram) {
           ignoredNames.add(metric.name);
           rejectedDataPoints += metric.histogram?.dataPoints.length ?? 1;
@@ -115,6 +136,14 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
             });
             return;
           }
+          const grpcStatus = attr(Attr.grpcStatus);
+          if (grpcStatus !== undefined && !/^\d{1,2}$/.test(grpcStatus)) {
+            issues.push({
+              path: `${at}.attributes`,
+              message: `"${Attr.grpcStatus}" must be a gRPC status code (0 to 99) when present`,
+            });
+            return;
+          }
           rows.push({
             windowStartMs: dp.startTimeUnixNano / NANOS_PER_MS,
             windowEndMs: dp.timeUnixNano / NANOS_PER_MS,
@@ -127,6 +156,7 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
             destNamespace: name(Attr.destinationNamespace) ?? 'default',
             destVersion: name(Attr.destinationVersion) ?? '',
             statusCode: Number(status),
+            grpcStatus: grpcStatus === undefined ? NO_GRPC_STATUS : Number(grpcStatus),
             count: dp.count,
             sumMs: dp.sum ?? 0,
             buckets: JSON.stringify(dp.bucketCounts),
@@ -140,41 +170,46 @@ export function parseMetricsRequest(body: unknown): MetricsParseResult {
     throw new InvalidInputError('invalid OTLP ExportMetricsServiceRequest', issues.slice(0, MAX_ISSUES));
   return {
     rows,
+    resilience,
     rejectedDataPoints,
     rejectedReason:
       ignoredNames.size > 0
-        ? `only ${REQUEST_DURATION_METRIC} histograms are stored; ignored: ${describeIgnored([...ignoredNames])}`
+        ? `only ${REQUEST_DURATION_METRIC} histograms and ${Object.values(ResilienceMetric).join(', ')} are stored; ignored: ${describeIgnored([...ignoredNames])}`
         : null,
   };
 }
 
-const ROLLUP_COLUMNS = 14;
+const ROLLUP_COLUMNS = 15;
 
 function insertRollups(rows: readonly EdgeRollupRow[]): Prisma.Sql {
   const values = rows.map(
     (r) =>
-      Prisma.sql`(${r.windowStartMs}, ${r.windowEndMs}, ${r.reporter}, ${r.proxyId}, ${r.sourceService}, ${r.sourceNamespace}, ${r.sourceVersion}, ${r.destService}, ${r.destNamespace}, ${r.destVersion}, ${r.statusCode}, ${r.count}, ${r.sumMs}, ${r.buckets})`,
+      Prisma.sql`(${r.windowStartMs}, ${r.windowEndMs}, ${r.reporter}, ${r.proxyId}, ${r.sourceService}, ${r.sourceNamespace}, ${r.sourceVersion}, ${r.destService}, ${r.destNamespace}, ${r.destVersion}, ${r.statusCode}, ${r.grpcStatus}, ${r.count}, ${r.sumMs}, ${r.buckets})`,
   );
-  // The unique key EdgeRollup_dataPoint_key names one data point (proxy, window, edge, status code): one already
+  // The unique key EdgeRollup_dataPoint_key names one data point (proxy, window, edge, status codes): one already
   // stored, by a retried batch or earlier in this one, is skipped. Same syntax in SQLite and PostgreSQL.
-  return Prisma.sql`INSERT INTO "EdgeRollup" ("windowStartMs", "windowEndMs", "reporter", "proxyId", "sourceService", "sourceNamespace", "sourceVersion", "destService", "destNamespace", "destVersion", "statusCode", "count", "sumMs", "buckets") VALUES ${Prisma.join(values)} ON CONFLICT DO NOTHING`;
+  return Prisma.sql`INSERT INTO "EdgeRollup" ("windowStartMs", "windowEndMs", "reporter", "proxyId", "sourceService", "sourceNamespace", "sourceVersion", "destService", "destNamespace", "destVersion", "statusCode", "grpcStatus", "count", "sumMs", "buckets") VALUES ${Prisma.join(values)} ON CONFLICT DO NOTHING`;
 }
 
 /**
- * Stores rollups in one transaction, idempotently per data point: a retried batch is stored once, a window
- * split over several export requests is stored whole, and a data point repeated within a batch counts once.
- * Raw SQL: this runs for every proxy flush, and the ORM's per-call query compilation was most of its cost.
+ * Stores rollups and resilience counters in one transaction, idempotently per data point: a retried batch is
+ * stored once, a window split over several export requests is stored whole, and a data point repeated within
+ * a batch counts once. Raw SQL: this runs for every proxy flush, and the ORM's per-call query compilation was
+ * most of its cost.
  */
 export async function storeRollups(
   db: Db,
   rows: EdgeRollupRow[],
+  resilience: ResilienceRollupRow[] = [],
 ): Promise<{ stored: number; duplicates: number }> {
-  const stored = await insertInChunks(
+  const [rollups = 0, counters = 0] = await insertInOneTransaction(
     db,
-    rows,
-    rowsPerStatement(ROLLUP_COLUMNS),
-    insertRollups,
+    [
+      chunked(rows, rowsPerStatement(ROLLUP_COLUMNS), insertRollups),
+      chunked(resilience, rowsPerStatement(RESILIENCE_COLUMNS), insertResilienceRollups),
+    ],
     'metrics batch',
   );
-  return { stored, duplicates: rows.length - stored };
+  const stored = rollups + counters;
+  return { stored, duplicates: rows.length + resilience.length - stored };
 }

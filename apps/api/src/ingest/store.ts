@@ -28,15 +28,42 @@ export async function insertInChunks<R>(
   statement: (chunk: readonly R[]) => Prisma.Sql,
   what: string,
 ): Promise<number> {
-  if (rows.length === 0) return 0;
-  const statements = [];
-  for (let i = 0; i < rows.length; i += rowsPerChunk) {
-    statements.push(db.$executeRaw(statement(rows.slice(i, i + rowsPerChunk))));
-  }
+  const [stored = 0] = await insertInOneTransaction(db, [chunked(rows, rowsPerChunk, statement)], what);
+  return stored;
+}
+
+/** The INSERTs that write `rows`, `rowsPerChunk` at a time. */
+export function chunked<R>(
+  rows: readonly R[],
+  rowsPerChunk: number,
+  statement: (chunk: readonly R[]) => Prisma.Sql,
+): Prisma.Sql[] {
+  const statements: Prisma.Sql[] = [];
+  for (let i = 0; i < rows.length; i += rowsPerChunk)
+    statements.push(statement(rows.slice(i, i + rowsPerChunk)));
+  return statements;
+}
+
+/**
+ * Runs the INSERTs of several tables (each a list from `chunked`) in one transaction, all stored or none, and
+ * returns the rows stored per table, in the order given.
+ */
+export async function insertInOneTransaction(
+  db: Db,
+  tables: readonly (readonly Prisma.Sql[])[],
+  what: string,
+): Promise<number[]> {
+  const stored = tables.map(() => 0);
+  const statements = tables.flatMap((sqls, t) => sqls.map((sql) => ({ t, run: db.$executeRaw(sql) })));
+  if (statements.length === 0) return stored;
   try {
     // A batch (not interactive) transaction: no client-side timeout that a large batch could outlast.
-    const counts = await db.$transaction(statements);
-    return counts.reduce((a, b) => a + b, 0);
+    const counts = await db.$transaction(statements.map((s) => s.run));
+    counts.forEach((n, i) => {
+      const t = (statements[i] as { t: number }).t;
+      stored[t] = (stored[t] as number) + n;
+    });
+    return stored;
   } catch (err) {
     const refusal = dataRefusal(err);
     if (refusal) {

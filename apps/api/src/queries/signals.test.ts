@@ -36,6 +36,7 @@ describe('TrafficAccumulator', () => {
     destNamespace: 'shop',
     destVersion: 'v1',
     statusCode,
+    grpcStatus: -1,
     count,
     sumMs: count,
     buckets: JSON.stringify(emptyBuckets().map((_, i) => (i === 0 ? count : 0))),
@@ -56,5 +57,13 @@ describe('TrafficAccumulator', () => {
       rateLimited: a.rateLimited,
       unavailable: a.unavailable,
     }).toEqual({ requests: 102, errors: 6, rateLimited: 6, unavailable: 4 });
+  });
+
+  it('counts gRPC answers with a non-OK grpc-status as errors although HTTP said 200', () => {
+    const a = new TrafficAccumulator();
+    a.add({ ...row(200, 8), grpcStatus: 0 });
+    a.add({ ...row(200, 2), grpcStatus: 14 });
+    a.add(row(200, 10));
+    expect(a.stats(10)).toMatchObject({ requests: 20, errors: 2, successRate: 0.9 });
   });
 });

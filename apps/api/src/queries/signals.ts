@@ -1,5 +1,6 @@
 import { stepForWindow, type GoldenSignals, type SignalPoint, type TimeWindow } from '@weft/schema';
 import type { Db } from '../db/client.ts';
+import { NO_RESILIENCE, resilienceByStep } from './resilience.ts';
 import { TrafficAccumulator, forEachRollupPage } from './traffic.ts';
 
 /** Proxies report every few seconds; steps finer than this would show empty gaps. */
@@ -23,7 +24,7 @@ export function chooseStep(window: TimeWindow, requested?: number): number {
  */
 export async function serviceSignals(
   db: Db,
-  ref: { namespace: string; service: string },
+  ref: { namespace: string; service: string; version?: string | undefined },
   window: TimeWindow,
   stepMs?: number,
 ): Promise<GoldenSignals> {
@@ -31,7 +32,13 @@ export async function serviceSignals(
   const start = Math.floor(window.fromMs / step) * step;
   const aligned = { fromMs: start, toMs: window.toMs };
   const steps = new Map<number, TrafficAccumulator>();
-  const filter = { reporter: 'inbound', destNamespace: ref.namespace, destService: ref.service };
+  const filter = {
+    reporter: 'inbound',
+    destNamespace: ref.namespace,
+    destService: ref.service,
+    // With a version: only what that version's own proxies received (a canary's half of the traffic).
+    ...(ref.version !== undefined ? { destVersion: ref.version } : {}),
+  };
   await forEachRollupPage(db, aligned, filter, (rows) => {
     for (const row of rows) {
       const t = Math.floor(Number(row.windowStartMs) / step) * step;
@@ -43,11 +50,20 @@ export async function serviceSignals(
       acc.add(row);
     }
   });
+  // What the callers' outbound proxies did for the service: retries, ejections (of the whole service, as
+  // outlier detection sees endpoints, whatever the version asked for).
+  const resilience = await resilienceByStep(db, ref, aligned, step);
   const points: SignalPoint[] = [];
   // Only whole steps: a step still in progress would show a falsely low rate.
   for (let t = start; t + step <= window.toMs; t += step) {
     const acc = steps.get(t) ?? new TrafficAccumulator();
-    points.push({ t, ...acc.stats(step / 1000), rateLimited: acc.rateLimited, unavailable: acc.unavailable });
+    points.push({
+      t,
+      ...acc.stats(step / 1000),
+      rateLimited: acc.rateLimited,
+      unavailable: acc.unavailable,
+      ...(resilience.get(t) ?? NO_RESILIENCE),
+    });
   }
   return { window, stepMs: step, points };
 }

@@ -18,6 +18,7 @@ function row(partial: Partial<RollupRow> & { count: number; latencyMs?: number }
     destNamespace: 'shop',
     destVersion: 'v1',
     statusCode: 200,
+    grpcStatus: -1,
     sumMs: 0,
     buckets: JSON.stringify(buckets),
     ...rest,

@@ -5,7 +5,7 @@
 import {
   addBuckets,
   emptyBuckets,
-  isErrorStatus,
+  isFailedRequest,
   quantileFromBuckets,
   type TimeWindow,
   type TrafficStats,
@@ -28,7 +28,8 @@ export class TrafficAccumulator {
 
   add(row: RollupRow): void {
     this.requests += row.count;
-    if (isErrorStatus(row.statusCode)) this.errors += row.count;
+    // The one failure rule: no response, 5xx, or a gRPC status other than OK.
+    if (isFailedRequest(row.statusCode, row.grpcStatus)) this.errors += row.count;
     if (row.statusCode === 429) this.rateLimited += row.count;
     else if (row.statusCode === 503) this.unavailable += row.count;
     this.sumMs += row.sumMs;
@@ -92,6 +93,7 @@ const rollupSelect = {
   destNamespace: true,
   destVersion: true,
   statusCode: true,
+  grpcStatus: true,
   count: true,
   sumMs: true,
   buckets: true,
@@ -103,6 +105,8 @@ export interface RollupFilter {
   destService?: string;
   sourceNamespace?: string;
   sourceService?: string;
+  destVersion?: string;
+  sourceVersion?: string;
 }
 
 /** Rows read per query: memory stays bounded however many rollups a window holds. */

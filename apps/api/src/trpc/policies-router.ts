@@ -25,6 +25,7 @@ import {
   PolicyRefusedError,
   type PolicyRef,
 } from '../policies/platform.ts';
+import { revertPolicy } from '../policies/revert.ts';
 import { editorProcedure, router, viewerProcedure } from './trpc.ts';
 
 const refInput = z.object({
@@ -111,6 +112,28 @@ export const policiesRouter = router({
       const { resourceVersion, ...ref } = input;
       await ctx.policies.delete(ref, ctx.session.user.username, resourceVersion).catch(mapPolicyError);
       return { ok: true as const };
+    }),
+
+  /**
+   * Makes revision N live again (policies/revert.ts): its spec applied, or the policy re-created or deleted,
+   * recorded as a new revision. `expectedResourceVersion` is the resourceVersion the caller read (null: it saw
+   * the policy deleted); a policy changed since is a CONFLICT and nothing is written.
+   */
+  revert: editorProcedure
+    .input(
+      refInput.extend({
+        revision: z.number().int().min(1),
+        expectedResourceVersion: policyMetadataSchema.shape.resourceVersion.unwrap().nullable(),
+      }),
+    )
+    .mutation(({ ctx, input }) => {
+      const { revision, expectedResourceVersion, ...ref } = input;
+      return revertPolicy(ctx.policies, {
+        ref,
+        revision,
+        expectedResourceVersion,
+        by: ctx.session.user.username,
+      }).catch(mapPolicyError);
     }),
 
   /** Revisions, newest first. */

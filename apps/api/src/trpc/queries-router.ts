@@ -7,6 +7,7 @@ import {
   servicesDetailInputSchema,
   servicesListInputSchema,
   servicesVersionsInputSchema,
+  signalsEdgeInputSchema,
   signalsServiceInputSchema,
   topologyGraphInputSchema,
   tracesGetInputSchema,
@@ -17,6 +18,8 @@ import { buildTopology } from '../queries/topology.ts';
 import { listServices, serviceDetail } from '../queries/services.ts';
 import { versionStats } from '../queries/versions.ts';
 import { serviceSignals } from '../queries/signals.ts';
+import { edgeSignals } from '../queries/edge-signals.ts';
+import { buildVersionTopology } from '../queries/version-graph.ts';
 import { searchTraces, getTrace } from '../queries/traces.ts';
 
 export const queryRouters = {
@@ -24,7 +27,12 @@ export const queryRouters = {
     graph: viewerProcedure
       .input(topologyGraphInputSchema)
       .query(({ ctx, input }) =>
-        buildTopology(ctx.db, resolveWindow(input.window, ctx.now()), ctx.now(), input.namespaces),
+        (input.granularity === 'version' ? buildVersionTopology : buildTopology)(
+          ctx.db,
+          resolveWindow(input.window, ctx.now()),
+          ctx.now(),
+          input.namespaces,
+        ),
       ),
   }),
   services: router({
@@ -47,6 +55,11 @@ export const queryRouters = {
       .input(signalsServiceInputSchema)
       .query(({ ctx, input }) =>
         serviceSignals(ctx.db, input, resolveWindow(input.window, ctx.now()), input.stepMs),
+      ),
+    edge: viewerProcedure
+      .input(signalsEdgeInputSchema)
+      .query(({ ctx, input }) =>
+        edgeSignals(ctx.db, input, resolveWindow(input.window, ctx.now()), ctx.now(), input.stepMs),
       ),
   }),
   traces: router({

@@ -3,7 +3,14 @@
  * procedures (list, get, validate, apply, delete).
  */
 import { stringify } from 'yaml';
-import { POLICY_GROUP, policyResourceSchema, type PolicyKind, type PolicyResource } from '@weft/schema';
+import {
+  POLICY_GROUP,
+  policyResourceSchema,
+  specYaml,
+  unifiedDiff,
+  type PolicyKind,
+  type PolicyResource,
+} from '@weft/schema';
 import type { ApiClient } from '../client.ts';
 import {
   NAMESPACE_FLAG,
@@ -14,7 +21,6 @@ import {
   type Context,
   type Flags,
 } from '../command.ts';
-import { unifiedDiff } from '../diff.ts';
 import { ApiError, CliError, ExitCode, UsageError, type ApiFinding } from '../errors.ts';
 import { formatAge, formatJson, formatTable } from '../format.ts';
 import { describeKinds, qualifiedName, resolveKind } from '../kinds.ts';
@@ -333,10 +339,6 @@ export const policyGetCommand: Command = {
     return ExitCode.ok;
   },
 };
-
-export function specYaml(spec: unknown): string {
-  return stringify(spec, { lineWidth: 0 });
-}
 
 export const policyDiffCommand: Command = {
   name: 'policy diff',

@@ -47,6 +47,12 @@ export interface ProxyResponse {
   headers: HeaderMap;
   /** Streamed to the client as it arrives; strings are the proxy's own short replies. */
   body: Readable | string | null;
+  /**
+   * The upstream's trailers (gRPC's `grpc-status` travels there), known once `body` has ended; absent or
+   * returning undefined when there are none. The listener writes them to an HTTP/2 client, and to an
+   * HTTP/1.1 one that sent `TE: trailers`.
+   */
+  trailers?: (() => HeaderMap | undefined) | undefined;
 }
 
 /** How the exchange ended, from what was actually written to the client. */
@@ -110,6 +116,11 @@ export class ProxyRequest {
   readonly receivedAt: number;
   /** Aborted when the client goes away; every layer that waits passes it on. */
   readonly signal: ClientSignal;
+  /**
+   * The protocol the client spoke: an HTTP/2 (h2c) request, or a gRPC one, goes upstream over HTTP/2 too
+   * (upstream/h2-forward.ts), as Linkerd assumes the server speaks what its client spoke.
+   */
+  protocol: 'http/1.1' | 'h2' = 'http/1.1';
 
   /** Time allowed until the upstream's response headers, in ms (set by the timeout layer). */
   timeoutMs = 0;

@@ -8,8 +8,9 @@
  * Where this differs from a general-purpose proxy, on purpose:
  * - Transfer-Encoding: node:http has already decoded the body, and undici frames it again (chunked or
  *   with the Content-Length, which is kept) on the next connection.
- * - TE goes entirely, `trailers` included: Envoy keeps `te: trailers` for gRPC, but this proxy relays
- *   HTTP/1.1 without trailers, so promising the upstream that the client accepts them would be false.
+ * - TE goes entirely, `trailers` included: the HTTP/1.1 undici path relays no trailers, so promising the
+ *   upstream that the client accepts them would be false. The listener notes a client's `te: trailers`
+ *   itself, and the HTTP/2 terminal sends `te: trailers` on gRPC streams (upstream/h2-forward.ts).
  * - Upgrade goes too, from what layers see: a protocol switch (WebSocket) travels as `req.upgrade`, and
  *   the terminal puts `Connection: Upgrade` and the client's Upgrade back on its own upstream connection
  *   (upgrade/forward-upgrade.ts), so no layer can confuse it with a plain request's fields.

@@ -22,6 +22,8 @@ import { ProxyRequest, type HeaderMap, type ProxyErrorKind, type ProxyResponse }
 import { withoutHopByHop } from './hop-by-hop.ts';
 import type { Handler } from './layer.ts';
 import { requestFramingProblem } from './request-framing.ts';
+import { createH2Listener, detectHttp2On } from './h2-listener.ts';
+import { grpcShapedReply, grpcStatusOf, isGrpc } from './h2-grpc.ts';
 import { answerUpgrade, rawHead } from '../upgrade/tunnel.ts';
 import {
   connectionsCheckingIntervalMs,
@@ -111,6 +113,10 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
     }
     const exchange = exchangeFor(req, hasBody(req.headers) ? req : null);
     const signal = exchange.signal;
+    // Trailers go to an HTTP/1.1 client only when it said it reads them (RFC 9110 §6.5.1).
+    const te = req.headers.te;
+    const acceptsTrailers = te !== undefined && /(^|,)\s*trailers\s*(;|,|$)/i.test(String(te));
+    let sent: ProxyResponse | undefined;
     // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
     if (req.httpVersionMinor >= 1)
       exchange.onInterim = (info) => writeInterim(res, info.statusCode, info.headers);
@@ -126,10 +132,17 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
         status: res.headersSent ? res.statusCode : 0,
         endedAt: performance.now(),
         aborted: !finished,
+        grpcStatus:
+          sent !== undefined && isGrpc(exchange.headers)
+            ? grpcStatusOf(sent.headers, acceptsTrailers ? sent.trailers?.() : undefined)
+            : undefined,
       });
     });
     handler(exchange).then(
-      (response) => send(res, response, draining),
+      (response) => {
+        sent = isGrpc(exchange.headers) ? grpcShapedReply(response) : response;
+        send(res, sent, draining, acceptsTrailers);
+      },
       (err: unknown) => {
         log.error(
           `unhandled error in the layer stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
@@ -216,6 +229,20 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
     },
     onRequest,
   );
+  // HTTP/2 with prior knowledge (h2c) on the same port: the preface decides (h2-listener.ts).
+  const h2 = createH2Listener({
+    handler,
+    log,
+    limits,
+    isOverLimit: (socket) => overLimit.has(socket),
+    isDraining: () => draining,
+    exchangeStarted: () => inFlight++,
+    exchangeEnded: () => {
+      inFlight--;
+      if (inFlight === 0 && idleWaiter) idleWaiter();
+    },
+  });
+  detectHttp2On(server, h2);
   server.on('connection', (socket: Socket) => {
     // Node's header deadline misses a connection that never sends a byte (measured on Node 20: such
     // sockets stay open indefinitely); without a request by the header deadline it is closed (Node
@@ -291,6 +318,7 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      h2.closeSessions();
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, graceMs);
@@ -301,6 +329,7 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
         });
       }
       server.closeAllConnections();
+      h2.destroySessions();
       for (const tunnel of tunnels) tunnel.destroy();
       await closed;
     },
@@ -347,7 +376,12 @@ function hasBody(headers: IncomingMessage['headers']): boolean {
   return length !== undefined && length !== '0';
 }
 
-function send(res: ServerResponse, response: ProxyResponse, draining: boolean): void {
+function send(
+  res: ServerResponse,
+  response: ProxyResponse,
+  draining: boolean,
+  acceptsTrailers = false,
+): void {
   const body = response.body;
   if (res.destroyed) {
     if (body !== null && typeof body !== 'string') body.destroy();
@@ -366,7 +400,28 @@ function send(res: ServerResponse, response: ProxyResponse, draining: boolean): 
   }
   if (body === null) res.end();
   else if (typeof body === 'string') res.end(body);
-  else relayBody(body, res);
+  else {
+    const trailers = response.trailers;
+    // Before pipe's own 'end' listener, which ends the response.
+    if (acceptsTrailers && trailers !== undefined) body.once('end', () => addTrailers(res, trailers()));
+    relayBody(body, res);
+  }
+}
+
+/** Trailers on a chunked response (node:http writes them only there), connection-scoped fields left out. */
+function addTrailers(res: ServerResponse, trailers: HeaderMap | undefined): void {
+  if (trailers === undefined) return;
+  const fields = withoutHopByHop(trailers);
+  const out: Record<string, string | string[]> = {};
+  for (const name in fields) {
+    const value = fields[name];
+    if (value !== undefined && name !== 'content-length') out[name] = value;
+  }
+  try {
+    res.addTrailers(out);
+  } catch {
+    // A trailer node:http refuses (invalid characters) is dropped rather than failing the response.
+  }
 }
 
 /**

@@ -144,6 +144,20 @@ describe('telemetry layer', () => {
     expect(spans).toHaveLength(1);
     expect(String(t.seen[1]?.headers.traceparent)).toMatch(/-00$/);
   });
+
+  it('records the grpc-status of a gRPC exchange on its series and span', async () => {
+    const spans: FinishedSpan[] = [];
+    const metrics = new RequestMetrics(0);
+    const handler = stack(
+      [telemetry({ reporter: 'inbound', metrics, spans: { push: (s) => spans.push(s) } })],
+      terminal().handler,
+    );
+    const req = request();
+    await handler(req);
+    req.complete({ status: 200, endedAt: 101, aborted: false, grpcStatus: 14 });
+    expect([...metrics.series()].map((s) => s.labels.grpcStatus)).toEqual([14]);
+    expect(spans[0]).toMatchObject({ status: 200, grpcStatus: 14 });
+  });
 });
 
 describe('identity layers', () => {

@@ -74,13 +74,16 @@ export function retry(o: RetryOptions): Layer {
     });
     let spanId: string | undefined;
     let startedAt = req.receivedAt;
+    // What the previous try failed with: the reason the retry is counted under.
+    let retriedFor = '';
     for (let attempt = 1; ; attempt++) {
       if (chunks !== undefined) req.body = replay(chunks);
       req.error = undefined;
       const result = await tryOnce(next, req);
       if (req.upstream !== undefined) tried.add(req.upstream);
       const failed = retryable(plan, req, result);
-      if (attempt > 1) o.metrics.retried(route.service, route.namespace, failed ? 'failure' : 'success');
+      if (attempt > 1)
+        o.metrics.retried(route.service, route.namespace, failed ? 'failure' : 'success', retriedFor);
       if (failed === undefined || attempt >= plan.attempts || timeLeft(req) <= 0) return settle(result);
       if (!budget.tryRetry()) {
         o.metrics.budgetExhausted(route.service, route.namespace);
@@ -88,6 +91,7 @@ export function retry(o: RetryOptions): Layer {
       }
       if (result.res !== undefined) discardBody(result.res);
       const finished = record(req, spanId, startedAt, failed);
+      retriedFor = failed.error ?? String(failed.status);
       const waited = await sleep(Math.min(backoff.next(), Math.max(0, timeLeft(req))), req);
       // Gone or past the deadline: requestDeadline (or the listener) answers; this try stays the last.
       if (!waited) return settle(result);

@@ -1,7 +1,8 @@
 /**
  * Tracing and request metrics for every exchange, as one layer placed outermost so it also sees the
  * proxy's own replies. On the way in it continues (or starts) the trace and hands the next hop this
- * proxy's span id; when the exchange completes it records one span and one histogram observation. A retried
+ * proxy's span id; when the exchange completes it records one span and one histogram observation (labelled
+ * with the gRPC status too, for a gRPC exchange). A retried
  * outbound request records one CLIENT span per try instead (siblings under the caller's span, each with
  * `weft.retry.attempt`; each try carried its own span id to the next hop), and still one observation.
  */
@@ -48,7 +49,8 @@ export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer
 
     req.onComplete((r: ProxyRequest, c: Completion) => {
       // Once per request, however many tries it took.
-      metrics.record(reporter, r.source, r.destination, c.status, c.endedAt - r.receivedAt);
+      // A gRPC exchange's grpc-status labels the series: a 200 carrying grpc-status 14 is a failure.
+      metrics.record(reporter, r.source, r.destination, c.status, c.endedAt - r.receivedAt, c.grpcStatus);
       if (record === undefined) return;
       const errorType =
         r.error ?? (c.status === 0 ? 'client-aborted' : c.aborted ? RESPONSE_ABORTED : undefined);
@@ -85,6 +87,7 @@ export function telemetry({ reporter, metrics, spans }: TelemetryOptions): Layer
         method: r.method,
         path,
         status: c.status,
+        grpcStatus: c.grpcStatus,
         peer: reporter === 'inbound' ? r.source : r.destination,
         serverAddress,
         errorType,

@@ -12,6 +12,8 @@ export interface FinishedSpan {
   path: string;
   /** 0 when no response reached the client. */
   status: number;
+  /** The grpc-status of a gRPC exchange (on the span of its last try); undefined for other exchanges. */
+  grpcStatus?: number | undefined;
   /** The other side: the caller for inbound spans, the destination for outbound ones. */
   peer: WorkloadIdentity;
   /** host the client addressed (outbound). */

@@ -9,7 +9,7 @@ import {
   exportMetricsServiceRequestSchema,
   exportTraceServiceRequestSchema,
 } from '@weft/schema';
-import { emptyBuckets } from '@weft/schema';
+import { ResilienceMetric, emptyBuckets } from '@weft/schema';
 import type { FinishedSpan } from './finished-span.ts';
 import { encodeMetrics, resourceAttributes, spanJson, traceRequestJson, unixNano } from './otlp-encode.ts';
 
@@ -172,5 +172,70 @@ describe('encodeMetrics', () => {
         Attr.httpStatus,
       ].map((k) => attributeString(attrs, k)),
     ).toEqual(['outbound', 'web', 'shop', 'v1', 'catalog', 'shop', 'v2', '503']);
+  });
+
+  it('labels a gRPC exchange with its grpc-status, and marks its span failed for a non-OK one', () => {
+    const body = encodeMetrics(resource, [
+      {
+        labels: {
+          reporter: 'inbound',
+          source: self,
+          destination: self,
+          status: 200,
+          grpcStatus: 14,
+        },
+        startMs: 1000,
+        endMs: 6000,
+        counts: emptyBuckets().map((_, i) => (i === 0 ? 1 : 0)),
+        sum: 1,
+        count: 1,
+      },
+    ]);
+    const parsed = exportMetricsServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));
+    const attrs =
+      parsed.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0]?.histogram?.dataPoints[0]?.attributes;
+    expect(attributeString(attrs ?? [], Attr.grpcStatus)).toBe('14');
+
+    const spanStatus = (grpcStatus: number) =>
+      exportTraceServiceRequestSchema.parse(encodeSpans(resource, [span({ status: 200, grpcStatus })]))
+        .resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(spanStatus(14)?.status).toEqual({ code: StatusCode.ERROR, message: 'gRPC status 14' });
+    expect(attributeString(spanStatus(14)?.attributes ?? [], Attr.grpcStatus)).toBe('14');
+    expect(spanStatus(0)?.status.code).toBe(StatusCode.UNSET);
+  });
+
+  it('sends retries and ejections as delta Sums and ejected endpoints as a Gauge, in the same request', () => {
+    const body = encodeMetrics(resource, [
+      {
+        metric: ResilienceMetric.retries,
+        service: 'catalog',
+        namespace: 'shop',
+        reason: '503',
+        startMs: 1000,
+        endMs: 6000,
+        value: 4,
+      },
+      {
+        metric: ResilienceMetric.ejectedEndpoints,
+        service: 'catalog',
+        namespace: 'shop',
+        reason: '',
+        startMs: 6000,
+        endMs: 6000,
+        value: 1,
+      },
+    ]);
+    const parsed = exportMetricsServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));
+    const metrics = parsed.resourceMetrics[0]?.scopeMetrics[0]?.metrics ?? [];
+    expect(metrics.map((m) => m.name)).toEqual([ResilienceMetric.retries, ResilienceMetric.ejectedEndpoints]);
+    const [retries, ejected] = metrics;
+    expect(retries?.sum).toMatchObject({ aggregationTemporality: 1, isMonotonic: true });
+    expect(retries?.sum?.dataPoints[0]).toMatchObject({
+      startTimeUnixNano: 1_000_000_000n,
+      timeUnixNano: 6_000_000_000n,
+      asInt: '4',
+    });
+    expect(attributeString(retries?.sum?.dataPoints[0]?.attributes ?? [], Attr.reason)).toBe('503');
+    expect(ejected?.gauge?.dataPoints[0]).toMatchObject({ timeUnixNano: 6_000_000_000n, asInt: '1' });
   });
 });

@@ -57,7 +57,7 @@ export function renderRequestMetrics(text: PrometheusText, metrics: RequestMetri
   text.family(
     REQUESTS_TOTAL,
     'counter',
-    'Requests handled by this proxy, per reporter, edge and response code.',
+    'Requests handled by this proxy, per reporter, edge and response code (and grpc_status for gRPC).',
   );
   const labelsOf = all.map(({ labels: l }) => ({
     reporter: l.reporter,
@@ -68,6 +68,8 @@ export function renderRequestMetrics(text: PrometheusText, metrics: RequestMetri
     destination_namespace: l.destination.namespace,
     destination_version: l.destination.version,
     response_code: String(l.status),
+    // Series of gRPC exchanges differ by grpc-status too (Linkerd's label): without it they would repeat.
+    ...(l.grpcStatus === undefined ? {} : { grpc_status: String(l.grpcStatus) }),
   }));
   all.forEach((s, i) => text.sample(REQUESTS_TOTAL, labelsOf[i], s.total.count));
 

@@ -42,6 +42,25 @@ describe('RequestMetrics', () => {
     ]);
   });
 
+  it('keeps gRPC exchanges with different grpc-status apart, and labels them on /metrics', () => {
+    const m = new RequestMetrics(0);
+    m.record('inbound', web, catalog, 200, 1, 0);
+    m.record('inbound', web, catalog, 200, 1, 14);
+    m.record('inbound', web, catalog, 200, 1, 14);
+    m.record('inbound', web, catalog, 200, 1);
+    expect([...m.series()].map((s) => [s.labels.grpcStatus, s.total.count])).toEqual([
+      [0, 1],
+      [14, 2],
+      [undefined, 1],
+    ]);
+    expect(m.takeDelta(5000).map((p) => p.labels.grpcStatus)).toEqual([0, 14, undefined]);
+    const text = new PrometheusText();
+    renderRequestMetrics(text, m);
+    const out = text.toString();
+    expect(out).toContain('response_code="200",grpc_status="14"} 2\n');
+    expect(out).toMatch(/response_code="200"\} 1\n/);
+  });
+
   it('hands out each observation in exactly one delta window, while totals keep growing', () => {
     const m = new RequestMetrics(1000);
     m.record('outbound', web, catalog, 200, 4);

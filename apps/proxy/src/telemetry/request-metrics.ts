@@ -1,5 +1,5 @@
 /**
- * Request count and latency per edge: (reporter, source, destination, status code). Each series keeps a
+ * Request count and latency per edge: (reporter, source, destination, status code, gRPC status). Each series keeps a
  * cumulative histogram for Prometheus and a pending one drained as an OTLP DELTA data point per flush.
  */
 import { LATENCY_BOUNDS_MS, bucketIndex, type Reporter } from '@weft/schema';
@@ -12,6 +12,8 @@ export interface EdgeLabels {
   destination: WorkloadIdentity;
   /** 0 when no response reached the client. */
   status: number;
+  /** The grpc-status of a gRPC exchange; undefined for other exchanges. */
+  grpcStatus?: number | undefined;
 }
 
 export interface RequestSeries {
@@ -46,12 +48,13 @@ export class RequestMetrics {
     destination: WorkloadIdentity,
     status: number,
     latencyMs: number,
+    grpcStatus?: number,
   ): void {
-    const key = `${reporter} ${formatIdentity(source)} ${formatIdentity(destination)} ${status}`;
+    const key = `${reporter} ${formatIdentity(source)} ${formatIdentity(destination)} ${status} ${grpcStatus ?? ''}`;
     let series = this.#series.get(key);
     if (series === undefined) {
       series = {
-        labels: { reporter, source, destination, status },
+        labels: { reporter, source, destination, status, grpcStatus },
         total: new LatencyHistogram(),
         pending: new LatencyHistogram(),
       };

@@ -3,11 +3,15 @@
  * what it can. Runs on its own timer; the data path only ever appends to in-memory queues.
  */
 import type { BoundedQueue } from './bounded-queue.ts';
-import type { DeltaPoint, RequestMetrics } from './request-metrics.ts';
+import type { MetricPoint } from './otlp-encode.ts';
+import type { RequestMetrics } from './request-metrics.ts';
+import type { EjectedNow, ResilienceCounters } from './resilience-counters.ts';
 
 export interface TelemetryPusherOptions {
   metrics: RequestMetrics;
-  metricPoints: BoundedQueue<DeltaPoint>;
+  metricPoints: BoundedQueue<MetricPoint>;
+  /** Retries and ejections since the last flush, and the endpoints ejected now; drained with the histograms. */
+  resilience?: { counters: ResilienceCounters; ejectedNow: () => Iterable<EjectedNow> } | undefined;
   exporters: readonly { flush(force: boolean): Promise<void> }[];
   intervalMs: number;
   now: () => number;
@@ -27,8 +31,14 @@ export class TelemetryPusher {
   }
 
   async tick(force = false): Promise<void> {
-    const points = this.#o.metrics.takeDelta(this.#o.now());
+    const now = this.#o.now();
+    const points = this.#o.metrics.takeDelta(now);
     if (points.length > 0) this.#o.metricPoints.pushAll(points);
+    const r = this.#o.resilience;
+    if (r !== undefined) {
+      const counted = r.counters.takeDelta(now, r.ejectedNow());
+      if (counted.length > 0) this.#o.metricPoints.pushAll(counted);
+    }
     await Promise.all(this.#o.exporters.map((e) => e.flush(force)));
   }
 

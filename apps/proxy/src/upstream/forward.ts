@@ -4,7 +4,9 @@
  */
 import type { Handler } from '../http/layer.ts';
 import { forwardUpgrade } from '../upgrade/forward-upgrade.ts';
+import { isGrpc } from '../http/h2-grpc.ts';
 import { forwardAsteriskForm } from './asterisk-form.ts';
+import { forwardH2 } from './h2-forward.ts';
 import { BODY_IDLE_TIMEOUT_MS, type UpstreamPools } from './upstream-pools.ts';
 import { UpstreamError } from './upstream-failure.ts';
 
@@ -19,6 +21,8 @@ export function forward(pools: UpstreamPools): Handler {
     if (req.path === '*') return forwardAsteriskForm(req, upstream);
     // A protocol switch (WebSocket) gets a connection of its own, never a pooled one.
     if (req.upgrade !== undefined) return forwardUpgrade(req, upstream);
+    // HTTP/2 in, HTTP/2 out (gRPC needs it for its trailers); over one shared h2c session per upstream.
+    if (req.protocol === 'h2' || isGrpc(headers)) return forwardH2(req, upstream, pools.h2);
     try {
       const res = await pools.get(upstream).request({
         method: req.method,

@@ -1,5 +1,6 @@
 /** One keep-alive connection pool (undici Pool) per upstream host:port, created on first use. */
 import { Pool } from 'undici';
+import { H2Sessions } from './h2-sessions.ts';
 
 /** Idle time allowed between body chunks, in either direction (Envoy's stream idle timeout). */
 export const BODY_IDLE_TIMEOUT_MS = 300_000;
@@ -28,6 +29,8 @@ const POOL_OPTIONS: Pool.Options = {
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
   readonly #options: Pool.Options;
+  /** HTTP/2 (h2c) sessions, for requests that came over HTTP/2 or are gRPC (h2-forward.ts). */
+  readonly h2 = new H2Sessions();
 
   constructor(options: Pool.Options = POOL_OPTIONS) {
     this.#options = options;
@@ -49,11 +52,13 @@ export class UpstreamPools {
       this.#pools.delete(address);
       pool.close().catch(() => {});
     }
+    this.h2.retainOnly(addresses);
   }
 
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
+    this.h2.close();
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
   }
 }

@@ -26,7 +26,8 @@ const NAV: readonly NavItem[] = [
   { href: '/graph', label: 'Graph', test: 'nav-graph', match: (p) => p.startsWith('/graph') },
   { href: '/traces', label: 'Traces', test: 'nav-traces', match: (p) => p.startsWith('/traces') },
   { href: '/proxies', label: 'Proxies', test: 'nav-proxies', match: (p) => p.startsWith('/proxies') },
-  { href: '/policies', label: 'Policies', test: 'nav-policies', match: (p) => p.startsWith('/policies') },
+  // The Config page (Kiali's name for it); its route and test id stay "policies".
+  { href: '/policies', label: 'Config', test: 'nav-policies', match: (p) => p.startsWith('/policies') },
 ];
 
 /** Pages about the mesh's configuration rather than its traffic: no time window applies to them. */

@@ -4,3 +4,5 @@ export * from './resource.ts';
 export * from './validate.ts';
 export * from './crds.ts';
 export * from './httproute.ts';
+export * from './text.ts';
+export * from './text-diff.ts';

@@ -96,14 +96,21 @@ export interface BreakerReport {
 
 const DEFAULT_SOURCE = DEFAULT_OUTLIER_SETTINGS.source;
 
+/** Where ejections are counted for the control plane too (telemetry/resilience-counters.ts). */
+export interface EjectionSink {
+  ejected(service: string, namespace: string, reason: EjectionReason): void;
+}
+
 export class Breakers {
   readonly #byService = new Map<string, ServiceBreaker>();
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #sink: EjectionSink | undefined;
 
-  constructor(log: Logger, now: () => number = () => performance.now()) {
+  constructor(log: Logger, now: () => number = () => performance.now(), sink?: EjectionSink) {
     this.#log = log;
     this.#now = now;
+    this.#sink = sink;
   }
 
   /**
@@ -158,6 +165,7 @@ export class Breakers {
   ): void {
     const ejection = breaker.record(endpoint, peers, outcome, this.#now());
     if (ejection === undefined) return;
+    this.#sink?.ejected(breaker.service, breaker.namespace, ejection.reason);
     const s = breaker.outlier;
     const threshold =
       ejection.reason === 'consecutive-5xx'
@@ -178,6 +186,15 @@ export class Breakers {
 
   breakers(): ServiceBreaker[] {
     return [...this.#byService.values()];
+  }
+
+  /** Every service with endpoints ejected now, for the gauge pushed to the control plane. */
+  ejectedNow(): { service: string; namespace: string; ejected: number }[] {
+    return this.breakers().map((b) => ({
+      service: b.service,
+      namespace: b.namespace,
+      ejected: this.ejectedCount(b),
+    }));
   }
 
   /** Endpoints of a service ejected now. */

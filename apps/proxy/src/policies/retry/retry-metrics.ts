@@ -15,11 +15,23 @@ interface ServiceCounts {
   budgetExhausted: number;
 }
 
+/** Where retries are counted for the control plane too (telemetry/resilience-counters.ts). */
+export interface RetrySink {
+  retried(service: string, namespace: string, reason: string): void;
+}
+
 export class RetryMetrics {
   readonly #services = new Map<string, ServiceCounts>();
+  readonly #sink: RetrySink | undefined;
 
-  retried(service: string, namespace: string, outcome: RetryOutcome): void {
+  constructor(sink?: RetrySink) {
+    this.#sink = sink;
+  }
+
+  /** `reason`: what the try before this retry failed with ("503", "upstream-connect-failure"). */
+  retried(service: string, namespace: string, outcome: RetryOutcome, reason = ''): void {
     this.#counts(service, namespace)[outcome]++;
+    this.#sink?.retried(service, namespace, reason);
   }
 
   budgetExhausted(service: string, namespace: string): void {

@@ -1,5 +1,5 @@
 'use client';
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import {
   applyNodeChanges,
   Background,
@@ -9,6 +9,7 @@ import {
   Panel,
   ReactFlow,
   ReactFlowProvider,
+  type EdgeMouseHandler,
   type NodeChange,
   type NodeMouseHandler,
   type NodeTypes,
@@ -17,6 +18,7 @@ import {
 } from '@xyflow/react';
 import type { GraphEdge, GraphNode, TopologyGraph } from '@weft/schema';
 import Link from 'next/link';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
@@ -33,15 +35,31 @@ import {
   StaleNotice,
 } from '@/components/ui.tsx';
 import { NamespaceNode, ServiceNode } from './ServiceNode.tsx';
+import { ServiceGroupNode, VersionNode } from './VersionNodes.tsx';
 import { TrafficEdge } from './TrafficEdge.tsx';
+import { ActionsMenu } from '../policy-editor/ActionsMenu.tsx';
 import type { FlowNode, TrafficFlowEdge } from './flowTypes.ts';
-import { layoutGraph, reconcileEdges, reconcileNodes, structureKey, withBoxes } from './reconcile.ts';
+import {
+  isWorkload,
+  layoutGraph,
+  reconcileEdges,
+  reconcileNodes,
+  structureKey,
+  withBoxes,
+} from './reconcile.ts';
 import { badgesFrom, PolicyBadgesContext, type PolicyBadges } from './policyBadges.ts';
+import { EdgeClickContext } from './edgeSelection.ts';
+import { EdgePanel } from './EdgePanel.tsx';
 
 export const GRAPH_REFRESH_MS = 5_000;
 
 // Declared once at module level: React Flow re-creates every node when these objects change identity.
-const nodeTypes: NodeTypes = { service: ServiceNode, namespace: NamespaceNode };
+const nodeTypes: NodeTypes = {
+  service: ServiceNode,
+  namespace: NamespaceNode,
+  serviceGroup: ServiceGroupNode,
+  version: VersionNode,
+};
 const edgeTypes: EdgeTypes = { traffic: TrafficEdge };
 const proOptions = { hideAttribution: true };
 const FIT = { padding: 0.12, minZoom: 0.05, maxZoom: 1 };
@@ -85,14 +103,44 @@ function useStableBadges(policies: Parameters<typeof badgesFrom>[0] | undefined)
   return last.current.badges;
 }
 
+/** The versions toggle, kept in the URL (`?versions=1`) like the window, so a versioned view can be shared. */
+export const VERSIONS_PARAM = 'versions';
+
+function useVersionsToggle(): [boolean, (on: boolean) => void] {
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const on = params.get(VERSIONS_PARAM) === '1';
+  const set = useCallback(
+    (next: boolean) => {
+      const query = new URLSearchParams(params.toString());
+      if (next) query.set(VERSIONS_PARAM, '1');
+      else query.delete(VERSIONS_PARAM);
+      const text = query.toString();
+      router.replace(text ? `${pathname}?${text}` : pathname, { scroll: false });
+    },
+    [router, pathname, params],
+  );
+  return [on, set];
+}
+
+/** What the side panel shows: a node (service or version) or an edge. */
+export type GraphSelection = { kind: 'node' | 'edge'; id: string } | null;
+
 export function GraphView() {
   const trpc = useTRPC();
   const timeWindow = useTimeWindow();
+  const [versions, setVersions] = useVersionsToggle();
   const query = useQuery(
-    trpc.topology.graph.queryOptions({ window: timeWindow.input }, { refetchInterval: GRAPH_REFRESH_MS }),
+    trpc.topology.graph.queryOptions(
+      versions ? { window: timeWindow.input, granularity: 'version' } : { window: timeWindow.input },
+      // While the other granularity loads, the current picture stays instead of a spinner.
+      { refetchInterval: GRAPH_REFRESH_MS, placeholderData: keepPreviousData },
+    ),
   );
-  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [selection, setSelection] = useState<GraphSelection>(null);
   const graph = query.data;
+  const granularity = graph?.granularity ?? 'service';
   const policies = useQuery(trpc.policies.list.queryOptions(undefined, { refetchInterval: REFRESH_MS }));
   const badges = useStableBadges(policies.data);
 
@@ -106,6 +154,22 @@ export function GraphView() {
             : `Traffic over the ${timeWindow.label.toLowerCase()}`
         }
       >
+        <label
+          className="graph-toggle"
+          title="Split services with several versions into one node per version"
+        >
+          <input
+            type="checkbox"
+            checked={versions}
+            onChange={(e) => {
+              // What was selected may not exist in the other picture.
+              setSelection(null);
+              setVersions(e.target.checked);
+            }}
+            data-test="graph-versions-toggle"
+          />
+          Versions
+        </label>
         <LiveStatus updatedAt={query.dataUpdatedAt} fetching={query.isFetching} />
       </PageHeader>
       {query.isError && graph ? <StaleNotice error={query.error} /> : null}
@@ -123,13 +187,22 @@ export function GraphView() {
             {(size) => (
               <ReactFlowProvider>
                 <PolicyBadgesContext.Provider value={badges}>
-                  <GraphCanvas graph={graph} size={size} selectedId={selectedId} onSelect={setSelectedId} />
+                  {/* A new canvas (and layout, and fit) when the granularity changes: a different picture. */}
+                  <GraphCanvas
+                    key={granularity}
+                    graph={graph}
+                    size={size}
+                    selection={selection}
+                    onSelect={setSelection}
+                  />
                 </PolicyBadgesContext.Provider>
               </ReactFlowProvider>
             )}
           </SizedCanvas>
-          {selectedId ? (
-            <NodePanel graph={graph} id={selectedId} onClose={() => setSelectedId(null)} />
+          {selection?.kind === 'node' ? (
+            <NodePanel graph={graph} id={selection.id} onClose={() => setSelection(null)} />
+          ) : selection?.kind === 'edge' ? (
+            <EdgePanel graph={graph} id={selection.id} onClose={() => setSelection(null)} />
           ) : null}
         </div>
       )}
@@ -157,13 +230,13 @@ function SizedCanvas({ children }: { children: (size: { width: number; height: n
 function GraphCanvas({
   graph,
   size,
-  selectedId,
+  selection,
   onSelect,
 }: {
   graph: TopologyGraph;
   size: { width: number; height: number };
-  selectedId: string | null;
-  onSelect: (id: string | null) => void;
+  selection: GraphSelection;
+  onSelect: (selection: GraphSelection) => void;
 }) {
   const dragged = useRef(new Set<string>());
   const lastStructure = useRef<string | null>(null);
@@ -199,53 +272,74 @@ function GraphCanvas({
 
   const onNodeClick: NodeMouseHandler<FlowNode> = useCallback(
     (_event, node) => {
-      if (node.type === 'service') onSelect(node.id);
+      if (isWorkload(node)) onSelect({ kind: 'node', id: node.id });
     },
     [onSelect],
   );
   const onPaneClick = useCallback(() => onSelect(null), [onSelect]);
+  // An edge opens its panel from its line (React Flow's click) or from its label (EdgeClickContext).
+  const selectEdge = useCallback(
+    (id: string) => {
+      setEdges((prev) =>
+        prev.map((e) => (e.selected === (e.id === id) ? e : { ...e, selected: e.id === id })),
+      );
+      onSelect({ kind: 'edge', id });
+    },
+    [onSelect],
+  );
+  const onEdgeClick: EdgeMouseHandler<TrafficFlowEdge> = useCallback(
+    (_event, edge) => selectEdge(edge.id),
+    [selectEdge],
+  );
 
   const minimapColor = useCallback(
-    (n: FlowNode) => (n.type === 'service' ? HEALTH_COLOR[n.data.node.health] : 'transparent'),
+    (n: FlowNode) => (n.type === 'namespace' ? 'transparent' : HEALTH_COLOR[n.data.node.health]),
     [],
   );
 
   return (
-    <ReactFlow<FlowNode, TrafficFlowEdge>
-      className="graph-flow"
-      nodes={nodes}
-      edges={edges}
-      nodeTypes={nodeTypes}
-      edgeTypes={edgeTypes}
-      onNodesChange={onNodesChange}
-      onNodeClick={onNodeClick}
-      onPaneClick={onPaneClick}
-      nodesConnectable={false}
-      edgesFocusable={false}
-      elementsSelectable
-      onlyRenderVisibleElements={false}
-      minZoom={0.05}
-      maxZoom={2.5}
-      defaultViewport={defaultViewport}
-      fitViewOptions={fitViewOptions}
-      proOptions={proOptions}
-      data-selected={selectedId ?? ''}
-    >
-      <Background gap={24} size={1} color="#d2d2d2" />
-      <Controls showInteractive={false} />
-      <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} ariaLabel="Graph overview" />
-      <Panel position="top-left">
-        <div className="graph-legend" data-test="graph-legend">
-          {(['healthy', 'degraded', 'failing', 'idle'] as const).map((h) => (
-            <span key={h}>
-              <span className="legend-swatch" style={{ background: HEALTH_COLOR[h] }} />
-              {HEALTH_LABEL[h]}
+    <EdgeClickContext.Provider value={selectEdge}>
+      <ReactFlow<FlowNode, TrafficFlowEdge>
+        className="graph-flow"
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onNodeClick={onNodeClick}
+        onEdgeClick={onEdgeClick}
+        onPaneClick={onPaneClick}
+        nodesConnectable={false}
+        edgesFocusable={false}
+        elementsSelectable
+        onlyRenderVisibleElements={false}
+        minZoom={0.05}
+        maxZoom={2.5}
+        defaultViewport={defaultViewport}
+        fitViewOptions={fitViewOptions}
+        proOptions={proOptions}
+        data-selected={selection?.id ?? ''}
+      >
+        <Background gap={24} size={1} color="#d2d2d2" />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} ariaLabel="Graph overview" />
+        <Panel position="top-left">
+          <div className="graph-legend" data-test="graph-legend">
+            {(['healthy', 'degraded', 'failing', 'idle'] as const).map((h) => (
+              <span key={h}>
+                <span className="legend-swatch" style={{ background: HEALTH_COLOR[h] }} />
+                {HEALTH_LABEL[h]}
+              </span>
+            ))}
+            <span className="legend-note">
+              {graph.granularity === 'version'
+                ? 'edges: rps · error %; into a version: share of the caller’s calls · rps'
+                : 'edges: rps · error %'}
             </span>
-          ))}
-          <span className="legend-note">edges: rps · error %</span>
-        </div>
-      </Panel>
-    </ReactFlow>
+          </div>
+        </Panel>
+      </ReactFlow>
+    </EdgeClickContext.Provider>
   );
 }
 
@@ -285,11 +379,17 @@ function EdgeRows({
   );
 }
 
+/** Whether `nodeId` is the node `id` or one of its versions. */
+function within(graph: TopologyGraph, nodeId: string, id: string): boolean {
+  return nodeId === id || nodeId.startsWith(`${id}@`);
+}
+
 function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; onClose: () => void }) {
   const href = useWindowHref();
   const node: GraphNode | undefined = useMemo(() => graph.nodes.find((n) => n.id === id), [graph, id]);
-  const inbound = useMemo(() => graph.edges.filter((e) => e.target === id), [graph, id]);
-  const outbound = useMemo(() => graph.edges.filter((e) => e.source === id), [graph, id]);
+  // A service split by version: its box's edges and its versions' edges together.
+  const inbound = useMemo(() => graph.edges.filter((e) => within(graph, e.target, id)), [graph, id]);
+  const outbound = useMemo(() => graph.edges.filter((e) => within(graph, e.source, id)), [graph, id]);
   if (!node) {
     return (
       <aside className="side-panel" data-test="graph-side-panel">
@@ -311,6 +411,7 @@ function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; o
         <div>
           <div className="side-panel-title" data-test="graph-panel-title">
             {unknown ? 'unknown' : node.service}
+            {node.version !== undefined ? ` ${node.version}` : ''}
           </div>
           <div className="muted small">
             {unknown ? 'Callers outside the mesh' : `namespace ${node.namespace}`}
@@ -359,6 +460,7 @@ function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; o
       <EdgeRows edges={outbound} other={(e) => e.target} label="To" />
       {!unknown ? (
         <div className="side-panel-actions">
+          <ActionsMenu namespace={node.namespace} service={node.service} align="left" direction="up" />
           <Link
             className="button primary"
             href={href(`/services/${encodeURIComponent(node.namespace)}/${encodeURIComponent(node.service)}`)}

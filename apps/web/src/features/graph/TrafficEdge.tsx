@@ -12,10 +12,16 @@ import { HEALTH_COLOR } from '@/lib/health.ts';
 import { errorRatio, formatPercent, formatRps } from '@/lib/format.ts';
 import type { TrafficFlowEdge } from './flowTypes.ts';
 import { edgeWidth } from './edgeStyle.ts';
+import { useEdgeClick } from './edgeSelection.ts';
+import { formatShare } from './versionGroups.ts';
 
 /** Below this zoom, labels are unreadable anyway: don't mount them (thousands of DOM nodes on a big mesh). */
 export const LABEL_MIN_ZOOM = 0.45;
 const labelsReadable = (s: ReactFlowState) => s.transform[2] >= LABEL_MIN_ZOOM;
+const LABEL_Z = 5;
+/** Version node ids are "namespace/service@version". */
+const touchesVersion = (e: { source: string; target: string }) =>
+  e.source.includes('@') || e.target.includes('@');
 
 function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, markerEnd, data, selected } =
@@ -29,6 +35,7 @@ function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
     targetPosition,
   });
   const showLabel = useStore(labelsReadable);
+  const onLabelClick = useEdgeClick();
   if (!data) return null;
   const e = data.edge;
   const t = e.traffic;
@@ -52,20 +59,44 @@ function TrafficEdgeView(props: EdgeProps<TrafficFlowEdge>) {
       </g>
       {showLabel ? (
         <EdgeLabelRenderer>
-          <div
-            className={`graph-edge-label health-${e.health}`}
+          <button
+            type="button"
+            className={`graph-edge-label nodrag nopan health-${e.health}${selected ? ' selected' : ''}`}
             style={{
               transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`,
               borderColor: color,
+              // Edges to a version are lifted over its box by React Flow; their labels go above them to stay
+              // clickable. Other labels stay under the nodes, as before.
+              zIndex: touchesVersion(e) ? LABEL_Z : undefined,
             }}
+            onClick={() => onLabelClick(e.id)}
+            aria-label={`Signals of ${e.source} → ${e.target}`}
             data-test={`graph-edge-label-${key}`}
             data-rps={t.rps}
             data-error-rate={errRate ?? ''}
+            data-share={e.share ?? ''}
           >
-            {formatRps(t.rps)} rps
-            <span className="sep">·</span>
-            <span className={t.errors > 0 ? 'err' : undefined}>{formatPercent(errRate ?? 0)} err</span>
-          </div>
+            {e.share !== undefined ? (
+              // Into a version of a split service: the share of the split first, as a canary reads it.
+              <>
+                <span className="share">{formatShare(e.share)}</span>
+                <span className="sep">·</span>
+                {formatRps(t.rps)} rps
+                {t.errors > 0 ? (
+                  <>
+                    <span className="sep">·</span>
+                    <span className="err">{formatPercent(errRate ?? 0)} err</span>
+                  </>
+                ) : null}
+              </>
+            ) : (
+              <>
+                {formatRps(t.rps)} rps
+                <span className="sep">·</span>
+                <span className={t.errors > 0 ? 'err' : undefined}>{formatPercent(errRate ?? 0)} err</span>
+              </>
+            )}
+          </button>
         </EdgeLabelRenderer>
       ) : null}
     </>

@@ -54,3 +54,32 @@ describe('layeredLayout', () => {
     }
   });
 });
+
+describe('layeredLayout with taller nodes (services split by version)', () => {
+  it('stacks nodes of a column by their heights, without overlap, inside their namespace box', () => {
+    const many = Array.from({ length: 120 }, (_, i) => ({
+      id: `ns${i % 4}/s${i}`,
+      group: `ns${i % 4}`,
+      ...(i % 5 === 0 ? { height: NODE_HEIGHT * (2 + (i % 3)) } : {}),
+    }));
+    const links = many.slice(1).map((n, i) => ({ source: many[Math.floor(i / 4)]!.id, target: n.id }));
+    const { positions } = layeredLayout(many, links);
+    const placed = many.map((n) => ({ ...n, position: positions.get(n.id)!, h: n.height ?? NODE_HEIGHT }));
+    for (let i = 0; i < placed.length; i++) {
+      for (let j = i + 1; j < placed.length; j++) {
+        const a = placed[i]!;
+        const b = placed[j]!;
+        const apart =
+          Math.abs(a.position.x - b.position.x) >= NODE_WIDTH ||
+          a.position.y + a.h <= b.position.y ||
+          b.position.y + b.h <= a.position.y;
+        expect(apart, `${a.id} and ${b.id} overlap`).toBe(true);
+      }
+    }
+    const boxes = new Map(groupBoxes(placed.map((p) => ({ ...p, height: p.h }))).map((b) => [b.group, b]));
+    for (const p of placed) {
+      const box = boxes.get(p.group)!;
+      expect(p.position.y + p.h).toBeLessThanOrEqual(box.y + box.height);
+    }
+  });
+});

@@ -7,6 +7,8 @@
  *     picture keeps a screen-like aspect ratio instead of becoming one very tall strip,
  *  4. inside a band, each column is ordered by the mean height of its callers (barycentre), which removes
  *     most edge crossings in one sweep.
+ * Nodes may be taller than NODE_HEIGHT (a service split by version is a box of version nodes): a column
+ * stacks its nodes by their heights, and a band is as tall as its tallest column.
  * O(nodes + edges · log) — fine for thousands of services; no dependency.
  */
 
@@ -14,6 +16,8 @@ export interface LayoutNodeInput {
   id: string;
   /** Band the node is drawn in (its namespace; callers outside the mesh get their own band). */
   group: string;
+  /** Height in px; NODE_HEIGHT unless said (a service split by version is a taller box). */
+  height?: number;
 }
 
 export interface LayoutEdgeInput {
@@ -46,7 +50,6 @@ const TARGET_ASPECT = 1.6;
 const STACK_GAP = 160;
 
 const COLUMN = NODE_WIDTH + COLUMN_GAP;
-const ROW = NODE_HEIGHT + ROW_GAP;
 
 export function layeredLayout(
   nodes: readonly LayoutNodeInput[],
@@ -56,6 +59,10 @@ export function layeredLayout(
   const ids = nodes.map((n) => n.id).sort();
   const known = new Set(ids);
   const groupOf = new Map(nodes.map((n) => [n.id, n.group]));
+  const heightOf = new Map(nodes.map((n) => [n.id, n.height ?? NODE_HEIGHT]));
+  // Columns stack nodes of their own heights: a column's height in px, gaps included.
+  const columnHeight = (col: readonly string[]) =>
+    col.reduce((sum, id) => sum + heightOf.get(id)!, 0) + Math.max(0, col.length - 1) * ROW_GAP;
 
   const out = new Map<string, string[]>();
   const indegree = new Map<string, number>();
@@ -148,12 +155,12 @@ export function layeredLayout(
     else cols.set(d, [id]);
   }
   const maxDepth = Math.max(0, ...depth.values());
-  const bandRows = new Map<string, number>();
+  const bandContent = new Map<string, number>();
   const bandHeight = new Map<string, number>();
   for (const g of groups) {
-    const rows = Math.max(...[...columns.get(g)!.values()].map((c) => c.length));
-    bandRows.set(g, rows);
-    bandHeight.set(g, BAND_HEADER + rows * ROW - ROW_GAP + BAND_PADDING + BAND_GAP);
+    const content = Math.max(...[...columns.get(g)!.values()].map(columnHeight));
+    bandContent.set(g, content);
+    bandHeight.set(g, BAND_HEADER + content + BAND_PADDING + BAND_GAP);
   }
   // Wrap bands into s stacks: s·W wide and H/s tall is closest to the target aspect when s² ≈ aspect·H/W.
   const width = (maxDepth + 1) * COLUMN;
@@ -185,16 +192,23 @@ export function layeredLayout(
       if (!col) continue;
       const key = new Map<string, number>();
       for (const id of col) {
+        // Barycentre of the callers' middles (their tops, when every node has the same height).
         const ys = dagIn
           .get(id)!
-          .map((p) => positions.get(p)?.y)
+          .map((p) => {
+            const at = positions.get(p);
+            return at && at.y + heightOf.get(p)! / 2;
+          })
           .filter((v): v is number => v !== undefined);
         key.set(id, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Infinity);
       }
       col.sort((a, b) => key.get(a)! - key.get(b)! || a.localeCompare(b));
-      const offset = ((bandRows.get(g)! - col.length) * ROW) / 2;
+      let top = bandTop.get(g)! + (bandContent.get(g)! - columnHeight(col)) / 2;
       const x = bandLeft.get(g)! + d * COLUMN;
-      col.forEach((id, i) => positions.set(id, { x, y: bandTop.get(g)! + offset + i * ROW }));
+      for (const id of col) {
+        positions.set(id, { x, y: top });
+        top += heightOf.get(id)! + ROW_GAP;
+      }
     }
   }
 
@@ -210,12 +224,14 @@ export interface GroupBox {
 }
 
 /** The box around each group's nodes (from their current positions, so it follows dragged nodes). */
-export function groupBoxes(nodes: Iterable<{ group: string; position: XY }>): GroupBox[] {
+export function groupBoxes(
+  nodes: Iterable<{ group: string; position: XY; height?: number | undefined }>,
+): GroupBox[] {
   const bounds = new Map<string, { x0: number; y0: number; x1: number; y1: number }>();
   for (const n of nodes) {
     const b = bounds.get(n.group);
     const x1 = n.position.x + NODE_WIDTH;
-    const y1 = n.position.y + NODE_HEIGHT;
+    const y1 = n.position.y + (n.height ?? NODE_HEIGHT);
     if (!b) bounds.set(n.group, { x0: n.position.x, y0: n.position.y, x1, y1 });
     else {
       b.x0 = Math.min(b.x0, n.position.x);

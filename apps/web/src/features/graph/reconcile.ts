@@ -17,8 +17,19 @@ import {
   type FlowNode,
   type NamespaceFlowNode,
   type ServiceFlowNode,
+  type ServiceGroupFlowNode,
   type TrafficFlowEdge,
+  type VersionFlowNode,
+  type WorkloadFlowNode,
 } from './flowTypes.ts';
+import {
+  groupHeight,
+  groupVersions,
+  layoutInput,
+  versionPosition,
+  VERSION_NODE_HEIGHT,
+  VERSION_NODE_WIDTH,
+} from './versionGroups.ts';
 
 export function structureKey(graph: TopologyGraph): string {
   const nodes = graph.nodes.map((n) => n.id).sort();
@@ -26,12 +37,27 @@ export function structureKey(graph: TopologyGraph): string {
   return `${nodes.join(',')}|${edges.join(',')}`;
 }
 
+const bandOrder = (a: string, b: string) =>
+  a === OUTSIDE_MESH ? -1 : b === OUTSIDE_MESH ? 1 : a.localeCompare(b);
+
+/**
+ * Positions of every node. With services split by version, the layout places their boxes (taller nodes) and
+ * each version's position is relative to its box, as React Flow wants for child nodes.
+ */
 export function layoutGraph(graph: TopologyGraph): LayoutResult {
-  return layeredLayout(
-    graph.nodes.map((n) => ({ id: n.id, group: groupOf(n) })),
-    graph.edges,
-    (a, b) => (a === OUTSIDE_MESH ? -1 : b === OUTSIDE_MESH ? 1 : a.localeCompare(b)),
-  );
+  const grouping = groupVersions(graph.nodes);
+  if (grouping.children.size === 0) {
+    return layeredLayout(
+      graph.nodes.map((n) => ({ id: n.id, group: groupOf(n) })),
+      graph.edges,
+      bandOrder,
+    );
+  }
+  const input = layoutInput(graph.nodes, graph.edges, grouping, groupOf);
+  const result = layeredLayout(input.nodes, input.edges, bandOrder);
+  for (const versions of grouping.children.values())
+    versions.forEach((id, i) => result.positions.set(id, versionPosition(i)));
+  return result;
 }
 
 /**
@@ -45,7 +71,7 @@ function nodeLook(n: GraphNode): string {
 
 function edgeLook(e: GraphEdge): string {
   const t = e.traffic;
-  return `${e.health}|${formatRps(t.rps)}|${formatPercent(errorRatio(t.requests, t.errors) ?? 0)}|${edgeWidth(t.rps).toFixed(1)}`;
+  return `${e.health}|${formatRps(t.rps)}|${formatPercent(errorRatio(t.requests, t.errors) ?? 0)}|${edgeWidth(t.rps).toFixed(1)}|${e.share ?? ''}`;
 }
 
 /**
@@ -53,27 +79,35 @@ function edgeLook(e: GraphEdge): string {
  * draw nodes and edges in the first pass instead of measuring every node first.
  */
 const HANDLE = 6;
-const SERVICE_HANDLES: NodeHandle[] = [
-  {
-    type: 'target',
-    position: Position.Left,
-    x: -HANDLE / 2,
-    y: NODE_HEIGHT / 2 - HANDLE / 2,
-    width: HANDLE,
-    height: HANDLE,
-  },
-  {
-    type: 'source',
-    position: Position.Right,
-    x: NODE_WIDTH - HANDLE / 2,
-    y: NODE_HEIGHT / 2 - HANDLE / 2,
-    width: HANDLE,
-    height: HANDLE,
-  },
-];
+/** A target handle in the middle of the left side, a source handle in the middle of the right side. */
+function sideHandles(width: number, height: number): NodeHandle[] {
+  return [
+    {
+      type: 'target',
+      position: Position.Left,
+      x: -HANDLE / 2,
+      y: height / 2 - HANDLE / 2,
+      width: HANDLE,
+      height: HANDLE,
+    },
+    {
+      type: 'source',
+      position: Position.Right,
+      x: width - HANDLE / 2,
+      y: height / 2 - HANDLE / 2,
+      width: HANDLE,
+      height: HANDLE,
+    },
+  ];
+}
+const SERVICE_HANDLES = sideHandles(NODE_WIDTH, NODE_HEIGHT);
+const VERSION_HANDLES = sideHandles(VERSION_NODE_WIDTH, VERSION_NODE_HEIGHT);
 
-const isService = (n: FlowNode): n is ServiceFlowNode => n.type === 'service';
+type TopLevelFlowNode = ServiceFlowNode | ServiceGroupFlowNode;
 const isNamespace = (n: FlowNode): n is NamespaceFlowNode => n.type === 'namespace';
+const isTopLevel = (n: FlowNode): n is TopLevelFlowNode => n.type === 'service' || n.type === 'serviceGroup';
+const isVersion = (n: FlowNode): n is VersionFlowNode => n.type === 'version';
+export const isWorkload = (n: FlowNode): n is WorkloadFlowNode => n.type !== 'namespace';
 
 export function reconcileNodes(
   prev: readonly FlowNode[],
@@ -81,47 +115,101 @@ export function reconcileNodes(
   layout: LayoutResult | null,
   dragged: ReadonlySet<string>,
 ): FlowNode[] {
-  const prevById = new Map<string, ServiceFlowNode>();
-  for (const n of prev) if (isService(n)) prevById.set(n.id, n);
+  const prevById = new Map<string, WorkloadFlowNode>();
+  for (const n of prev) if (isWorkload(n)) prevById.set(n.id, n);
+  const grouping = groupVersions(graph.nodes);
 
-  const services = graph.nodes.map((gn): ServiceFlowNode => {
-    const old = prevById.get(gn.id);
+  const top: TopLevelFlowNode[] = [];
+  const versions: VersionFlowNode[] = [];
+  for (const gn of graph.nodes) {
+    const parentId = grouping.parentOf.get(gn.id);
+    const count = grouping.children.get(gn.id)?.length ?? 0;
+    const type = parentId !== undefined ? 'version' : count > 0 ? 'serviceGroup' : 'service';
+    const candidate = prevById.get(gn.id);
+    // A node that changed kind (a service that got a second version) is drawn anew.
+    const old = candidate?.type === type && candidate.parentId === parentId ? candidate : undefined;
     const laidOut = layout?.positions.get(gn.id);
     const position = old && (!laidOut || dragged.has(gn.id)) ? old.position : (laidOut ?? { x: 0, y: 0 });
-    if (
-      old &&
+    const same =
+      old !== undefined &&
       old.position === position &&
-      (old.data.node === gn || nodeLook(old.data.node) === nodeLook(gn))
-    ) {
-      return old;
+      (old.data.node === gn || nodeLook(old.data.node) === nodeLook(gn));
+    if (type === 'version') {
+      const prevVersion = old as VersionFlowNode | undefined;
+      versions.push(
+        same && prevVersion
+          ? prevVersion
+          : prevVersion
+            ? { ...prevVersion, position, data: { node: gn } }
+            : {
+                id: gn.id,
+                type: 'version',
+                parentId,
+                extent: 'parent',
+                position,
+                data: { node: gn },
+                width: VERSION_NODE_WIDTH,
+                height: VERSION_NODE_HEIGHT,
+                measured: { width: VERSION_NODE_WIDTH, height: VERSION_NODE_HEIGHT },
+                handles: VERSION_HANDLES,
+                zIndex: 2,
+              },
+      );
+    } else if (type === 'serviceGroup') {
+      const prevGroup = old as ServiceGroupFlowNode | undefined;
+      const height = groupHeight(count);
+      const data = { node: gn, group: groupOf(gn), versions: count };
+      if (same && prevGroup && prevGroup.data.versions === count) top.push(prevGroup);
+      else
+        top.push({
+          id: gn.id,
+          type: 'serviceGroup',
+          position,
+          data,
+          width: NODE_WIDTH,
+          height,
+          measured: { width: NODE_WIDTH, height },
+          handles: sideHandles(NODE_WIDTH, height),
+          zIndex: 1,
+        });
+    } else {
+      const prevService = old as ServiceFlowNode | undefined;
+      top.push(
+        same && prevService
+          ? prevService
+          : prevService
+            ? { ...prevService, position, data: { node: gn, group: groupOf(gn) } }
+            : {
+                id: gn.id,
+                type: 'service',
+                position,
+                data: { node: gn, group: groupOf(gn) },
+                width: NODE_WIDTH,
+                height: NODE_HEIGHT,
+                measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
+                handles: SERVICE_HANDLES,
+                zIndex: 1,
+              },
+      );
     }
-    if (old) return { ...old, position, data: { node: gn, group: groupOf(gn) } };
-    return {
-      id: gn.id,
-      type: 'service',
-      position,
-      data: { node: gn, group: groupOf(gn) },
-      width: NODE_WIDTH,
-      height: NODE_HEIGHT,
-      measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
-      handles: SERVICE_HANDLES,
-      zIndex: 1,
-    };
-  });
-  return [...reconcileBoxes(prev, services), ...services];
+  }
+  // React Flow needs a parent before its children.
+  return [...reconcileBoxes(prev, top), ...top, ...versions];
 }
 
 /** Namespace boxes around the current node positions, reusing unchanged box objects. */
 export function reconcileBoxes(
   prev: readonly FlowNode[],
-  services: readonly ServiceFlowNode[],
+  services: readonly TopLevelFlowNode[],
 ): NamespaceFlowNode[] {
   const prevBoxes = new Map<string, NamespaceFlowNode>();
   for (const n of prev) if (isNamespace(n)) prevBoxes.set(n.id, n);
   const counts = new Map<string, number>();
   for (const s of services) counts.set(s.data.group, (counts.get(s.data.group) ?? 0) + 1);
 
-  return groupBoxes(services.map((s) => ({ group: s.data.group, position: s.position }))).map((box) => {
+  return groupBoxes(
+    services.map((s) => ({ group: s.data.group, position: s.position, height: s.height })),
+  ).map((box) => {
     const id = `namespace:${box.group}`;
     const count = counts.get(box.group) ?? 0;
     const old = prevBoxes.get(id);
@@ -153,10 +241,10 @@ export function reconcileBoxes(
   });
 }
 
-/** After a drag: move the boxes, keep the services as they are. */
+/** After a drag: move the boxes, keep the services (and versions, relative to theirs) as they are. */
 export function withBoxes(nodes: readonly FlowNode[]): FlowNode[] {
-  const services = nodes.filter(isService);
-  return [...reconcileBoxes(nodes, services), ...services];
+  const services = nodes.filter(isTopLevel);
+  return [...reconcileBoxes(nodes, services), ...services, ...nodes.filter(isVersion)];
 }
 
 export function reconcileEdges(prev: readonly TrafficFlowEdge[], graph: TopologyGraph): TrafficFlowEdge[] {

@@ -1,3 +1,7 @@
+// For forms (from the shell's folder): `issuesAt(issues, path)` in ./issues.ts gives the problems at a path;
+// `<FieldIssueList issues path />`, `issueProps(issues, path)` (aria-invalid, aria-describedby on the input)
+// and `<IssueField label path issues>` in ./FieldIssueList.tsx show them next to the field. A path that no
+// mounted FieldIssueList shows is listed in the shell's issues summary instead.
 /**
  * The contract between the editor shell (EditorShell: validation as you type, YAML preview, diff against
  * what is live, apply, conflicts) and the per-kind forms in `forms/`. A form only edits a spec; the shell

@@ -10,6 +10,7 @@ import { Empty, ErrorState, Loading } from '@/components/ui.tsx';
 import { REFRESH_MS } from '@/lib/live.ts';
 import { useTRPC, type RouterOutputs } from '@/lib/trpc.ts';
 import { ConditionView } from '../policies/PoliciesView.tsx';
+import { editPolicyHref } from '../policy-editor/hrefs.ts';
 
 type StoredPolicy = RouterOutputs['policies']['list'][number];
 
@@ -42,6 +43,9 @@ export function ServicePolicies({ namespace, service }: { namespace: string; ser
           <th>Rule</th>
           <th>Accepted</th>
           <th>Programmed</th>
+          <th className="actions-col">
+            <span className="sr-only">Edit</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -62,6 +66,15 @@ export function ServicePolicies({ namespace, service }: { namespace: string; ser
                   condition={p.conditions.find((c) => c.type === 'Programmed')}
                   type="Programmed"
                 />
+              </td>
+              <td className="actions-col">
+                <Link
+                  className="button pe-edit-link"
+                  href={editPolicyHref(kind, metadata.namespace, metadata.name)}
+                  data-test="service-policy-edit"
+                >
+                  Edit
+                </Link>
               </td>
             </tr>
           );

@@ -15,6 +15,7 @@ import {
   StaleNotice,
   Stat,
 } from '@/components/ui.tsx';
+import { ActionsMenu } from '../policy-editor/ActionsMenu.tsx';
 import { ServicePolicies } from './ServicePolicies.tsx';
 import { SignalCharts } from './SignalCharts.tsx';
 
@@ -131,6 +132,7 @@ export function ServiceView({ namespace, service }: { namespace: string; service
         <Link className="button" href={tracesHref} data-test="service-traces-link">
           View traces →
         </Link>
+        <ActionsMenu namespace={namespace} service={service} />
       </PageHeader>
 
       {detail.isPending ? (

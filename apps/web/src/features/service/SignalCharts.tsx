@@ -14,37 +14,17 @@ import {
   YAxis,
 } from 'recharts';
 import { formatAxisNumber, formatMs, formatRps, formatTick } from '@/lib/format.ts';
-
-interface ChartPoint {
-  t: number;
-  rps: number;
-  errorRps: number;
-  rateLimitedRps: number;
-  unavailableRps: number;
-  success: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+import {
+  EJECTION_SERIES,
+  OVERLAY_SERIES,
+  seriesWithData,
+  toChartPoints,
+  type ChartPoint,
+} from './signalPoints.ts';
 
 const CHART_HEIGHT = 210;
 const MARGIN = { top: 8, right: 12, bottom: 0, left: 0 };
 const AXIS_TICK = { fontSize: 11, fill: '#6a6e73' };
-
-function toPoints(signals: GoldenSignals): ChartPoint[] {
-  const stepS = signals.stepMs / 1000;
-  return signals.points.map((p) => ({
-    t: p.t,
-    rps: p.rps,
-    errorRps: stepS > 0 ? p.errors / stepS : 0,
-    rateLimitedRps: stepS > 0 ? p.rateLimited / stepS : 0,
-    unavailableRps: stepS > 0 ? p.unavailable / stepS : 0,
-    success: p.successRate === null ? null : p.successRate * 100,
-    p50: p.p50,
-    p95: p.p95,
-    p99: p.p99,
-  }));
-}
 
 /** Lower bound of the success-rate axis: tight around the data so that a dip from 100% to 97% is visible. */
 function successFloor(points: ChartPoint[]): number {
@@ -91,12 +71,6 @@ const RATE_SERIES = [
   { key: 'errorRps', name: 'errors/s', color: '#c9190b', opacity: 0.25 },
 ] as const;
 
-/** Shown only when the window has some: what rate limits (429) and load shedding (503) refused. */
-const REFUSAL_SERIES = [
-  { key: 'rateLimitedRps', name: '429/s (rate limited)', color: '#8f4700' },
-  { key: 'unavailableRps', name: '503/s (shed / unavailable)', color: '#6753ac' },
-] as const;
-
 const LATENCY_SERIES = [
   { key: 'p50', color: '#0066cc' },
   { key: 'p95', color: '#ec7a08' },
@@ -104,7 +78,7 @@ const LATENCY_SERIES = [
 ] as const;
 
 function SignalChartsView({ signals }: { signals: GoldenSignals }) {
-  const points = useMemo(() => toPoints(signals), [signals]);
+  const points = useMemo(() => toChartPoints(signals), [signals]);
   const windowMs = signals.window.toMs - signals.window.fromMs;
   const domain = useMemo<[number, number]>(
     () => [signals.window.fromMs, signals.window.toMs],
@@ -117,7 +91,8 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
   );
   const withRequests = points.filter((p) => p.rps > 0).length;
   const withLatency = points.filter((p) => p.p50 !== null).length;
-  const refusals = REFUSAL_SERIES.filter(({ key }) => points.some((p) => p[key] > 0));
+  const refusals = seriesWithData(OVERLAY_SERIES, points);
+  const ejections = seriesWithData(EJECTION_SERIES, points);
   const floor = successFloor(points);
 
   const xAxis = (
@@ -145,9 +120,25 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e4" />
           {xAxis}
           <YAxis tick={AXIS_TICK} width={44} tickFormatter={formatAxisNumber} allowDecimals />
+          {ejections.length > 0 && (
+            // Ejections are a few events, not a rate: counts per step on their own axis, right.
+            <YAxis
+              yAxisId="ejections"
+              orientation="right"
+              tick={AXIS_TICK}
+              width={28}
+              allowDecimals={false}
+            />
+          )}
           <Tooltip
             labelFormatter={label}
-            formatter={(v) => (typeof v === 'number' ? formatRps(v) : String(v))}
+            formatter={(v, name) =>
+              typeof v !== 'number'
+                ? String(v)
+                : EJECTION_SERIES.some((s) => s.name === name)
+                  ? String(v)
+                  : formatRps(v)
+            }
           />
           <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
           {RATE_SERIES.map(({ key, name, color, opacity }) => (
@@ -173,6 +164,21 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
               stroke={color}
               fill="none"
               strokeDasharray="4 2"
+              strokeWidth={1.5}
+              isAnimationActive={false}
+              dot={false}
+            />
+          ))}
+          {ejections.map(({ key, name, color }) => (
+            <Area
+              key={key}
+              yAxisId="ejections"
+              type="stepAfter"
+              dataKey={key}
+              name={name}
+              stroke={color}
+              fill="none"
+              strokeDasharray="2 2"
               strokeWidth={1.5}
               isAnimationActive={false}
               dot={false}

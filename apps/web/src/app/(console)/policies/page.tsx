@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { PoliciesView } from '@/features/policies/PoliciesView.tsx';
+import { ConfigView } from '@/features/policies/ConfigView.tsx';
 
-export const metadata: Metadata = { title: 'Policies' };
+export const metadata: Metadata = { title: 'Config' };
 
-export default function PoliciesPage() {
-  return <PoliciesView />;
+export default function ConfigPage() {
+  return <ConfigView />;
 }

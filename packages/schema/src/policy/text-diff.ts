@@ -1,4 +1,7 @@
-/** A line-based unified diff (`diff -u` format, three lines of context), for `weft policy diff`. */
+/**
+ * A line-based unified diff (`diff -u` format, three lines of context) of two texts: what `weft policy diff`
+ * prints and the console shows before an apply, so both say the same thing.
+ */
 
 type Op = { type: ' ' | '-' | '+'; line: string };
 
@@ -80,4 +83,16 @@ export function unifiedDiff(
     g = last + 1;
   }
   return out.map((l) => `${l}\n`).join('');
+}
+
+/** Lines added and removed in a unified diff (its ---/+++ header not counted). */
+export function diffCounts(diff: string): { added: number; removed: number } {
+  let added = 0;
+  let removed = 0;
+  for (const line of splitLines(diff)) {
+    if (line.startsWith('+++ ') || line.startsWith('--- ')) continue;
+    if (line.startsWith('+')) added++;
+    else if (line.startsWith('-')) removed++;
+  }
+  return { added, removed };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unifiedDiff } from './diff.ts';
+import { unifiedDiff } from './text-diff.ts';
 
 const lines = (...l: string[]) => l.map((x) => `${x}\n`).join('');
 

@@ -1,0 +1,26 @@
+/**
+ * What `signals.edge` is asked for an edge of the graph: each end as a service, or one version of it, from
+ * the nodes the edge joins. Callers outside the mesh are the "unknown" service in no namespace.
+ */
+import type { GraphNode, SignalsEdgeInput } from '@weft/schema';
+
+export type EdgeEndInput = SignalsEdgeInput['source'];
+
+export function edgeEnd(node: GraphNode): EdgeEndInput {
+  if (node.kind === 'unknown') return { namespace: '', service: node.service };
+  return node.version !== undefined
+    ? { namespace: node.namespace, service: node.service, version: node.version }
+    : { namespace: node.namespace, service: node.service };
+}
+
+/** How an end reads in the panel: "reviews v2", "productpage", "callers outside the mesh". */
+export function endLabel(node: GraphNode): string {
+  if (node.kind === 'unknown') return 'callers outside the mesh';
+  return node.version !== undefined ? `${node.service} ${node.version}` : node.service;
+}
+
+/** The service page of an end, or null for callers outside the mesh. */
+export function servicePath(node: GraphNode): string | null {
+  if (node.kind === 'unknown') return null;
+  return `/services/${encodeURIComponent(node.namespace)}/${encodeURIComponent(node.service)}`;
+}
