@@ -110,9 +110,17 @@ function useVersionsToggle(): [boolean, (on: boolean) => void] {
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
-  const on = params.get(VERSIONS_PARAM) === '1';
+  const fromUrl = params.get(VERSIONS_PARAM) === '1';
+  // The URL catches up only once the navigation is done: until then the box shows what was clicked, or a
+  // re-render in between would flip it back.
+  const [wanted, setWanted] = useState<boolean | null>(null);
+  useEffect(() => {
+    if (wanted !== null && wanted === fromUrl) setWanted(null);
+  }, [wanted, fromUrl]);
+  const on = wanted ?? fromUrl;
   const set = useCallback(
     (next: boolean) => {
+      setWanted(next);
       const query = new URLSearchParams(params.toString());
       if (next) query.set(VERSIONS_PARAM, '1');
       else query.delete(VERSIONS_PARAM);

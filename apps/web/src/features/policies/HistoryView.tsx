@@ -162,7 +162,7 @@ export function HistoryView({ policy }: { policy?: PolicyRefLike }) {
                           className={`history-row${isOpen ? ' history-row-open' : ''}`}
                           data-test={`history-row-${r.revision}`}
                           data-policy={`${r.ref.kind}/${r.ref.namespace}/${r.ref.name}`}
-                          data-action={ACTION_LABEL[r.action]}
+                          data-action={r.action}
                         >
                           <td className="num mono">#{r.revision}</td>
                           <td className="nowrap">{formatDateTime(r.atMs)}</td>
