@@ -68,6 +68,11 @@ test.describe('traces', () => {
       /^(server|client|internal|producer|consumer|unspecified)$/,
     );
     await expect(trace.details.locator('[data-test="span-detail-duration"]')).toHaveText(/(µs|ms|s)$/);
+    // What OTLP carried beside the span: the proxy that sent it (resource, as Jaeger's "Process") and its
+    // instrumentation scope.
+    await expect(trace.details.locator('[data-test="span-resource"]')).toContainText('service.instance.id');
+    await trace.details.locator('[data-test="span-scope"] summary').click();
+    await expect(trace.details.locator('[data-test="span-scope-name"]')).not.toHaveText('—');
   });
 
   test('filters: errors only, minimum duration, service', async ({ page }) => {

@@ -36,7 +36,15 @@ export interface SendOutcome {
   pacedAt: number | undefined;
   /** Paced: how far behind its schedule a POST started at worst (the API not keeping up). */
   maxBehindMs: number;
+  /**
+   * POSTs the API refused as overloaded (429/503 with Retry-After) and the sender sent again after waiting, as
+   * a proxy's exporter does: back-pressure, not loss. Only the last answer of a POST counts as its outcome.
+   */
+  overloadRetries: number;
 }
+
+/** Most times one POST is sent again after 429/503 before its overload answer counts as its outcome. */
+const MAX_OVERLOAD_RETRIES = 20;
 
 interface ApiAnswer {
   accepted?: number;
@@ -85,6 +93,7 @@ export async function sendAll(o: SendOptions): Promise<SendOutcome> {
     latenciesMs: [],
     pacedAt: o.ratePerS,
     maxBehindMs: 0,
+    overloadRetries: 0,
   };
   // Paced: POST i is due when the items before it have had their share of time.
   const dueMs: number[] = [];
@@ -116,13 +125,21 @@ export async function sendAll(o: SendOptions): Promise<SendOutcome> {
       out.itemsSent += payload.items;
       const t0 = performance.now();
       try {
-        const res = await pool.request({
-          method: 'POST',
-          path: o.path,
-          headers,
-          body: payload.body,
-        });
-        const text = await res.body.text();
+        let res = await pool.request({ method: 'POST', path: o.path, headers, body: payload.body });
+        let text = await res.body.text();
+        for (
+          let retry = 0;
+          (res.statusCode === 429 || res.statusCode === 503) &&
+          retry < MAX_OVERLOAD_RETRIES &&
+          !o.shouldStop?.();
+          retry++
+        ) {
+          const after = Number(res.headers['retry-after']);
+          await new Promise((r) => setTimeout(r, Number.isFinite(after) && after >= 0 ? after * 1000 : 1000));
+          out.overloadRetries++;
+          res = await pool.request({ method: 'POST', path: o.path, headers, body: payload.body });
+          text = await res.body.text();
+        }
         out.latenciesMs.push(performance.now() - t0);
         if (res.statusCode === 200) {
           out.ok++;

@@ -223,6 +223,7 @@ export function buildTraceBatches(posts: number, spansPerPost: number, seed: num
         peer: identity(target),
         serverAddress: callee,
         errorType: undefined,
+        traceFlags: 1,
         startMs: outStart,
         endMs: outEnd,
       });
@@ -242,6 +243,8 @@ export function buildTraceBatches(posts: number, spansPerPost: number, seed: num
       peer: caller,
       serverAddress: undefined,
       errorType: undefined,
+      // Sampled, as every span a proxy exports is (head sampling keeps the rest out of the export).
+      traceFlags: 1,
       startMs,
       endMs,
     });
@@ -316,13 +319,17 @@ function deltaPoint(
 ): DeltaPoint {
   const counts = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
   let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = 0;
   for (let i = 0; i < count; i++) {
     const ms = latencyMs(rand);
     sum += ms;
+    min = Math.min(min, ms);
+    max = Math.max(max, ms);
     const b = bucketIndex(ms, LATENCY_BOUNDS_MS);
     counts[b] = (counts[b] as number) + 1;
   }
-  return { labels, startMs, endMs, counts, sum, count };
+  return { labels, startMs, endMs, counts, sum, count, min, max };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
-import { ConsolePage, type WindowKey } from './ConsolePage.ts';
+import { ConsolePage, type AttrElement, type WindowKey } from './ConsolePage.ts';
 
 export interface EdgeReading {
   text: string;
@@ -41,6 +41,18 @@ export class GraphPage extends ConsolePage {
   /** A service node; id is "namespace/service" (or "unknown"). */
   node(id: string): Locator {
     return this.page.locator(`[data-test="graph-node-${id}"]`);
+  }
+
+  /** A host outside the mesh (egress), by host: drawn with a globe, in the "external hosts" band. */
+  externalNode(host: string): Locator {
+    return this.page.locator(`[data-test="graph-node-external"][data-host="${host}"]`);
+  }
+
+  /** Every external host the graph draws (at the zoom where names show). */
+  async externalHosts(): Promise<string[]> {
+    return this.page
+      .locator('[data-test="graph-node-external"]')
+      .evaluateAll((els: AttrElement[]) => els.map((e) => e.getAttribute('data-host') ?? ''));
   }
 
   /** React Flow's wrapper of a node: the element it positions (transform) and drags. */

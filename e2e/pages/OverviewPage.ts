@@ -21,6 +21,11 @@ export class OverviewPage extends ConsolePage {
     return this.page.locator('[data-test^="service-row-"]');
   }
 
+  /** One figure of a service's row. */
+  cell(id: string, name: 'rps' | 'success' | 'p95'): Locator {
+    return this.row(id).locator(`[data-test="cell-${name}"]`);
+  }
+
   link(id: string): Locator {
     return this.page.locator(`[data-test="service-link-${id}"]`);
   }

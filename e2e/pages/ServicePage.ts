@@ -35,6 +35,11 @@ export class ServicePage extends ConsolePage {
     return this.page.locator(`[data-test="chart-${name}"]`);
   }
 
+  /** "No requests in this window" in place of a chart. */
+  chartEmpty(name: ChartName): Locator {
+    return this.chart(name).locator('[data-test="chart-empty"]');
+  }
+
   /** Number of steps in the window that have data, as the chart reports it. */
   async chartPoints(name: ChartName): Promise<number> {
     return Number((await this.chart(name).getAttribute('data-points')) ?? '0');

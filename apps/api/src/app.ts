@@ -1,14 +1,17 @@
 /** Assembles the API process: database, auth, registry, HTTP server. Used by main.ts and by integration tests. */
 import type { AddressInfo } from 'node:net';
-import { BOOTSTRAP_ADMIN_USERNAME } from '@weft/schema';
+import { BOOTSTRAP_ADMIN_USERNAME, defaultRetention } from '@weft/schema';
 import { createAuthServices } from './auth/services.ts';
 import { ConfigStreamHub } from './config-stream/hub.ts';
 import { openDatabase } from './db/client.ts';
 import type { ApiEnv } from './env.ts';
 import { createApiServer } from './http/server.ts';
+import { startRetention } from './ingest/retention.ts';
+import { WriteQueue } from './ingest/write-queue.ts';
 import { registryServices } from './policies/cluster-view.ts';
 import { UniversalPolicyPlatform } from './policies/universal.ts';
 import { startKubernetesPlatform, type KubernetesPlatform } from './platforms/kubernetes/index.ts';
+import { useRetention } from './queries/rollup-reader.ts';
 import { ServiceRegistry } from './registry/registry.ts';
 
 export interface RunningApi {
@@ -22,7 +25,8 @@ export type StartOptions = Pick<
   ApiEnv,
   'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'
 > &
-  Partial<Pick<ApiEnv, 'adminPassword' | 'secureCookies' | 'oidc' | 'platform'>>;
+  Partial<Pick<ApiEnv, 'adminPassword' | 'secureCookies' | 'oidc' | 'platform' | 'retention'>> &
+  Partial<Pick<ApiEnv, 'outboundTrafficPolicy'>>;
 
 export class ListenError extends Error {}
 
@@ -68,6 +72,7 @@ export async function startApi(
     ttlSeconds: env.proxyTtlSeconds,
     heartbeatSeconds: env.heartbeatSeconds,
     endpoints: kubernetes?.endpoints,
+    ...(env.outboundTrafficPolicy === undefined ? {} : { outboundTrafficPolicy: env.outboundTrafficPolicy }),
     log,
   });
   const policies =
@@ -82,8 +87,13 @@ export async function startApi(
   const universal = policies instanceof UniversalPolicyPlatform ? policies : undefined;
   const configStream = new ConfigStreamHub({ source: registry, log });
   configStream.usePolicies(policies);
+  const retentionSettings = env.retention ?? defaultRetention();
+  useRetention(retentionSettings);
+  const retention = startRetention(database.db, retentionSettings, log);
+  const writeQueue = new WriteQueue();
   const server = createApiServer({
     db: database.db,
+    writeQueue,
     registry,
     auth,
     policies,
@@ -103,6 +113,7 @@ export async function startApi(
   } catch (err) {
     configStream.close();
     universal?.close();
+    await retention.stop();
     await kubernetes?.close();
     await database.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -130,6 +141,8 @@ export async function startApi(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await retention.stop();
+      await writeQueue.drain();
       await kubernetes?.close();
       await database.close();
     },

@@ -3,8 +3,14 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { AuthPaths, passwordSchema } from '@weft/schema';
+import { AuthPaths, passwordSchema, retentionSettingSchema, type RetentionSettings } from '@weft/schema';
+import {
+  DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE,
+  OUTBOUND_TRAFFIC_POLICY_MODES,
+  type OutboundTrafficPolicyMode,
+} from '@weft/schema';
 import type { OidcSettings } from './auth/oidc.ts';
+import { HeaderListError, parseHeaderList, type OtlpExportSettings } from './export/otlp-export-config.ts';
 
 const port = z.coerce
   .number({ message: 'must be a number' })
@@ -55,6 +61,43 @@ const envSchema = z.object({
   WEFT_KUBECONFIG: z.string().min(1).optional(),
   /** Set by the kubelet in every pod: in-cluster configuration is available. */
   KUBERNETES_SERVICE_HOST: z.string().optional(),
+  /**
+   * What proxies do with requests for hosts outside the mesh: ALLOW_ANY forwards them, REGISTRY_ONLY answers
+   * 502 egress-blocked (Istio's outboundTrafficPolicy.mode). Sent to every proxy in its config.
+   */
+  WEFT_OUTBOUND_TRAFFIC_POLICY: z
+    .enum(OUTBOUND_TRAFFIC_POLICY_MODES, {
+      message: `must be one of ${OUTBOUND_TRAFFIC_POLICY_MODES.join(', ')}`,
+    })
+    .default(DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE),
+  /** How long telemetry is kept, per rollup resolution and for spans, e.g. `10s=6h,1m=7d,spans=3d`. */
+  WEFT_RETENTION: retentionSettingSchema.prefault(''),
+  /** Forward spans and request metrics to this OTLP/HTTP receiver (base URL; /v1/traces, /v1/metrics appended). */
+  WEFT_OTLP_EXPORT_ENDPOINT: z
+    .url({ message: 'must be the base URL of an OTLP/HTTP receiver, e.g. http://otel-collector:4318' })
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), { message: 'must be an http:// or https:// URL' })
+    .optional(),
+  /** Headers for every export request, as OTEL_EXPORTER_OTLP_HEADERS: `api-key=secret,x-tenant=shop`. */
+  WEFT_OTLP_EXPORT_HEADERS: z
+    .string()
+    .max(8192, 'must be at most 8192 characters')
+    .transform((text, ctx) => {
+      try {
+        return parseHeaderList(text);
+      } catch (err) {
+        if (!(err instanceof HeaderListError)) throw err;
+        ctx.issues.push({ code: 'custom', input: text, message: err.message });
+        return {};
+      }
+    })
+    .prefault(''),
+  /** Longest one export request may take. */
+  WEFT_OTLP_EXPORT_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(100, 'must be between 100 and 120000')
+    .max(120_000, 'must be between 100 and 120000')
+    .default(10_000),
 });
 
 export interface ApiEnv {
@@ -69,6 +112,12 @@ export interface ApiEnv {
   secureCookies: 'auto' | 'always' | 'never';
   oidc: OidcSettings | null;
   platform: PlatformSettings;
+  /** Retention per rollup resolution and for spans, receipts and resilience counters (ms). */
+  retention: RetentionSettings;
+  /** WEFT_OUTBOUND_TRAFFIC_POLICY: egress allowed (ALLOW_ANY) or blocked (REGISTRY_ONLY) on every proxy. */
+  outboundTrafficPolicy: OutboundTrafficPolicyMode;
+  /** Where spans and request metrics are forwarded (WEFT_OTLP_EXPORT_*), or null when nothing is exported. */
+  otlpExport: OtlpExportSettings | null;
 }
 
 /** Universal: the registry and the database; Kubernetes: a kubeconfig file, or in-cluster config when absent. */
@@ -128,5 +177,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
       e.WEFT_PLATFORM === 'kubernetes'
         ? { name: 'kubernetes', kubeconfig: e.WEFT_KUBECONFIG ? path.resolve(e.WEFT_KUBECONFIG) : undefined }
         : { name: 'universal' },
+    retention: e.WEFT_RETENTION,
+    outboundTrafficPolicy: e.WEFT_OUTBOUND_TRAFFIC_POLICY,
+    otlpExport: e.WEFT_OTLP_EXPORT_ENDPOINT
+      ? {
+          endpoint: e.WEFT_OTLP_EXPORT_ENDPOINT,
+          headers: e.WEFT_OTLP_EXPORT_HEADERS,
+          timeoutMs: e.WEFT_OTLP_EXPORT_TIMEOUT_MS,
+        }
+      : null,
   };
 }

@@ -53,6 +53,7 @@ function apiTraces(namespace: string, spans: Span[]) {
 
 interface IngestAnswer {
   error?: string;
+  partialSuccess?: { rejectedSpans?: string; rejectedDataPoints?: string; errorMessage?: string };
   issues?: { path: string; message: string }[];
   stored?: number;
   accepted?: number;
@@ -181,32 +182,47 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
     expect(found.every((t) => t.spanCount === 3)).toBe(true);
   });
 
-  it('refuses a span timestamp beyond int64 with the field path, and stores none of the batch', async () => {
+  it('refuses a span timestamp beyond int64 with the field path, and stores the rest of the batch', async () => {
     const good = apiSpan('1111111111111111', firstWindowMs, 'cccccccccccccccccccccccccccc0001');
     const bad = { ...apiSpan('2222222222222222', firstWindowMs), endTimeUnixNano: '9223372036854775808' };
     const res = await post('/v1/traces', apiTraces('range', [good, bad]));
+    // OTLP partial success: only the bad span is refused, with its field and the limit.
     expect(res).toEqual({
-      status: 400,
+      status: 200,
       body: {
-        error: 'invalid OTLP ExportTraceServiceRequest',
-        issues: [
-          {
-            path: 'resourceSpans.0.scopeSpans.0.spans.1.endTimeUnixNano',
-            message: `a timestamp in unix nanoseconds must be at most ${IngestLimits.maxUnixNano}`,
-          },
-        ],
+        partialSuccess: {
+          rejectedSpans: '1',
+          errorMessage: `1 span refused: resourceSpans.0.scopeSpans.0.spans.1.endTimeUnixNano: a timestamp in unix nanoseconds must be at most ${IngestLimits.maxUnixNano}`,
+        },
+        accepted: 1,
+        duplicates: 0,
       },
     });
-    expect(await traces('range')).toEqual([]);
+    expect(await traces('range')).toEqual([
+      expect.objectContaining({ traceId: 'cccccccccccccccccccccccccccc0001', spanCount: 1 }),
+    ]);
+    // Alone, the bad span is refused with 400 and nothing is stored.
+    const alone = await post('/v1/traces', apiTraces('range', [bad]));
+    expect(alone.status).toBe(400);
+    expect(alone.body.issues).toEqual([
+      {
+        path: 'resourceSpans.0.scopeSpans.0.spans.0.endTimeUnixNano',
+        message: `a timestamp in unix nanoseconds must be at most ${IngestLimits.maxUnixNano}`,
+      },
+    ]);
     // The largest timestamp that fits is stored, and the trace it ends is shown.
     const edge = {
       ...apiSpan('3333333333333333', firstWindowMs),
       endTimeUnixNano: String(IngestLimits.maxUnixNano),
     };
     expect((await post('/v1/traces', apiTraces('range', [edge]))).body).toMatchObject({ accepted: 1 });
-    expect(await traces('range')).toEqual([
-      expect.objectContaining({ spanCount: 1, rootService: 'range/api' }),
-    ]);
+    expect(await traces('range')).toContainEqual(
+      expect.objectContaining({
+        spanCount: 1,
+        rootService: 'range/api',
+        traceId: 'aaaabbbbccccddddeeeeffff00001111',
+      }),
+    );
   });
 
   it('refuses histogram counts beyond the 32-bit column and non-finite sums with the field path', async () => {
@@ -215,18 +231,16 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
       count: IngestLimits.maxCount + 1,
       buckets: { 4: IngestLimits.maxCount + 1 },
     };
-    const res = await post(
-      '/v1/metrics',
-      apiMetrics([dataPoint({ namespace: 'range', count: 1, window: 1 }), tooMany]),
-    );
+    // Alone, the point is refused with 400 and every reason; beside a good point, only it is refused.
+    const res = await post('/v1/metrics', apiMetrics([tooMany]));
     expect(res.status).toBe(400);
     expect(res.body.issues).toEqual([
       {
-        path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.1.count',
+        path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.count',
         message: 'a histogram count must be at most 2147483647',
       },
       {
-        path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.1.bucketCounts.4',
+        path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.bucketCounts.4',
         message: 'a histogram count must be at most 2147483647',
       },
     ]);
@@ -243,6 +257,13 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
       message: 'sum must be a finite number',
     });
     expect(await received('range')).toEqual({ requests: 0, errors: 0 });
+    const partial = await post(
+      '/v1/metrics',
+      apiMetrics([dataPoint({ namespace: 'range', count: 1, window: 1 }), tooMany]),
+    );
+    expect(partial.status).toBe(200);
+    expect(partial.body).toMatchObject({ partialSuccess: { rejectedDataPoints: '1' }, stored: 1 });
+    expect(await received('range')).toEqual({ requests: 1, errors: 0 });
   });
 
   it('refuses strings the database could not index or hold, naming the field and the limit', async () => {
@@ -251,10 +272,9 @@ describe.each(BACKENDS)('ingest integrity on $name', (backend) => {
       source: { service: '界'.repeat(100), namespace: 'strings' }, // 300 bytes of UTF-8, attribute 1
     };
     const long = await post('/v1/metrics', apiMetrics([point]));
-    expect(long).toEqual({
+    expect(long).toMatchObject({
       status: 400,
       body: {
-        error: 'invalid OTLP ExportMetricsServiceRequest',
         issues: [
           {
             path: 'resourceMetrics.0.scopeMetrics.0.metrics.0.histogram.dataPoints.0.attributes.1.value',

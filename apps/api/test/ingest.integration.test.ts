@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { TopologyGraph, TraceSummary } from '@weft/schema';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApi, type RunningApi } from '../src/app.ts';
+import { decodeStatus } from '../src/ingest/otlp-protobuf.ts';
 import { ServiceRegistry } from '../src/registry/registry.ts';
 import {
   bearer,
@@ -114,15 +115,18 @@ afterAll(async () => {
 });
 
 describe('OTLP trace ingest', () => {
-  it('refuses a batch with one bad span and stores none of it', async () => {
+  it('refuses a batch whose every span is bad and stores none of it', async () => {
     const res = await post(
       '/v1/traces',
-      traces([edgeSpan('1111111111111111'), { ...edgeSpan('2222222222222222'), traceId: 'nothex' }]),
+      traces([
+        { ...edgeSpan('1111111111111111'), name: '' },
+        { ...edgeSpan('2222222222222222'), traceId: 'nothex' },
+      ]),
     );
     expect(res.status).toBe(400);
     expect(res.body.issues).toContainEqual({
       path: 'resourceSpans.0.scopeSpans.0.spans.1.traceId',
-      message: 'traceId must be 32 lower-case hex characters',
+      message: 'traceId must be 32 hex characters',
     });
     expect(await storedTraces()).toHaveLength(0);
   });
@@ -132,9 +136,20 @@ describe('OTLP trace ingest', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.body.error).toMatch(/not valid JSON/);
 
-    const protobuf = await post('/v1/traces', 'x', 'application/x-protobuf');
-    expect(protobuf.status).toBe(415);
-    expect(protobuf.body.error).toMatch(/JSON encoding/);
+    // A protobuf body is answered in protobuf (google.rpc.Status).
+    const protobuf = await fetch(`${api.url}/v1/traces`, {
+      method: 'POST',
+      headers: { ...bearer(ingestToken), 'content-type': 'application/x-protobuf' },
+      body: 'x',
+    });
+    expect(protobuf.status).toBe(400);
+    expect(decodeStatus(new Uint8Array(await protobuf.arrayBuffer())).message).toMatch(
+      /not a valid protobuf ExportTraceServiceRequest/,
+    );
+
+    const text = await post('/v1/traces', 'x', 'text/plain');
+    expect(text.status).toBe(415);
+    expect(text.body.error).toMatch(/application\/x-protobuf or application\/json/);
 
     const huge = await post(
       '/v1/traces',

@@ -193,10 +193,10 @@ describe.each(BACKENDS)('retries and ejections in the service signals on $name',
       ingestToken = await createToken(api.url, admin, { kind: 'ingest', name: 'resilience-ingest' });
     });
 
-    /** A request from a `gamma` proxy: one histogram point to `delta`, and retries to `delta`. */
-    function batch(retriesValue: string | number) {
+    /** A request from a `gamma` proxy (instance `instance`): one histogram point to `delta`, and retries to `delta`. */
+    function batch(retriesValue: string | number, instance = 'gamma-1') {
       const request = metricsRequest({
-        resource: { service: 'gamma', instance: 'gamma-1' },
+        resource: { service: 'gamma', instance },
         points: [
           {
             reporter: 'inbound',
@@ -241,24 +241,27 @@ describe.each(BACKENDS)('retries and ejections in the service signals on $name',
         status: res.status,
         body: (await res.json()) as {
           issues?: { path: string; message: string }[];
+          partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string };
           stored?: number;
           duplicates?: number;
         },
       };
     }
 
-    it('refuses a batch with a bad counter, naming the field, and stores nothing of it', async () => {
-      const res = await post(batch('-3'));
-      expect(res.status).toBe(400);
-      expect(res.body.issues).toEqual([
-        {
-          path: 'resourceMetrics.0.scopeMetrics.0.metrics.1.sum.dataPoints.0.asInt',
-          message: 'must be an integer count from 0 to 2147483647 (asInt)',
+    it('refuses only a bad counter of a batch, naming the field (OTLP partial success)', async () => {
+      const res = await post(batch('-3', 'gamma-partial'));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        partialSuccess: {
+          rejectedDataPoints: '1',
+          errorMessage:
+            '1 data point refused: resourceMetrics.0.scopeMetrics.0.metrics.1.sum.dataPoints.0.asInt: must be an integer count from 0 to 2147483647 (asInt)',
         },
-      ]);
+        stored: 1,
+      });
       const s = await signals('delta');
       expect({ requests: sum(s, 'requests'), retries: sum(s, 'retries') }).toEqual({
-        requests: 0,
+        requests: 4,
         retries: 0,
       });
     });
@@ -288,8 +291,9 @@ describe.each(BACKENDS)('retries and ejections in the service signals on $name',
       expect((await post(batch('3'))).body).toMatchObject({ stored: 2, duplicates: 0 });
       expect((await post(batch('3'))).body).toMatchObject({ stored: 0, duplicates: 2 });
       const s = await signals('delta');
+      // With the 4 requests of the partially refused batch above (another proxy).
       expect({ requests: sum(s, 'requests'), retries: sum(s, 'retries') }).toEqual({
-        requests: 4,
+        requests: 8,
         retries: 3,
       });
     });

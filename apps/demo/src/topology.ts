@@ -7,6 +7,11 @@
  *          │                     └────────► shop/reviews (v1 | v2) ──(v2 only)──► shop/ratings (×2)
  *          └──────────────► shop/cart (×3) ─► shop/pricing
  *
+ * Outside the mesh (no Weft proxy, OUTSIDE_SERVICES below), reached through the callers' proxies as egress:
+ *
+ *   storefront/frontend ──(product pages)──► recommendations: sends its own OTLP (OpenTelemetry SDK)
+ *   shop/cart ──(cart pages)──► payments gateway: a third-party host, seen only as an external node
+ *
  * Some services run several instances (cart three, ratings two: one of them a flaky replica, see
  * shop/plan.ts), so balancing, stickiness and outlier ejection have something to choose between. Every
  * instance runs in one of two zones of one region, as its proxy's --zone / --region say, so a
@@ -64,3 +69,21 @@ export const SERVICE_KINDS: readonly ServiceKind[] = [
 
 /** The workload external load enters through (its proxy's inbound listener). */
 export const ENTRY_WORKLOAD = 'frontend';
+
+/** A service the demo runs outside the mesh: no proxy, no registration; callers reach it as egress. */
+export interface OutsideService {
+  /** Process/log name and the key of its address in the shop plan. */
+  name: 'recommendations' | 'payments-gateway';
+  /** Only for services that report telemetry themselves (OTLP): the identity they report as. */
+  identity?: { namespace: string; service: string; version: string };
+}
+
+export const RECOMMENDATIONS = {
+  name: 'recommendations',
+  identity: { namespace: 'shop', service: 'recommendations', version: 'v1' },
+} as const satisfies OutsideService;
+
+/** A stand-in for a third-party API: plain HTTP, no telemetry of its own. */
+export const PAYMENTS_GATEWAY: OutsideService = { name: 'payments-gateway' };
+
+export const OUTSIDE_SERVICES: readonly OutsideService[] = [RECOMMENDATIONS, PAYMENTS_GATEWAY];

@@ -19,3 +19,12 @@ describe('readEnv', () => {
     expect(readEnv({}).appReadyPath).toBeUndefined();
   });
 });
+
+describe('readEnv: trace sampling', () => {
+  it('reads the sampling percentage and slow threshold as given, trimmed; empty means none', () => {
+    expect(
+      readEnv({ WEFT_TRACE_SAMPLING_PERCENT: ' 10 ', WEFT_TRACE_SLOW_THRESHOLD_MS: '500' }),
+    ).toMatchObject({ traceSamplingPercent: '10', traceSlowThresholdMs: '500' });
+    expect(readEnv({ WEFT_TRACE_SAMPLING_PERCENT: ' ' }).traceSamplingPercent).toBeUndefined();
+  });
+});

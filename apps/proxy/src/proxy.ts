@@ -10,12 +10,15 @@ import {
   topologyLabelSchema,
   type HostPort,
   type ProxyRegistration,
+  TraceSampling,
+  DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE,
+  EgressLimits,
 } from '@weft/schema';
 import { createAdminServer } from './admin/admin-server.ts';
 import { renderMetricsPage, type SignalStatus } from './admin/metrics-page.ts';
 import { AppReadiness, AppReadinessChecker } from './app-readiness/app-readiness.ts';
 import { probeApp } from './app-readiness/app-probe.ts';
-import { readyPathProblem, type ProxyOptions } from './cli/flags.ts';
+import { readyPathProblem, samplingSettingProblem, type ProxyOptions } from './cli/flags.ts';
 import { readConfigFile } from './config/config-file.ts';
 import { ConfigStore, logApplied } from './config/config-store.ts';
 import { ConfigPoller } from './control-plane/config-poller.ts';
@@ -40,7 +43,14 @@ import { RateLimitMetrics } from './policies/rate-limit/rate-limit-metrics.ts';
 import type { LocalTopology } from './routing/balancers/locality.ts';
 import { roundRobin } from './routing/round-robin.ts';
 import { inboundStack } from './stacks/inbound.ts';
-import { outboundStack } from './stacks/outbound.ts';
+import {
+  outboundConnectStack,
+  outboundStack,
+  type EgressWiring,
+  type OutboundStackOptions,
+} from './stacks/outbound.ts';
+import { EgressCounters } from './policies/egress/egress-counters.ts';
+import { ExternalDestinations } from './policies/egress/external-destination.ts';
 import { Backoff } from './telemetry/backoff.ts';
 import { BoundedQueue } from './telemetry/bounded-queue.ts';
 import {
@@ -55,6 +65,11 @@ import { ResilienceCounters } from './telemetry/resilience-counters.ts';
 import { SignalExporter, type TelemetryChannel } from './telemetry/signal-exporter.ts';
 import { SpanBuffer } from './telemetry/span-buffer.ts';
 import { TelemetryPusher } from './telemetry/telemetry-pusher.ts';
+import {
+  DEFAULT_TRACE_SAMPLING,
+  TraceSampler,
+  type TraceSamplingSettings,
+} from './telemetry/trace-sampler.ts';
 import { RetryMetrics } from './policies/retry/retry-metrics.ts';
 import { UpstreamPools } from './upstream/upstream-pools.ts';
 
@@ -117,6 +132,13 @@ export async function startProxy(
   const config = new ConfigStore(roundRobin, Date.now, topology);
   const appPools = new UpstreamPools();
   const meshPools = new UpstreamPools();
+  // Egress (hosts outside the mesh): pools of their own, bounded, since no config lists these addresses.
+  const egress: EgressWiring = {
+    mode: () => config.active?.config.outboundTrafficPolicy?.mode ?? DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE,
+    destinations: new ExternalDestinations(),
+    counters: new EgressCounters(),
+    pools: new UpstreamPools(undefined, EgressLimits.maxConnectionPools),
+  };
   // Copies of mirrored requests go over the mesh pools, bounded and never awaited by the data path.
   const faultsAndMirrors = {
     policies: () => config.active?.config.policies,
@@ -162,6 +184,8 @@ export async function startProxy(
     : undefined;
   const spanQueue = cp ? new BoundedQueue<string>(t.spanBufferCapacity) : undefined;
   const spans = spanQueue ? new SpanBuffer(spanQueue) : undefined;
+  // One sampler for both listeners: its counts are the proxy's.
+  const sampler = new TraceSampler(traceSampling(options, env, log));
   const pointQueue = new BoundedQueue<MetricPoint>(t.metricPointBufferCapacity);
 
   const listenerLimits: Partial<ListenerLimits> = {
@@ -177,6 +201,7 @@ export async function startProxy(
       app: formatHostPort(options.app),
       metrics,
       spans,
+      sampler,
       pools: appPools,
       timeoutMs: t.upstreamTimeoutMs,
       log,
@@ -186,23 +211,28 @@ export async function startProxy(
     log,
     { name: 'inbound', limits: listenerLimits },
   );
-  const outbound = createListener(
-    outboundStack({
-      self,
-      routes: () => config.active?.routes,
-      metrics,
-      spans,
-      pools: meshPools,
-      timeoutMs: t.upstreamTimeoutMs,
-      log,
-      breakers,
-      faultsAndMirrors,
-      caches,
-      retryMetrics,
-    }),
+  const outboundOptions: OutboundStackOptions = {
+    self,
+    routes: () => config.active?.routes,
+    metrics,
+    spans,
+    sampler,
+    pools: meshPools,
+    timeoutMs: t.upstreamTimeoutMs,
     log,
-    { name: 'outbound', limits: listenerLimits },
-  );
+    breakers,
+    faultsAndMirrors,
+    caches,
+    retryMetrics,
+    egress,
+    proxyId: options.proxyId,
+  };
+  const outbound = createListener(outboundStack(outboundOptions), log, {
+    name: 'outbound',
+    limits: listenerLimits,
+    // CONNECT only here: the inbound listener, which other hosts reach, must never open tunnels.
+    connect: outboundConnectStack(outboundOptions),
+  });
 
   let listening = false;
   let draining = false;
@@ -254,6 +284,8 @@ export async function startProxy(
         listeners: { inbound, outbound },
         registered: registration?.registered,
         telemetry: exporters.map(signalStatus),
+        ...(spans === undefined ? {} : { traceSampling: sampler }),
+        egress: { counters: egress.counters, mode: egress.mode() },
         rateLimits: rateLimitMetrics,
         faultsAndMirrors,
         caches,
@@ -360,7 +392,13 @@ export async function startProxy(
       await registration?.stop(1_500);
       await Promise.all([inbound.drain(t.drainGraceMs), outbound.drain(t.drainGraceMs)]);
       await pusher?.stop(2_000);
-      await Promise.all([closeServer(admin), appPools.close(), meshPools.close(), cp?.close()]);
+      await Promise.all([
+        closeServer(admin),
+        appPools.close(),
+        meshPools.close(),
+        egress.pools.close(),
+        cp?.close(),
+      ]);
     })());
 
   const readyLine =
@@ -406,6 +444,30 @@ function localTopology(options: ProxyOptions, env: ProxyEnv, log: Logger): Local
     else log.error(`${variable} "${value}" ${problem}; registering without a ${key}`);
   }
   return out;
+}
+
+/** Flag, else environment variable, else default; a bad variable is logged and the default used. */
+function traceSampling(options: ProxyOptions, env: ProxyEnv, log: Logger): TraceSamplingSettings {
+  const settings = { ...DEFAULT_TRACE_SAMPLING };
+  if (options.traceSamplingPercent !== undefined) settings.percent = options.traceSamplingPercent;
+  else if (env.traceSamplingPercent !== undefined) {
+    const problem = samplingSettingProblem('percent', env.traceSamplingPercent);
+    if (problem === undefined) settings.percent = Number(env.traceSamplingPercent);
+    else
+      log.error(
+        `${TraceSampling.percentEnv} "${env.traceSamplingPercent}" ${problem}; sampling ${settings.percent} % of new traces`,
+      );
+  }
+  if (options.traceSlowThresholdMs !== undefined) settings.slowThresholdMs = options.traceSlowThresholdMs;
+  else if (env.traceSlowThresholdMs !== undefined) {
+    const problem = samplingSettingProblem('slow-threshold', env.traceSlowThresholdMs);
+    if (problem === undefined) settings.slowThresholdMs = Number(env.traceSlowThresholdMs);
+    else
+      log.error(
+        `${TraceSampling.slowThresholdEnv} "${env.traceSlowThresholdMs}" ${problem}; keeping requests slower than ${settings.slowThresholdMs} ms`,
+      );
+  }
+  return settings;
 }
 
 /** Binds in order; if one fails, closes those already bound and rethrows (a ListenError naming the flag). */

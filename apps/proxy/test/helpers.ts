@@ -205,6 +205,10 @@ export interface TestProxyOptions {
   /** Host of the three listeners (OS-assigned ports); 127.0.0.1 by default. */
   listenHost?: HostPort;
   tuning?: Partial<ProxyTuning>;
+  /** --trace-sampling-percent; 100 by default here, so tests see the span of every request. */
+  traceSamplingPercent?: number;
+  /** --trace-slow-threshold-ms; the proxy's default when absent. */
+  traceSlowThresholdMs?: number;
 }
 
 export async function startTestProxy(
@@ -226,6 +230,8 @@ export async function startTestProxy(
     flushIntervalMs: o.flushIntervalMs ?? 5000,
     configPollMs: o.configPollMs ?? 2000,
     configFile: o.configFile,
+    traceSamplingPercent: o.traceSamplingPercent ?? 100,
+    traceSlowThresholdMs: o.traceSlowThresholdMs,
   };
   const log = recordingLog();
   const proxy = await startProxy(options, { controlPlaneToken: o.token }, log, o.tuning);
@@ -395,6 +401,16 @@ export interface ChainOptions {
   catalogTuning?: Partial<ProxyTuning>;
   /** Services in web's config besides catalog. */
   moreServices?: ServiceEndpoints[];
+  /** Both proxies' --trace-sampling-percent (100 when absent) and --trace-slow-threshold-ms. */
+  traceSamplingPercent?: number;
+  traceSlowThresholdMs?: number;
+}
+
+function sampling(o: ChainOptions): Pick<TestProxyOptions, 'traceSamplingPercent' | 'traceSlowThresholdMs'> {
+  return {
+    ...(o.traceSamplingPercent === undefined ? {} : { traceSamplingPercent: o.traceSamplingPercent }),
+    ...(o.traceSlowThresholdMs === undefined ? {} : { traceSlowThresholdMs: o.traceSlowThresholdMs }),
+  };
 }
 
 /**
@@ -412,6 +428,7 @@ export async function startChain(o: ChainOptions = {}) {
     flushIntervalMs: o.flushIntervalMs,
     configFile: writeConfig({ version: 'catalog-1', services: [] }),
     tuning: o.catalogTuning,
+    ...sampling(o),
   });
   const web = await startTestProxy({
     service: 'web',
@@ -420,6 +437,7 @@ export async function startChain(o: ChainOptions = {}) {
     flushIntervalMs: o.flushIntervalMs,
     // Only web's outbound listener is used: it has no app to check (readiness.integration.test.ts does that).
     tuning: { appCheckIntervalMs: 0 },
+    ...sampling(o),
     configFile: writeConfig({
       version: 'web-1',
       services: [

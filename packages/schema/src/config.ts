@@ -136,11 +136,28 @@ export const servicePolicySchema = z.object({
 });
 export type ServicePolicy = z.infer<typeof servicePolicySchema>;
 
+/**
+ * What an outbound proxy does with a request for a host outside the mesh (Istio's
+ * `meshConfig.outboundTrafficPolicy.mode`): `ALLOW_ANY` forwards it to the host itself (HTTP, and HTTPS
+ * through CONNECT); `REGISTRY_ONLY` answers 502 `egress-blocked`, as Istio's BlackHoleCluster does.
+ */
+export const OUTBOUND_TRAFFIC_POLICY_MODES = ['ALLOW_ANY', 'REGISTRY_ONLY'] as const;
+export type OutboundTrafficPolicyMode = (typeof OUTBOUND_TRAFFIC_POLICY_MODES)[number];
+export const DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE: OutboundTrafficPolicyMode = 'ALLOW_ANY';
+export const outboundTrafficPolicySchema = z.object({
+  mode: z.enum(OUTBOUND_TRAFFIC_POLICY_MODES, {
+    message: `must be one of ${OUTBOUND_TRAFFIC_POLICY_MODES.join(', ')}`,
+  }),
+});
+export type OutboundTrafficPolicy = z.infer<typeof outboundTrafficPolicySchema>;
+
 export const proxyConfigSchema = z.object({
   /** Opaque version string; changes whenever the content changes. */
   version: z.string().min(1),
   services: z.array(serviceEndpointsSchema),
   /** Absent when no policy applies. */
   policies: z.array(servicePolicySchema).optional(),
+  /** Mesh-wide egress switch; absent: `ALLOW_ANY` (proxies and APIs older than the field). */
+  outboundTrafficPolicy: outboundTrafficPolicySchema.optional(),
 });
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;

@@ -100,4 +100,10 @@ export const CacheMetricNames = {
 /** Label used for callers outside the mesh (no source identity), as Kiali's "unknown" node. */
 export const UNKNOWN_SERVICE = 'unknown';
 
+/**
+ * The destination service, in namespace EXTERNAL_NAMESPACE (telemetry-store.ts), of egress to hosts beyond the
+ * `EgressLimits.maxDestinations` a proxy reports by name. Not a host name, so no real host is taken for it.
+ */
+export const EXTERNAL_OTHER_HOSTS = '(other hosts)';
+
 export type Reporter = 'inbound' | 'outbound';

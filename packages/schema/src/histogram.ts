@@ -4,10 +4,14 @@
  * histograms and Prometheus `le` buckets do).
  */
 
-/** Upper bounds (inclusive, milliseconds) of every bucket but the last, which is unbounded (+Inf). */
+/**
+ * Upper bounds (inclusive, milliseconds) of every bucket but the last, which is unbounded (+Inf). Every bound of
+ * the OpenTelemetry SDKs' default explicit-bucket histograms (milliseconds, and `http.server.request.duration`'s
+ * seconds) is one of these, so a standard histogram maps onto them without splitting a bucket.
+ */
 export const LATENCY_BOUNDS_MS: readonly number[] = Object.freeze([
-  0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000,
-  10000, 30000,
+  0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 25, 30, 50, 75, 100, 150, 200, 250, 300, 500, 750, 1000, 1500, 2000, 2500,
+  3000, 5000, 7500, 10000, 30000,
 ]);
 
 /** Number of buckets: one per bound plus the +Inf bucket. */
@@ -40,13 +44,27 @@ export function addBuckets(into: number[], from: readonly number[]): number[] {
 
 /**
  * Estimates the q-quantile (0 < q < 1) from bucket counts, interpolating linearly inside the bucket that
- * holds the rank, like Prometheus' histogram_quantile. The +Inf bucket reports its lower bound.
+ * holds the rank, like Prometheus' histogram_quantile. The +Inf bucket reports its lower bound (or the largest
+ * value observed). An estimate is never above `maxObserved`: a bucket's upper bound is not a latency anyone saw.
  * Returns null when the histogram is empty.
  */
 export function quantileFromBuckets(
   counts: readonly number[],
   q: number,
   bounds: readonly number[] = LATENCY_BOUNDS_MS,
+  /** The largest value observed, when known: no estimate is reported above it. */
+  maxObserved?: number | null,
+): number | null {
+  const max = maxObserved ?? null;
+  const estimate = interpolatedQuantile(counts, q, bounds, max);
+  return estimate === null || max === null ? estimate : Math.min(estimate, max);
+}
+
+function interpolatedQuantile(
+  counts: readonly number[],
+  q: number,
+  bounds: readonly number[],
+  max: number | null,
 ): number | null {
   let total = 0;
   for (const c of counts) total += c;
@@ -58,8 +76,9 @@ export function quantileFromBuckets(
     if (inBucket === 0) continue;
     if (seen + inBucket >= rank) {
       const lower = i === 0 ? 0 : (bounds[i - 1] as number);
-      if (i >= bounds.length) return lower;
-      const upper = bounds[i] as number;
+      // The +Inf bucket: between its lower bound and the largest value seen, when that is known.
+      if (i >= bounds.length && (max === null || max <= lower)) return lower;
+      const upper = i >= bounds.length ? (max as number) : (bounds[i] as number);
       const fraction = (rank - seen) / inBucket;
       return lower + (upper - lower) * fraction;
     }

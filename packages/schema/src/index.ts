@@ -15,3 +15,6 @@ export * from './queries.ts';
 export * from './return-to.ts';
 export * from './policy/index.ts';
 export * from './config-ack.ts';
+export * from './telemetry-store.ts';
+export * from './trace-context.ts';
+export * from './trace-skew.ts';

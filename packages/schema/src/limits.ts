@@ -42,3 +42,17 @@ export function stepForWindow(windowMs: number, requestedStepMs?: number): numbe
   // Round up to a whole second so buckets line up across series.
   return Math.ceil(step / 1000) * 1000;
 }
+
+/** Bounds on what one outbound proxy keeps for egress (destinations outside the mesh). */
+export const EgressLimits = {
+  /**
+   * Distinct external hosts one proxy reports by name (destination service in namespace EXTERNAL_NAMESPACE);
+   * beyond, they are reported together as EXTERNAL_OTHER_HOSTS, so an application that calls many hosts cannot
+   * grow the proxy's and the control plane's series without bound.
+   */
+  maxDestinations: 1000,
+  /** Longest external destination name reported (the ingest limit on names); longer: EXTERNAL_OTHER_HOSTS. */
+  maxNameLength: IngestLimits.maxNameLength,
+  /** Keep-alive connection pools to external hosts per proxy; the least recently used is closed beyond. */
+  maxConnectionPools: 256,
+} as const;

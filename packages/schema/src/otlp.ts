@@ -7,7 +7,24 @@
  * hold is refused with the field's path instead of failing in storage.
  */
 import { z } from 'zod';
+import { anyValueSchema } from './otlp-any-value.ts';
 import { IngestLimits } from './limits.ts';
+
+export * from './otlp-any-value.ts';
+
+/** Bounds of OTLP ingest beyond IngestLimits; each is named in the refusal that enforces it. */
+export const OtlpLimits = {
+  /** Span events kept per span. */
+  maxEventsPerSpan: 128,
+  /** Span links kept per span. */
+  maxLinksPerSpan: 128,
+  /** Refusal reasons (field path and limit) quoted in partial_success.error_message and a 400's details. */
+  maxReasonsQuoted: 5,
+  /** Retry-After (seconds) of a 503 when the database cannot be written. */
+  unavailableRetryAfterSeconds: 5,
+  /** Cumulative series whose last point the API remembers to compute deltas (least recently seen forgotten). */
+  maxCumulativeSeries: 100_000,
+} as const;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -66,22 +83,12 @@ const int64Value = z
     return n >= INT64_MIN && n <= INT64_MAX;
   }, 'intValue must be within the int64 range');
 
-export const anyValueSchema = z
-  .object({
-    stringValue: boundedText('an attribute value', IngestLimits.maxAttributeValueLength).optional(),
-    boolValue: z.boolean().optional(),
-    intValue: int64Value.optional(),
-    doubleValue: z.number().optional(),
-  })
-  .refine((v) => Object.values(v).filter((x) => x !== undefined).length === 1, {
-    message: 'an attribute value must have exactly one of stringValue, boolValue, intValue, doubleValue',
-  });
-
 export const keyValueSchema = z.object({
   key: boundedText('an attribute key', IngestLimits.maxAttributeKeyLength).min(
     1,
     'an attribute key must not be empty',
   ),
+  // An absent value is an empty AnyValue.
   value: anyValueSchema,
 });
 export type KeyValue = z.input<typeof keyValueSchema>;
@@ -95,8 +102,17 @@ export const attributesSchema = z
   )
   .default([]);
 
-const resourceSchema = z.object({ attributes: attributesSchema });
-const scopeSchema = z.object({ name: z.string().default(''), version: z.string().optional() }).optional();
+/** A resource; absent means no attributes. */
+export const resourceSchema = z.object({ attributes: attributesSchema }).default({ attributes: [] });
+
+/** The instrumentation scope; absent means an unnamed one. */
+export const scopeSchema = z
+  .object({
+    name: boundedText('a scope name', IngestLimits.maxSpanNameLength).default(''),
+    version: boundedText('a scope version', IngestLimits.maxNameLength).optional(),
+    attributes: attributesSchema,
+  })
+  .optional();
 
 export const SpanKind = {
   UNSPECIFIED: 0,
@@ -109,20 +125,61 @@ export const SpanKind = {
 
 export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 
+/**
+ * A trace or span id: hex in the JSON encoding (either case; stored lower-case), raw bytes from protobuf.
+ * `optional`: empty means "none" (parentSpanId).
+ */
+function hexId(what: string, bytes: number, optional = false) {
+  const pattern = optional
+    ? new RegExp(`^([0-9a-f]{${bytes * 2}})?$`)
+    : new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
+  return z
+    .preprocess(
+      (v) => (v instanceof Uint8Array ? bytesToHex(v) : typeof v === 'string' ? v.toLowerCase() : v),
+      z
+        .string(`${what} must be ${bytes * 2} hex characters`)
+        .regex(pattern, `${what} must be ${bytes * 2} hex characters${optional ? ' or empty' : ''}`),
+    )
+    .refine((v) => v === '' || !/^0+$/.test(v), `${what} must not be all zeros`);
+}
+
+function bytesToHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/** OTLP `Span.flags` / `Link.flags` (fixed32): W3C trace flags in bits 0-7 and the is-remote bits. */
+const spanFlags = z
+  .number()
+  .int()
+  .min(0)
+  .max(0xffffffff, 'flags must be a 32-bit unsigned integer')
+  .default(0);
+
+const traceStateText = z.string().max(65536, 'traceState must be at most 65536 characters').default('');
+
+export const spanEventSchema = z.object({
+  timeUnixNano: unixNano,
+  name: boundedText('an event name', IngestLimits.maxSpanNameLength).default(''),
+  attributes: attributesSchema,
+});
+
+export const spanLinkSchema = z.object({
+  traceId: hexId('a link traceId', 16),
+  spanId: hexId('a link spanId', 8),
+  traceState: traceStateText,
+  attributes: attributesSchema,
+  flags: spanFlags,
+});
+
 export const spanSchema = z
   .object({
-    traceId: z
-      .string()
-      .regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lower-case hex characters')
-      .refine((v) => !/^0+$/.test(v), 'traceId must not be all zeros'),
-    spanId: z
-      .string()
-      .regex(/^[0-9a-f]{16}$/, 'spanId must be 16 lower-case hex characters')
-      .refine((v) => !/^0+$/.test(v), 'spanId must not be all zeros'),
-    parentSpanId: z
-      .string()
-      .regex(/^([0-9a-f]{16})?$/, 'parentSpanId must be 16 lower-case hex characters or empty')
-      .optional(),
+    traceId: hexId('traceId', 16),
+    spanId: hexId('spanId', 8),
+    parentSpanId: hexId('parentSpanId', 8, true).optional(),
+    traceState: traceStateText,
+    flags: spanFlags,
     name: boundedText('a span name', IngestLimits.maxSpanNameLength).min(1, 'name must not be empty'),
     kind: z.number().int().min(0).max(5).default(0),
     startTimeUnixNano: unixNano,
@@ -134,6 +191,14 @@ export const spanSchema = z
         message: boundedText('a status message', IngestLimits.maxStatusMessageLength).optional(),
       })
       .default({ code: 0 }),
+    events: z
+      .array(spanEventSchema)
+      .max(OtlpLimits.maxEventsPerSpan, `at most ${OtlpLimits.maxEventsPerSpan} events are accepted per span`)
+      .default([]),
+    links: z
+      .array(spanLinkSchema)
+      .max(OtlpLimits.maxLinksPerSpan, `at most ${OtlpLimits.maxLinksPerSpan} links are accepted per span`)
+      .default([]),
   })
   .refine((s) => s.endTimeUnixNano >= s.startTimeUnixNano, {
     message: 'endTimeUnixNano must not be before startTimeUnixNano',
@@ -164,6 +229,11 @@ export const histogramDataPointSchema = z
     // z.number() refuses NaN and ±Infinity (JSON.parse turns 1e999 into Infinity).
     sum: z.number('sum must be a finite number').nonnegative('sum must not be negative').optional(),
     bucketCounts: z.array(histogramCount).max(1024, 'bucketCounts must hold at most 1024 entries'),
+    // NaN and ±Infinity are refused like for sum.
+    min: z.number('min must be a finite number').optional(),
+    max: z.number('max must be a finite number').optional(),
+    /** DataPointFlags: bit 0 = no recorded value (the point is a gap marker and carries no data). */
+    flags: z.number().int().min(0).default(0),
     explicitBounds: z
       .array(z.number('explicitBounds must be finite numbers'))
       .max(1023, 'explicitBounds must hold at most 1023 entries'),
@@ -215,9 +285,10 @@ export const metricSchema = z.object({
   description: z.string().optional(),
   histogram: z
     .object({
-      aggregationTemporality: z.literal(AggregationTemporality.DELTA, {
-        message: 'only DELTA (1) aggregation temporality is accepted',
-      }),
+      aggregationTemporality: z.union(
+        [z.literal(AggregationTemporality.DELTA), z.literal(AggregationTemporality.CUMULATIVE)],
+        { message: 'aggregationTemporality must be DELTA (1) or CUMULATIVE (2)' },
+      ),
       dataPoints: z.array(histogramDataPointSchema),
     })
     .optional(),
@@ -245,20 +316,106 @@ export const exportMetricsServiceRequestSchema = z.object({
 export type ExportMetricsServiceRequest = z.input<typeof exportMetricsServiceRequestSchema>;
 export type ParsedMetricsRequest = z.output<typeof exportMetricsServiceRequestSchema>;
 
-/** Reads an attribute as a string (numbers and booleans are stringified); undefined when absent. */
+/**
+ * Reads an attribute as its stored text (otlp-any-value.ts: numbers and booleans stringified, arrays and
+ * kvlists as JSON); undefined when absent or empty. The last of repeated keys wins, as in attributesRecord.
+ */
 export function attributeString(
   attributes: readonly { key: string; value: z.output<typeof anyValueSchema> }[],
   key: string,
 ): string | undefined {
-  const found = attributes.find((a) => a.key === key);
-  if (!found) return undefined;
-  const v = found.value;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.intValue !== undefined) return String(v.intValue);
-  if (v.doubleValue !== undefined) return String(v.doubleValue);
-  if (v.boolValue !== undefined) return String(v.boolValue);
-  return undefined;
+  let found: z.output<typeof anyValueSchema> | undefined;
+  for (const a of attributes) if (a.key === key) found = a.value;
+  if (!found || found.kind === 'empty') return undefined;
+  return found.text;
 }
+
+/** Attributes as stored: key → rendered text, in the order sent (a repeated key keeps its last value). */
+export function attributesRecord(
+  attributes: readonly { key: string; value: z.output<typeof anyValueSchema> }[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of attributes) {
+    if (a.key in out) delete out[a.key];
+    out[a.key] = a.value.text;
+  }
+  return out;
+}
+
+/**
+ * The envelopes of export requests as the API reads them: only the nesting is checked here, so that each
+ * resource, scope, span, metric and data point can then be parsed on its own and one bad item refuses only
+ * itself. Absent arrays are empty (an empty request is valid OTLP and stores nothing).
+ */
+export const traceRequestEnvelopeSchema = z.object({
+  resourceSpans: z
+    .array(
+      z.object({
+        resource: z.unknown().optional(),
+        scopeSpans: z
+          .array(z.object({ scope: z.unknown().optional(), spans: z.array(z.unknown()).nullish() }))
+          .nullish(),
+      }),
+    )
+    .nullish(),
+});
+
+export const metricsRequestEnvelopeSchema = z.object({
+  resourceMetrics: z
+    .array(
+      z.object({
+        resource: z.unknown().optional(),
+        scopeMetrics: z
+          .array(z.object({ scope: z.unknown().optional(), metrics: z.array(z.unknown()).nullish() }))
+          .nullish(),
+      }),
+    )
+    .nullish(),
+});
+
+/** A metric's name, unit and kind, its data points left for one-by-one parsing. */
+export const metricEnvelopeSchema = z.object({
+  name: boundedText('a metric name', 255).min(1, 'a metric name must not be empty'),
+  unit: z.string().max(63, 'unit must be at most 63 characters').default(''),
+  histogram: z
+    .object({
+      aggregationTemporality: z.number().int().min(0).max(2).default(0),
+      dataPoints: z.array(z.unknown()).nullish(),
+    })
+    .optional(),
+  sum: z
+    .object({
+      aggregationTemporality: z.number().int().min(0).max(2).default(0),
+      isMonotonic: z.boolean().default(false),
+      dataPoints: z.array(z.unknown()).nullish(),
+    })
+    .optional(),
+  gauge: z.object({ dataPoints: z.array(z.unknown()).nullish() }).optional(),
+  exponentialHistogram: z.object({ dataPoints: z.array(z.unknown()).nullish() }).optional(),
+  summary: z.object({ dataPoints: z.array(z.unknown()).nullish() }).optional(),
+});
+export type MetricEnvelope = z.output<typeof metricEnvelopeSchema>;
+export type HistogramDataPoint = z.output<typeof histogramDataPointSchema>;
+export type ParsedSpan = z.output<typeof spanSchema>;
+export type ParsedResource = z.output<typeof resourceSchema>;
+export type ParsedScope = z.output<typeof scopeSchema>;
+export type ParsedAttributes = z.output<typeof attributesSchema>;
+
+/**
+ * The instrumentation scope of the spans and metrics a Weft proxy exports (apps/proxy otlp-encode.ts): spans
+ * under it are already counted by the proxy's own histograms, so span-metrics skip them.
+ */
+export const WEFT_PROXY_SCOPE_NAME = '@weft/proxy';
+
+/** The resource defaults of spans and metrics that do not name them (as traces are stored). */
+export const OTLP_DEFAULT_NAMESPACE = 'default';
+export const OTLP_UNKNOWN_VERSION = 'unknown';
+
+/** The standard HTTP server duration histogram (OpenTelemetry HTTP semantic conventions), unit "s" or "ms". */
+export const HTTP_SERVER_DURATION_METRIC = 'http.server.request.duration';
+
+/** Older HTTP semantic conventions name the response status this way (spans of older instrumentations). */
+export const LEGACY_HTTP_STATUS_ATTRIBUTE = 'http.status_code';
 
 export function stringAttribute(key: string, value: string): KeyValue {
   return { key, value: { stringValue: value } };

@@ -31,8 +31,11 @@ export interface GraphNode {
   id: string;
   service: string;
   namespace: string;
-  /** `version`: one version of a service split by version (only in the version granularity) */
-  kind: 'service' | 'unknown' | 'version';
+  /**
+   * `version`: one version of a service split by version (only in the version granularity); `external`: a
+   * destination outside the mesh (egress), namespace `EXTERNAL_NAMESPACE`, `service` its host
+   */
+  kind: 'service' | 'unknown' | 'version' | 'external';
   /** Version nodes: the version they stand for. */
   version?: string;
   /** Version nodes: the id of their service's node, drawn as the box around the versions. */
@@ -114,6 +117,12 @@ export interface GoldenSignals {
   window: TimeWindow;
   stepMs: number;
   points: SignalPoint[];
+  /**
+   * Where the newest data in the answer ends (epoch ms): the end of the newest rollup bucket read. The newest
+   * step is still filling; the console divides its counts by the time up to here, not by the whole step.
+   * Absent: the console assumes data up to `window.toMs`.
+   */
+  dataUntilMs?: number;
 }
 
 /** One step of an edge's signals: what the caller's proxies saw of its calls to the destination. */
@@ -136,6 +145,8 @@ export interface EdgeSignals {
   reporter: 'outbound' | 'inbound';
   total: TrafficStats;
   points: EdgeSignalPoint[];
+  /** As in GoldenSignals: where the newest data in the answer ends (epoch ms). */
+  dataUntilMs?: number;
 }
 
 export interface TraceSummary {
@@ -163,6 +174,60 @@ export interface SpanView {
   status: 'unset' | 'ok' | 'error';
   statusMessage: string | null;
   attributes: Record<string, string>;
+  /** W3C `tracestate` of the span's context, as received ('' when none). */
+  traceState: string;
+  /** W3C trace flags (Trace Context Level 2): sampled 0x01, random 0x02. */
+  flags: number;
+  /** Span events, in time order. */
+  events: SpanEventView[];
+  links: SpanLinkView[];
+  /** Attributes of the resource that sent the span (the process: service, instance, host, SDK). */
+  resource: Record<string, string>;
+  /** The instrumentation scope that produced the span; null when the sender named none. */
+  scope: InstrumentationScopeView | null;
+  /**
+   * How far the waterfall moves this span to correct clock skew between hosts (`adjustClockSkew` in
+   * trace-skew.ts), in µs; 0 when not moved. `startMs` and `offsetUs` stay as recorded: draw at
+   * `offsetUs + skewAdjustmentUs`.
+   */
+  skewAdjustmentUs: number;
+  /**
+   * Set when the span comes from another host than its parent and does not fit inside it, but could not be
+   * adjusted: it is longer than its parent (not clock skew, the timing itself is off).
+   */
+  skewWarning?: 'longer-than-parent';
+}
+
+export interface SpanEventView {
+  name: string;
+  /** Time of the event relative to its span's start, µs (as recorded, before any skew adjustment). */
+  offsetUs: number;
+  attributes: Record<string, string>;
+}
+
+export interface SpanLinkView {
+  traceId: string;
+  spanId: string;
+  traceState: string;
+  attributes: Record<string, string>;
+  /** Whether any span of the linked trace is stored (the console links to it only then). */
+  traceStored: boolean;
+}
+
+export interface InstrumentationScopeView {
+  name: string;
+  version: string;
+  attributes: Record<string, string>;
+}
+
+/** What clock-skew adjustment did to a trace, for its header. */
+export interface TraceClockSkew {
+  /** Spans moved (each with their own subtree: descendants on the same host move along, not counted here). */
+  adjustedSpans: number;
+  /** The largest adjustment, in µs (absolute value), 0 when none. */
+  maxAdjustmentUs: number;
+  /** Spans from another host that do not fit in their parent and could not be adjusted. */
+  unadjustedSpans: number;
 }
 
 export interface TraceDetail {
@@ -170,6 +235,7 @@ export interface TraceDetail {
   startMs: number;
   durationUs: number;
   spans: SpanView[];
+  clockSkew: TraceClockSkew;
 }
 
 /** One row of `services.versions`: a service's version and its inbound traffic in the window. */

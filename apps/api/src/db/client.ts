@@ -13,6 +13,8 @@ import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './databas
 import { DatabaseError } from './errors.ts';
 import type { Provider } from './layout.ts';
 import { migrateToLatest } from './migrate.ts';
+import { registerDialect } from './dialect.ts';
+import { openSqliteReader } from './sql-reader.ts';
 
 export { DatabaseError } from './errors.ts';
 
@@ -76,7 +78,18 @@ async function openSqlite(target: Extract<DatabaseTarget, { provider: 'sqlite' }
     await db.$disconnect();
     throw new DatabaseError(`cannot use the SQLite database ${location}: ${reason(err)}`);
   }
-  return { db, provider: 'sqlite', location, appliedMigrations, close: () => db.$disconnect() };
+  registerDialect(db, 'sqlite');
+  const reader = openSqliteReader(db, location, SQLITE_BUSY_TIMEOUT_MS);
+  return {
+    db,
+    provider: 'sqlite',
+    location,
+    appliedMigrations,
+    close: async () => {
+      await reader.close();
+      await db.$disconnect();
+    },
+  };
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -147,6 +160,7 @@ async function openPostgres(
 
   const { PrismaClient: PostgresClient } = await import('../generated/postgresql/client.ts');
   const db = new PostgresClient({ adapter: new PrismaPg(poolConfig) }) as unknown as Db;
+  registerDialect(db, 'postgresql');
   return { db, provider: 'postgresql', location, appliedMigrations, close: () => db.$disconnect() };
 }
 

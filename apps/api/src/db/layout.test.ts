@@ -76,10 +76,10 @@ describe('migrations', () => {
   );
 
   it('are detected as missing when the model changes', async () => {
-    const changed = source.replace(/^(\s*buckets\s+String)$/m, '$1\n  p99Ms Float?');
+    const changed = source.replace(/^(\s*maxMs\s+Float)$/m, '$1\n  p99Ms Float?');
     expect(changed).not.toBe(source);
     const pending = await diffSchemas(source, changed);
     expect(pending.changed).toBe(true);
-    expect(pending.script).toContain('ALTER TABLE "EdgeRollup" ADD COLUMN "p99Ms" REAL');
+    expect(pending.script).toContain('ALTER TABLE "SeriesRollup" ADD COLUMN "p99Ms" REAL');
   });
 });

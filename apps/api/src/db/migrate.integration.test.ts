@@ -133,25 +133,36 @@ describe.each(backends)('migrations on $provider', (backend) => {
           attributes: JSON.stringify({ 'http.route': '/checkout' }),
         },
       });
-      const rollup = await database.db.edgeRollup.create({
+      const series = await database.db.telemetrySeries.create({
         data: {
-          windowStartMs: 1_764_000_000_000n,
-          windowEndMs: 1_764_000_010_000n,
-          reporter: 'destination',
-          proxyId: 'checkout-7d9f',
+          reporter: 'inbound',
           sourceService: 'frontend',
           sourceNamespace: 'shop',
           sourceVersion: 'v1',
           destService: 'checkout',
           destNamespace: 'shop',
           destVersion: 'v1',
-          statusCode: 200,
-          count: 42,
-          sumMs: 123.5,
-          buckets: JSON.stringify([1, 2, 39]),
         },
       });
-      expect(rollup.id).toBeGreaterThan(0);
+      const rollup = await database.db.seriesRollup.create({
+        data: {
+          resolutionMs: 60_000,
+          bucketMs: 1_764_000_000_000n,
+          seriesId: series.id,
+          count: 42n,
+          failed: 1n,
+          rateLimited: 0n,
+          unavailable: 0n,
+          sumMs: 123.5,
+          maxMs: 30,
+          firstMs: 1_764_000_000_000n,
+          lastMs: 1_764_000_010_000n,
+          b0: 1n,
+          b1: 2n,
+          b2: 39n,
+        },
+      });
+      expect(rollup.seriesId).toBe(series.id);
     } finally {
       await database.close();
     }
@@ -186,23 +197,16 @@ describe.each(backends)('migrations on $provider', (backend) => {
       expect(span.parentSpanId).toBeNull();
       expect(span.httpStatus).toBe(503);
 
-      const rollups = await database.db.edgeRollup.findMany({
-        where: {
-          reporter: 'destination',
-          destNamespace: 'shop',
-          destService: 'checkout',
-          windowStartMs: { gte: 1_764_000_000_000n },
-        },
+      const rollups = await database.db.seriesRollup.findMany({
+        where: { resolutionMs: 60_000, bucketMs: { gte: 1_764_000_000_000n } },
       });
       expect(rollups).toHaveLength(1);
       expect(rollups[0]).toMatchObject({
-        windowStartMs: 1_764_000_000_000n,
-        windowEndMs: 1_764_000_010_000n,
-        sourceService: 'frontend',
-        statusCode: 200,
-        count: 42,
+        bucketMs: 1_764_000_000_000n,
+        lastMs: 1_764_000_010_000n,
+        count: 42n,
         sumMs: 123.5,
-        buckets: '[1,2,39]',
+        b2: 39n,
       });
     } finally {
       await database.close();

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { InvalidInputError } from '../ingest/validation.ts';
 
 export class HttpError extends Error {
@@ -14,13 +16,56 @@ export class HttpError extends Error {
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new HttpError(
-      415,
-      type === 'application/x-protobuf'
-        ? 'only the OTLP/HTTP JSON encoding is accepted; send Content-Type: application/json'
-        : `Content-Type must be application/json (got "${type || 'none'}")`,
-    );
+    throw new HttpError(415, `Content-Type must be application/json (got "${type || 'none'}")`);
   }
+  return parseJsonText((await readRawBody(req, maxBytes)).toString('utf8'));
+}
+
+/** Parses a JSON document; a 400 naming the problem when it is not one. */
+export function parseJsonText(text: string): unknown {
+  if (text.length === 0) throw new InvalidInputError('empty body: expected a JSON document');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InvalidInputError(`body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The two OTLP/HTTP encodings. */
+export type OtlpEncoding = 'json' | 'protobuf';
+
+/** The encoding a request's Content-Type names; null for any other type (answered 415). */
+export function otlpEncodingOf(req: IncomingMessage): OtlpEncoding | null {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') return 'json';
+  if (type === 'application/x-protobuf') return 'protobuf';
+  return null;
+}
+
+const gunzip = promisify(zlib.gunzip);
+
+/**
+ * Reads an OTLP/HTTP body: its bytes, gunzipped when `Content-Encoding: gzip`. `maxBytes` bounds both what is
+ * received and what it decompresses to (a small gzip bomb is refused with 413 like a large body).
+ */
+export async function readOtlpBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const coding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (coding !== 'gzip' && coding !== 'identity') {
+    throw new HttpError(415, `Content-Encoding must be gzip or identity (got "${coding}")`);
+  }
+  const raw = await readRawBody(req, maxBytes);
+  if (coding === 'identity') return raw;
+  try {
+    return await gunzip(raw, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new HttpError(413, `decompressed body exceeds the ${maxBytes}-byte limit`);
+    }
+    throw new InvalidInputError(`body is not valid gzip (Content-Encoding: gzip): ${(err as Error).message}`);
+  }
+}
+
+async function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > maxBytes)
     throw new HttpError(413, `body of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
@@ -32,13 +77,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     if (size > maxBytes) throw new HttpError(413, `body exceeds the ${maxBytes}-byte limit`);
     chunks.push(buf);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.length === 0) throw new InvalidInputError('empty body: expected a JSON document');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new InvalidInputError(`body is not valid JSON: ${(err as Error).message}`);
-  }
+  return Buffer.concat(chunks);
 }
 
 export function sendJson(

@@ -17,19 +17,23 @@ import type { AuthServices } from '../auth/services.ts';
 import { csrfMatches } from '../auth/sessions.ts';
 import type { ConfigStreamHub } from '../config-stream/hub.ts';
 import type { Db } from '../db/client.ts';
-import { parseMetricsRequest, storeRollups } from '../ingest/metrics.ts';
-import { parseTraceRequest, storeSpans } from '../ingest/traces.ts';
+import { readerFor } from '../db/sql-reader.ts';
+import { Prisma } from '../generated/sqlite/client.ts';
 import { InvalidInputError, parseOrThrow } from '../ingest/validation.ts';
+import type { WriteQueue } from '../ingest/write-queue.ts';
 import type { PolicyChecker, PolicyPlatform } from '../policies/platform.ts';
 import type { ServiceRegistry } from '../registry/registry.ts';
 import { appRouter } from '../trpc/router.ts';
 import type { CallerSession, Context } from '../trpc/trpc.ts';
 import { handleAuthRoute } from './auth-routes.ts';
+import { createOtlpRoutes } from './otlp-routes.ts';
 import { HttpError, readJsonBody, sendJson } from './body.ts';
-import { authenticateMachine, requireTelemetryScope, requireWorkload } from './machine-auth.ts';
+import { authenticateMachine, requireWorkload } from './machine-auth.ts';
 
 export interface ServerDeps {
   db: Db;
+  /** Telemetry writes, one transaction at a time, bounded (ingest answers 429 past the bound). */
+  writeQueue: WriteQueue;
   registry: ServiceRegistry;
   auth: AuthServices;
   policies: PolicyPlatform & PolicyChecker;
@@ -85,6 +89,15 @@ export function createApiServer(deps: ServerDeps): http.Server {
     };
   }
 
+  const otlp = createOtlpRoutes({
+    db: deps.db,
+    auth,
+    writeQueue: deps.writeQueue,
+    maxBodyBytes: deps.maxBodyBytes,
+    now,
+    log,
+  });
+
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
@@ -121,75 +134,14 @@ export function createApiServer(deps: ServerDeps): http.Server {
       throw new HttpError(404, `no route for ${method} ${url.pathname}`);
     }
     if (url.pathname === '/healthz' && method === 'GET') {
-      await deps.db.$queryRawUnsafe('SELECT 1');
+      // Through the read path: a long ingest transaction on the main connection must not make the API look down.
+      await readerFor(deps.db).query(Prisma.sql`SELECT 1`);
       // "warming-up": the first TTL after a start, while the previous run's endpoint set is still served.
       sendJson(res, 200, { status: 'ok', registry: deps.registry.warmingUp ? 'warming-up' : 'ready' });
       return;
     }
-    if (url.pathname === '/v1/traces') {
-      if (method !== 'POST') throw new HttpError(405, 'use POST');
-      const token = await authenticateMachine(req, auth.tokens);
-      const rows = parseTraceRequest(await readJsonBody(req, deps.maxBodyBytes));
-      requireTelemetryScope(
-        token,
-        rows.map((r, i) => ({
-          namespace: r.namespace,
-          service: r.service,
-          version: r.version,
-          path: `span ${i}`,
-        })),
-      );
-      const result = await storeSpans(deps.db, rows);
-      sendJson(res, 200, { partialSuccess: {}, accepted: result.accepted, duplicates: result.duplicates });
-      return;
-    }
-    if (url.pathname === '/v1/metrics') {
-      if (method !== 'POST') throw new HttpError(405, 'use POST');
-      const token = await authenticateMachine(req, auth.tokens);
-      const parsed = parseMetricsRequest(await readJsonBody(req, deps.maxBodyBytes));
-      // A proxy reports each edge from its own side: as the destination inbound, as the source outbound.
-      requireTelemetryScope(
-        token,
-        parsed.rows.map((r, i) =>
-          r.reporter === 'inbound'
-            ? {
-                namespace: r.destNamespace,
-                service: r.destService,
-                version: r.destVersion,
-                path: `data point ${i}`,
-              }
-            : {
-                namespace: r.sourceNamespace,
-                service: r.sourceService,
-                version: r.sourceVersion,
-                path: `data point ${i}`,
-              },
-        ),
-      );
-      // Resilience counters are the reporting (calling) proxy's own.
-      requireTelemetryScope(
-        token,
-        parsed.resilience.map((r, i) => ({
-          namespace: r.sourceNamespace,
-          service: r.sourceService,
-          version: r.sourceVersion,
-          path: `counter data point ${i}`,
-        })),
-      );
-      const stored = await storeRollups(deps.db, parsed.rows, parsed.resilience);
-      sendJson(res, 200, {
-        partialSuccess:
-          parsed.rejectedDataPoints > 0
-            ? {
-                rejectedDataPoints: String(parsed.rejectedDataPoints),
-                errorMessage: parsed.rejectedReason ?? '',
-              }
-            : {},
-        stored: stored.stored,
-        duplicates: stored.duplicates,
-      });
-      return;
-    }
+    // OTLP/HTTP ingest (/v1/traces, /v1/metrics): otlp-routes.ts.
+    if (await otlp(req, res, url.pathname)) return;
     if (url.pathname === '/v1/proxies/register') {
       if (method !== 'POST') throw new HttpError(405, 'use POST');
       const token = await authenticateMachine(req, auth.tokens);

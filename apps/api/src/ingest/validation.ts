@@ -1,4 +1,4 @@
-import { attributeString } from '@weft/schema';
+import { OtlpLimits, attributeString } from '@weft/schema';
 import type { z } from 'zod';
 
 export interface FieldIssue {
@@ -16,11 +16,36 @@ export class InvalidInputError extends Error {
   }
 }
 
-export function issuesFromZod(error: z.ZodError, limit = 20): FieldIssue[] {
-  return error.issues.slice(0, limit).map((i) => ({
-    path: i.path.map(String).join('.') || '(root)',
-    message: i.message,
-  }));
+/** Zod's issues as field issues; `prefix` is the path of what was parsed within the request. */
+export function issuesFromZod(error: z.ZodError, limit = 20, prefix = ''): FieldIssue[] {
+  return error.issues.slice(0, limit).map((i) => {
+    const path = i.path.map(String).join('.');
+    return { path: prefix && path ? `${prefix}.${path}` : prefix || path || '(root)', message: i.message };
+  });
+}
+
+/**
+ * Items (spans, data points) refused one by one: how many, and the first few reasons, for the OTLP
+ * partial_success message or, when nothing was accepted, the 400.
+ */
+export class Refusals {
+  count = 0;
+  readonly reasons: FieldIssue[] = [];
+
+  add(items: number, issues: readonly FieldIssue[]): void {
+    this.count += items;
+    for (const issue of issues) {
+      if (this.reasons.length >= OtlpLimits.maxReasonsQuoted) break;
+      this.reasons.push(issue);
+    }
+  }
+
+  /** "3 spans refused: path: message; path: message" (the first few reasons). */
+  message(what: 'span' | 'data point'): string {
+    const reasons = this.reasons.map((r) => `${r.path}: ${r.message}`).join('; ');
+    const more = this.count > this.reasons.length ? ' …' : '';
+    return `${this.count} ${what}${this.count === 1 ? '' : 's'} refused: ${reasons}${more}`;
+  }
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {

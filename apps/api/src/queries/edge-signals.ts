@@ -7,8 +7,9 @@
  */
 import { UNKNOWN_SERVICE, type EdgeSignalPoint, type EdgeSignals, type TimeWindow } from '@weft/schema';
 import type { Db } from '../db/client.ts';
-import { chooseStep } from './signals.ts';
-import { TrafficAccumulator, forEachRollupPage, rateSeconds, type RollupFilter } from './traffic.ts';
+import { readTotals, type RollupFilter } from './rollup-reader.ts';
+import { readSeries, seriesSteps } from './signals.ts';
+import { TrafficAccumulator, rateSeconds } from './traffic.ts';
 
 export interface EdgeEnd {
   namespace: string;
@@ -41,36 +42,23 @@ export async function edgeSignals(
   nowMs: number,
   stepMs?: number,
 ): Promise<EdgeSignals> {
-  const step = chooseStep(window, stepMs);
-  const start = Math.floor(window.fromMs / step) * step;
   const filter = edgeFilter(input.source, input.destination);
-  const steps = new Map<number, TrafficAccumulator>();
-  // The total covers the window asked for; the series covers whole steps from the aligned start.
+  const [series, totals] = await Promise.all([
+    readSeries(db, window, filter, nowMs, stepMs),
+    readTotals(db, window, nowMs, filter),
+  ]);
   const total = new TrafficAccumulator();
-  await forEachRollupPage(db, { fromMs: start, toMs: window.toMs }, filter, (rows) => {
-    for (const row of rows) {
-      const at = Number(row.windowStartMs);
-      if (at >= window.fromMs) total.add(row);
-      const t = Math.floor(at / step) * step;
-      let acc = steps.get(t);
-      if (!acc) {
-        acc = new TrafficAccumulator();
-        steps.set(t, acc);
-      }
-      acc.add(row);
-    }
-  });
+  for (const row of totals.rows) total.add(row);
   const points: EdgeSignalPoint[] = [];
-  // Only whole steps: a step still in progress would show a falsely low rate.
-  for (let t = start; t + step <= window.toMs; t += step) {
-    const acc = steps.get(t) ?? new TrafficAccumulator();
-    points.push({ t, ...acc.stats(step / 1000), rateLimited: acc.rateLimited, unavailable: acc.unavailable });
+  for (const { t, acc, seconds } of seriesSteps(series, window, nowMs, series.steps)) {
+    points.push({ t, ...acc.stats(seconds), rateLimited: acc.rateLimited, unavailable: acc.unavailable });
   }
   return {
     window,
-    stepMs: step,
+    stepMs: series.stepMs,
     reporter: filter.reporter === 'inbound' ? 'inbound' : 'outbound',
-    total: total.stats(rateSeconds(window, total, nowMs)),
+    total: total.stats(rateSeconds(totals.window, total, nowMs)),
+    ...(series.dataUntilMs !== undefined ? { dataUntilMs: Math.min(series.dataUntilMs, nowMs) } : {}),
     points,
   };
 }

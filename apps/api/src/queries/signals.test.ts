@@ -1,4 +1,4 @@
-import { emptyBuckets, QueryLimits } from '@weft/schema';
+import { bucketIndex, emptyBuckets, QueryLimits } from '@weft/schema';
 import { describe, expect, it } from 'vitest';
 import { chooseStep } from './signals.ts';
 import { TrafficAccumulator, type RollupRow } from './traffic.ts';
@@ -6,7 +6,7 @@ import { TrafficAccumulator, type RollupRow } from './traffic.ts';
 const DAY = 24 * 3600 * 1000;
 
 describe('chooseStep', () => {
-  it('aims at about 120 points, never finer than 10 s', () => {
+  it('aims at about 120 points on a step the rollup resolutions divide, never finer than 10 s', () => {
     expect(chooseStep({ fromMs: 0, toMs: 5 * 60_000 })).toBe(10_000);
     expect(chooseStep({ fromMs: 0, toMs: 3600_000 })).toBe(30_000);
     expect(chooseStep({ fromMs: 0, toMs: 90 * DAY })).toBe(18 * 3600_000);
@@ -15,6 +15,7 @@ describe('chooseStep', () => {
   it('uses a requested step unless it would give more points than a series may hold', () => {
     expect(chooseStep({ fromMs: 0, toMs: 7 * DAY }, 3600_000)).toBe(3600_000);
     expect(chooseStep({ fromMs: 0, toMs: 7 * DAY }, 1000)).toBe(840_000);
+    expect(chooseStep({ fromMs: 0, toMs: 6 * 3600_000 })).toBe(180_000);
     for (const span of [1, 60_000, DAY, 7 * DAY + 1, 90 * DAY]) {
       for (const requested of [undefined, 1000, 10_000, 60_000]) {
         const step = chooseStep({ fromMs: 1_764_000_000_123, toMs: 1_764_000_000_123 + span }, requested);
@@ -25,45 +26,45 @@ describe('chooseStep', () => {
 });
 
 describe('TrafficAccumulator', () => {
-  const row = (statusCode: number, count: number): RollupRow => ({
-    windowStartMs: 0n,
-    windowEndMs: 5000n,
-    reporter: 'inbound',
-    sourceService: 'catalog',
-    sourceNamespace: 'shop',
-    sourceVersion: 'v1',
-    destService: 'pricing',
-    destNamespace: 'shop',
-    destVersion: 'v1',
-    statusCode,
-    grpcStatus: -1,
-    count,
-    sumMs: count,
-    buckets: JSON.stringify(emptyBuckets().map((_, i) => (i === 0 ? count : 0))),
+  const row = (count: number, latencyMs: number, maxMs: number): RollupRow => {
+    const buckets = emptyBuckets();
+    buckets[bucketIndex(latencyMs)] = count;
+    return {
+      reporter: 'inbound',
+      sourceService: 'catalog',
+      sourceNamespace: 'shop',
+      sourceVersion: 'v1',
+      destService: 'pricing',
+      destNamespace: 'shop',
+      destVersion: 'v1',
+      count,
+      failed: 0,
+      rateLimited: 0,
+      unavailable: 0,
+      sumMs: count * latencyMs,
+      maxMs,
+      firstMs: 0,
+      lastMs: 5000,
+      buckets,
+    };
+  };
+
+  it('never reports a percentile above the largest latency observed', () => {
+    // Every request took 600-650 ms: the (500, 750] bucket would interpolate p99 to ~747 ms.
+    const acc = new TrafficAccumulator();
+    acc.add(row(100, 620, 650));
+    const stats = acc.stats(10);
+    expect(stats.p99).toBeLessThanOrEqual(650);
+    expect(stats.p50).toBeGreaterThan(500);
   });
 
-  it('counts what rate limits (429) and shedding (503) refused among the errors', () => {
+  it('keeps the largest max when merging', () => {
     const a = new TrafficAccumulator();
-    a.add(row(200, 90));
-    a.add(row(429, 6));
-    a.add(row(503, 3));
+    a.add(row(10, 40, 45));
     const b = new TrafficAccumulator();
-    b.add(row(503, 1));
-    b.add(row(500, 2));
+    b.add(row(1, 2600, 2710));
     a.merge(b);
-    expect({
-      requests: a.requests,
-      errors: a.errors,
-      rateLimited: a.rateLimited,
-      unavailable: a.unavailable,
-    }).toEqual({ requests: 102, errors: 6, rateLimited: 6, unavailable: 4 });
-  });
-
-  it('counts gRPC answers with a non-OK grpc-status as errors although HTTP said 200', () => {
-    const a = new TrafficAccumulator();
-    a.add({ ...row(200, 8), grpcStatus: 0 });
-    a.add({ ...row(200, 2), grpcStatus: 14 });
-    a.add(row(200, 10));
-    expect(a.stats(10)).toMatchObject({ requests: 20, errors: 2, successRate: 0.9 });
+    expect(a.maxMs).toBe(2710);
+    expect(a.quantile(0.999)).toBeLessThanOrEqual(2710);
   });
 });

@@ -3,13 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { appendInstances, appendTraffic, emptyDraft, finishNode } from './topology.ts';
 import type { RollupRow } from './traffic.ts';
 
-function row(partial: Partial<RollupRow> & { count: number; latencyMs?: number }): RollupRow {
+function row(
+  partial: Partial<RollupRow> & { count: number; latencyMs?: number; statusCode?: number },
+): RollupRow {
   const buckets = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
   buckets[bucketIndex(partial.latencyMs ?? 10)] = partial.count;
-  const { latencyMs: _l, ...rest } = partial;
+  const { latencyMs, statusCode = 200, ...rest } = partial;
+  const failed = statusCode === 0 || statusCode >= 500 ? partial.count : 0;
   return {
-    windowStartMs: 1000n,
-    windowEndMs: 6000n,
+    firstMs: 1000,
+    lastMs: 6000,
     reporter: 'outbound',
     sourceService: 'frontend',
     sourceNamespace: 'storefront',
@@ -17,10 +20,12 @@ function row(partial: Partial<RollupRow> & { count: number; latencyMs?: number }
     destService: 'catalog',
     destNamespace: 'shop',
     destVersion: 'v1',
-    statusCode: 200,
-    grpcStatus: -1,
+    failed,
+    rateLimited: statusCode === 429 ? partial.count : 0,
+    unavailable: statusCode === 503 ? partial.count : 0,
     sumMs: 0,
-    buckets: JSON.stringify(buckets),
+    maxMs: latencyMs ?? 10,
+    buckets,
     ...rest,
   };
 }

@@ -3,6 +3,7 @@
  * the registry's services and versions, then health.
  */
 import {
+  EXTERNAL_NAMESPACE,
   GRAPH_SCHEMA_VERSION,
   UNKNOWN_SERVICE,
   healthFromTraffic,
@@ -13,13 +14,14 @@ import {
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { allInstances, isLive, type LiveInstance } from './instances.ts';
-import { TrafficAccumulator, forEachRollupPage, rateSeconds, serviceId, type RollupRow } from './traffic.ts';
+import { readTotals } from './rollup-reader.ts';
+import { TrafficAccumulator, rateSeconds, serviceId, type RollupRow } from './traffic.ts';
 
 interface NodeDraft {
   id: string;
   service: string;
   namespace: string;
-  kind: 'service' | 'unknown';
+  kind: 'service' | 'unknown' | 'external';
   versions: Set<string>;
   instances: number;
   traffic: TrafficAccumulator;
@@ -35,6 +37,8 @@ export interface GraphDraft {
   nodes: Map<string, NodeDraft>;
   edges: Map<string, EdgeDraft>;
   observed: TrafficAccumulator;
+  /** The window the traffic covers (the asked window, its start on a bucket boundary of the resolution read). */
+  window?: TimeWindow;
 }
 
 function nodeFor(draft: GraphDraft, namespace: string, service: string): NodeDraft {
@@ -46,7 +50,8 @@ function nodeFor(draft: GraphDraft, namespace: string, service: string): NodeDra
       id,
       service,
       namespace: unknown ? '' : namespace,
-      kind: unknown ? 'unknown' : 'service',
+      // Egress: a host outside the mesh that a proxy forwarded to.
+      kind: unknown ? 'unknown' : namespace === EXTERNAL_NAMESPACE ? 'external' : 'service',
       versions: new Set(),
       instances: 0,
       traffic: new TrafficAccumulator(),
@@ -124,10 +129,9 @@ export function emptyDraft(): GraphDraft {
 
 export async function graphDraft(db: Db, window: TimeWindow, nowMs: number): Promise<GraphDraft> {
   const draft = emptyDraft();
-  const [, instances] = await Promise.all([
-    forEachRollupPage(db, window, {}, (rows) => appendTrafficRows(draft, rows)),
-    allInstances(db),
-  ]);
+  const [totals, instances] = await Promise.all([readTotals(db, window, nowMs), allInstances(db)]);
+  appendTrafficRows(draft, totals.rows);
+  draft.window = totals.window;
   finishTraffic(draft);
   appendInstances(draft, instances, nowMs);
   return draft;
@@ -154,7 +158,8 @@ export async function buildTopology(
   namespaces?: string[],
 ): Promise<TopologyGraph> {
   const draft = await graphDraft(db, window, nowMs);
-  const seconds = rateSeconds(window, draft.observed, nowMs);
+  const covered = draft.window ?? window;
+  const seconds = rateSeconds(covered, draft.observed, nowMs);
   const inScope = (n: NodeDraft) =>
     !namespaces || namespaces.length === 0 || namespaces.includes(n.namespace);
 
@@ -179,5 +184,5 @@ export async function buildTopology(
     .map((n) => finishNode(n, seconds))
     .sort((a, b) => a.id.localeCompare(b.id));
   edges.sort((a, b) => a.id.localeCompare(b.id));
-  return { schemaVersion: GRAPH_SCHEMA_VERSION, window, nodes, edges };
+  return { schemaVersion: GRAPH_SCHEMA_VERSION, window: covered, nodes, edges };
 }

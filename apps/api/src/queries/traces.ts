@@ -1,13 +1,17 @@
 import { TRPCError } from '@trpc/server';
 import {
   StatusCode,
+  adjustClockSkew,
+  hostKeyOf,
   type SpanView,
+  type TraceClockSkew,
   type TimeWindow,
   type TraceDetail,
   type TraceSummary,
 } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import type { Span } from '../generated/sqlite/client.ts';
+import { parseAttributes, parseEvents, parseLinks, parseScope } from './trace-columns.ts';
 
 export interface TraceSearch {
   window: TimeWindow;
@@ -18,7 +22,11 @@ export interface TraceSearch {
   limit: number;
 }
 
-type StoredSpan = Omit<Span, 'version' | 'httpStatus'>;
+type StoredSpan = Pick<Span, keyof typeof spanSelect>;
+type DetailedSpan = Pick<Span, keyof typeof detailSelect>;
+
+/** Linked traces looked up per trace, at most: a span may carry many links, the lookup must stay bounded. */
+const MAX_LINKED_TRACES = 500;
 
 const spanSelect = {
   traceId: true,
@@ -33,6 +41,17 @@ const spanSelect = {
   statusCode: true,
   statusMessage: true,
   attributes: true,
+} as const;
+
+/** A trace's detail also shows what OTLP carried beside the span itself. */
+const detailSelect = {
+  ...spanSelect,
+  traceState: true,
+  flags: true,
+  events: true,
+  links: true,
+  resource: true,
+  scope: true,
 } as const;
 
 const KIND_NAMES: SpanView['kind'][] = [
@@ -124,7 +143,7 @@ export async function searchTraces(db: Db, search: TraceSearch): Promise<TraceSu
 export async function getTrace(db: Db, traceId: string): Promise<TraceDetail> {
   const spans = await db.span.findMany({
     where: { traceId },
-    select: spanSelect,
+    select: detailSelect,
     orderBy: { startUs: 'asc' },
   });
   if (spans.length === 0) {
@@ -136,23 +155,78 @@ export async function getTrace(db: Db, traceId: string): Promise<TraceDetail> {
   const start = spans[0]!.startUs;
   let end = start;
   for (const s of spans) if (s.startUs + s.durationUs > end) end = s.startUs + s.durationUs;
+  const views = spans.map((s) => toSpanView(s, start));
+  const clockSkew = applyClockSkew(views);
+  await markStoredLinks(db, traceId, views);
   return {
     traceId,
     startMs: Number(start / 1000n),
     durationUs: Number(end - start),
-    spans: spans.map((s) => ({
+    spans: views,
+    clockSkew,
+  };
+}
+
+function toSpanView(s: DetailedSpan, traceStartUs: bigint): SpanView {
+  return {
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    name: s.name,
+    kind: KIND_NAMES[s.kind] ?? 'unspecified',
+    service: s.service,
+    namespace: s.namespace,
+    startMs: Number(s.startUs / 1000n),
+    offsetUs: Number(s.startUs - traceStartUs),
+    durationUs: Number(s.durationUs),
+    status: STATUS_NAMES[s.statusCode] ?? 'unset',
+    statusMessage: s.statusMessage,
+    attributes: parseAttributes(s.attributes),
+    traceState: s.traceState,
+    flags: s.flags,
+    events: parseEvents(s.events, s.startUs),
+    links: parseLinks(s.links),
+    resource: parseAttributes(s.resource),
+    scope: parseScope(s.scope),
+    skewAdjustmentUs: 0,
+  };
+}
+
+/** Fills each span's `skewAdjustmentUs` / `skewWarning` (Jaeger's adjuster) and sums it up for the header. */
+function applyClockSkew(spans: SpanView[]): TraceClockSkew {
+  const { adjustmentUs, longerThanParent } = adjustClockSkew(
+    spans.map((s) => ({
       spanId: s.spanId,
       parentSpanId: s.parentSpanId,
-      name: s.name,
-      kind: KIND_NAMES[s.kind] ?? 'unspecified',
-      service: s.service,
-      namespace: s.namespace,
-      startMs: Number(s.startUs / 1000n),
-      offsetUs: Number(s.startUs - start),
-      durationUs: Number(s.durationUs),
-      status: STATUS_NAMES[s.statusCode] ?? 'unset',
-      statusMessage: s.statusMessage,
-      attributes: JSON.parse(s.attributes) as Record<string, string>,
+      startUs: s.offsetUs,
+      durationUs: s.durationUs,
+      hostKey: hostKeyOf(s.resource, s.namespace, s.service),
     })),
-  };
+  );
+  let maxAdjustmentUs = 0;
+  for (const s of spans) {
+    const delta = adjustmentUs.get(s.spanId);
+    if (delta !== undefined) {
+      s.skewAdjustmentUs = delta;
+      maxAdjustmentUs = Math.max(maxAdjustmentUs, Math.abs(delta));
+    }
+    if (longerThanParent.has(s.spanId)) s.skewWarning = 'longer-than-parent';
+  }
+  return { adjustedSpans: adjustmentUs.size, maxAdjustmentUs, unadjustedSpans: longerThanParent.size };
+}
+
+/** Sets `traceStored` on links whose trace has at least one stored span (a link into the same trace always). */
+async function markStoredLinks(db: Db, traceId: string, spans: SpanView[]): Promise<void> {
+  const linked = new Set<string>();
+  for (const s of spans) for (const l of s.links) if (l.traceId !== traceId) linked.add(l.traceId);
+  const ids = [...linked].slice(0, MAX_LINKED_TRACES);
+  const stored = new Set([traceId]);
+  if (ids.length > 0) {
+    const found = await db.span.findMany({
+      where: { traceId: { in: ids } },
+      select: { traceId: true },
+      distinct: ['traceId'],
+    });
+    for (const f of found) stored.add(f.traceId);
+  }
+  for (const s of spans) for (const l of s.links) l.traceStored = stored.has(l.traceId);
 }

@@ -1,19 +1,38 @@
 /**
- * Aggregation of stored edge rollups into golden signals. Histograms from any proxies and windows merge by
- * adding bucket counts, so percentiles stay correct across instances.
+ * Aggregation of rollups into golden signals. Histograms from any proxies and windows merge by adding bucket
+ * counts, so percentiles stay correct across instances; the largest latency observed caps every percentile.
  */
 import {
   addBuckets,
   emptyBuckets,
-  isFailedRequest,
   quantileFromBuckets,
   type TimeWindow,
   type TrafficStats,
 } from '@weft/schema';
-import type { Db } from '../db/client.ts';
-import type { EdgeRollup } from '../generated/sqlite/client.ts';
 
-export type RollupRow = Omit<EdgeRollup, 'id' | 'proxyId'>;
+/** One series' requests summed over a time range (rollup-reader.ts), or over one step of a series. */
+export interface RollupRow {
+  reporter: string;
+  sourceNamespace: string;
+  sourceService: string;
+  sourceVersion: string;
+  destNamespace: string;
+  destService: string;
+  destVersion: string;
+  /** Start of the step, when read per step. */
+  t?: number;
+  count: number;
+  /** Failed per isFailedRequest (no response, 5xx, gRPC status other than OK). */
+  failed: number;
+  rateLimited: number;
+  unavailable: number;
+  sumMs: number;
+  maxMs: number;
+  /** The time the data covers: earliest flush-window start, latest flush-window end. */
+  firstMs: number;
+  lastMs: number;
+  buckets: number[];
+}
 
 export class TrafficAccumulator {
   requests = 0;
@@ -22,20 +41,21 @@ export class TrafficAccumulator {
   rateLimited = 0;
   unavailable = 0;
   sumMs = 0;
+  maxMs = 0;
   readonly buckets = emptyBuckets();
   firstMs = Number.POSITIVE_INFINITY;
   lastMs = Number.NEGATIVE_INFINITY;
 
   add(row: RollupRow): void {
     this.requests += row.count;
-    // The one failure rule: no response, 5xx, or a gRPC status other than OK.
-    if (isFailedRequest(row.statusCode, row.grpcStatus)) this.errors += row.count;
-    if (row.statusCode === 429) this.rateLimited += row.count;
-    else if (row.statusCode === 503) this.unavailable += row.count;
+    this.errors += row.failed;
+    this.rateLimited += row.rateLimited;
+    this.unavailable += row.unavailable;
     this.sumMs += row.sumMs;
-    addBuckets(this.buckets, JSON.parse(row.buckets) as number[]);
-    this.firstMs = Math.min(this.firstMs, Number(row.windowStartMs));
-    this.lastMs = Math.max(this.lastMs, Number(row.windowEndMs));
+    this.maxMs = Math.max(this.maxMs, row.maxMs);
+    addBuckets(this.buckets, row.buckets);
+    this.firstMs = Math.min(this.firstMs, row.firstMs);
+    this.lastMs = Math.max(this.lastMs, row.lastMs);
   }
 
   merge(other: TrafficAccumulator): void {
@@ -44,9 +64,15 @@ export class TrafficAccumulator {
     this.rateLimited += other.rateLimited;
     this.unavailable += other.unavailable;
     this.sumMs += other.sumMs;
+    this.maxMs = Math.max(this.maxMs, other.maxMs);
     addBuckets(this.buckets, other.buckets);
     this.firstMs = Math.min(this.firstMs, other.firstMs);
     this.lastMs = Math.max(this.lastMs, other.lastMs);
+  }
+
+  /** Never above the largest latency observed: a bucket's upper bound is not a latency anyone saw. */
+  quantile(q: number): number | null {
+    return quantileFromBuckets(this.buckets, q, undefined, this.requests > 0 ? this.maxMs : null);
   }
 
   /** `seconds` is the span the rate is computed over. */
@@ -58,9 +84,9 @@ export class TrafficAccumulator {
       errors: this.errors,
       rps: seconds > 0 ? Math.round((this.requests / seconds) * 1000) / 1000 : 0,
       successRate: idle ? null : (this.requests - this.errors) / this.requests,
-      p50: round(quantileFromBuckets(this.buckets, 0.5)),
-      p95: round(quantileFromBuckets(this.buckets, 0.95)),
-      p99: round(quantileFromBuckets(this.buckets, 0.99)),
+      p50: round(this.quantile(0.5)),
+      p95: round(this.quantile(0.95)),
+      p99: round(this.quantile(0.99)),
     };
   }
 }
@@ -80,72 +106,6 @@ export function rateSeconds(
   const start = Math.max(window.fromMs, observed.firstMs);
   const stop = Math.min(end, Math.max(observed.lastMs, start + 1000));
   return Math.max(1, (stop - start) / 1000);
-}
-
-const rollupSelect = {
-  windowStartMs: true,
-  windowEndMs: true,
-  reporter: true,
-  sourceService: true,
-  sourceNamespace: true,
-  sourceVersion: true,
-  destService: true,
-  destNamespace: true,
-  destVersion: true,
-  statusCode: true,
-  grpcStatus: true,
-  count: true,
-  sumMs: true,
-  buckets: true,
-} as const;
-
-export interface RollupFilter {
-  reporter?: string;
-  destNamespace?: string;
-  destService?: string;
-  sourceNamespace?: string;
-  sourceService?: string;
-  destVersion?: string;
-  sourceVersion?: string;
-}
-
-/** Rows read per query: memory stays bounded however many rollups a window holds. */
-export const ROLLUP_PAGE_ROWS = 5000;
-
-/**
- * Hands the rollups that start inside `window` to `onPage`, a page at a time (keyset pagination on
- * windowStartMs, id), so that aggregating a long window never holds all of its rows at once.
- */
-export async function forEachRollupPage(
-  db: Db,
-  window: TimeWindow,
-  filter: RollupFilter,
-  onPage: (rows: RollupRow[]) => void,
-): Promise<void> {
-  let after: { windowStartMs: bigint; id: number } | undefined;
-  for (;;) {
-    const page = await db.edgeRollup.findMany({
-      where: {
-        windowStartMs: { gte: BigInt(window.fromMs), lt: BigInt(window.toMs) },
-        ...filter,
-        ...(after
-          ? {
-              OR: [
-                { windowStartMs: { gt: after.windowStartMs } },
-                { windowStartMs: after.windowStartMs, id: { gt: after.id } },
-              ],
-            }
-          : {}),
-      },
-      select: { ...rollupSelect, id: true },
-      orderBy: [{ windowStartMs: 'asc' }, { id: 'asc' }],
-      take: ROLLUP_PAGE_ROWS,
-    });
-    onPage(page);
-    const last = page.at(-1);
-    if (!last || page.length < ROLLUP_PAGE_ROWS) return;
-    after = { windowStartMs: last.windowStartMs, id: last.id };
-  }
 }
 
 export function serviceId(namespace: string, service: string): string {

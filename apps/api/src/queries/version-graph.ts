@@ -29,7 +29,8 @@ import {
   finishTraffic,
   type GraphDraft,
 } from './topology.ts';
-import { TrafficAccumulator, forEachRollupPage, rateSeconds, serviceId, type RollupRow } from './traffic.ts';
+import { readTotals } from './rollup-reader.ts';
+import { TrafficAccumulator, rateSeconds, serviceId, type RollupRow } from './traffic.ts';
 
 /** Calls from one caller (service and version) to one destination version, as the graph draws edges. */
 interface CallDraft {
@@ -209,15 +210,17 @@ export async function buildVersionTopology(
 ): Promise<TopologyGraph> {
   const draft = emptyDraft();
   const versions = emptyVersionDraft();
-  const [, instances] = await Promise.all([
-    forEachRollupPage(db, window, {}, (rows) => {
-      appendTrafficRows(draft, rows);
-      appendVersionRows(versions, rows);
-    }),
-    allInstances(db),
-  ]);
+  const [totals, instances] = await Promise.all([readTotals(db, window, nowMs), allInstances(db)]);
+  appendTrafficRows(draft, totals.rows);
+  appendVersionRows(versions, totals.rows);
   finishTraffic(draft);
   appendInstances(draft, instances, nowMs);
   appendVersionInstances(versions, instances, nowMs);
-  return finishVersionGraph(draft, versions, window, rateSeconds(window, draft.observed, nowMs), namespaces);
+  return finishVersionGraph(
+    draft,
+    versions,
+    totals.window,
+    rateSeconds(totals.window, draft.observed, nowMs),
+    namespaces,
+  );
 }

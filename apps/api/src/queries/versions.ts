@@ -6,7 +6,8 @@
 import type { ServiceVersionStats, TimeWindow } from '@weft/schema';
 import type { Db } from '../db/client.ts';
 import { allInstances, isLive } from './instances.ts';
-import { forEachRollupPage, rateSeconds, TrafficAccumulator } from './traffic.ts';
+import { readTotals } from './rollup-reader.ts';
+import { rateSeconds, TrafficAccumulator } from './traffic.ts';
 
 export async function versionStats(
   db: Db,
@@ -28,18 +29,15 @@ export async function versionStats(
     return entry;
   };
   const observed = new TrafficAccumulator();
-  await forEachRollupPage(
-    db,
-    window,
-    { reporter: 'inbound', ...(namespace !== undefined ? { destNamespace: namespace } : {}) },
-    (page) => {
-      for (const r of page) {
-        row(r.destNamespace, r.destService, r.destVersion).acc.add(r);
-        observed.firstMs = Math.min(observed.firstMs, Number(r.windowStartMs));
-        observed.lastMs = Math.max(observed.lastMs, Number(r.windowEndMs));
-      }
-    },
-  );
+  const totals = await readTotals(db, window, nowMs, {
+    reporter: 'inbound',
+    ...(namespace !== undefined ? { destNamespace: namespace } : {}),
+  });
+  for (const r of totals.rows) {
+    row(r.destNamespace, r.destService, r.destVersion).acc.add(r);
+    observed.firstMs = Math.min(observed.firstMs, r.firstMs);
+    observed.lastMs = Math.max(observed.lastMs, r.lastMs);
+  }
   const instances = new Map<string, number>();
   for (const inst of await allInstances(db)) {
     if (!isLive(inst, nowMs) || (namespace !== undefined && inst.namespace !== namespace)) continue;
@@ -47,7 +45,7 @@ export async function versionStats(
     const key = `${entry.namespace}/${entry.service}/${entry.version}`;
     instances.set(key, (instances.get(key) ?? 0) + 1);
   }
-  const seconds = rateSeconds(window, observed, nowMs);
+  const seconds = rateSeconds(totals.window, observed, nowMs);
   return [...rows.entries()]
     .map(([key, e]) => ({
       namespace: e.namespace,

@@ -8,6 +8,8 @@ import {
   REGISTRATION_RETRY_MAX_MS,
   type ParsedProxyRegistration,
   type ProxyConfig,
+  DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE,
+  type OutboundTrafficPolicyMode,
   type RegistrationResponse,
   type ServiceEndpoints,
 } from '@weft/schema';
@@ -34,6 +36,8 @@ export interface RegistryOptions {
   endpoints?: EndpointSource;
   now?: () => number;
   log?: (line: string) => void;
+  /** The mesh's outbound traffic policy, sent in every proxy's config (WEFT_OUTBOUND_TRAFFIC_POLICY); absent: ALLOW_ANY. */
+  outboundTrafficPolicy?: OutboundTrafficPolicyMode;
 }
 
 /** Longest a listed set of policies is used without listing again (change events normally come first). */
@@ -296,7 +300,10 @@ export class ServiceRegistry {
     const endpoints = this.options.endpoints;
     const services = endpoints ? await endpoints.services() : await this.registeredEndpoints(now);
     const policies = await this.currentPolicies(now);
-    const compiled = compileConfig(services, policies, endpoints?.routing?.());
+    const compiled = withOutboundTrafficPolicy(
+      compileConfig(services, policies, endpoints?.routing?.()),
+      this.options.outboundTrafficPolicy ?? DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE,
+    );
     this.cached = { compiled, computedAtMs: now, generation };
     return compiled;
   }
@@ -371,4 +378,21 @@ export class ServiceRegistry {
   get warmingUp(): boolean {
     return this.now() - this.startedAtMs < this.ttlMs + REGISTRATION_RETRY_MAX_MS;
   }
+}
+
+/**
+ * The mesh-wide egress switch in the config. Its mode is part of the version only when it is not the default,
+ * so configs of meshes that never set it keep their versions, and one switched by a restart with another
+ * WEFT_OUTBOUND_TRAFFIC_POLICY reaches proxies that already hold the same endpoints and policies.
+ */
+function withOutboundTrafficPolicy(
+  compiled: CompiledConfig,
+  mode: OutboundTrafficPolicyMode,
+): CompiledConfig {
+  const config = compiled.config;
+  const version =
+    mode === DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE
+      ? config.version
+      : `${config.version}-${mode.toLowerCase()}`;
+  return { ...compiled, config: { ...config, version, outboundTrafficPolicy: { mode } } };
 }

@@ -54,7 +54,7 @@ export const queryRouters = {
     service: viewerProcedure
       .input(signalsServiceInputSchema)
       .query(({ ctx, input }) =>
-        serviceSignals(ctx.db, input, resolveWindow(input.window, ctx.now()), input.stepMs),
+        serviceSignals(ctx.db, input, resolveWindow(input.window, ctx.now()), input.stepMs, ctx.now()),
       ),
     edge: viewerProcedure
       .input(signalsEdgeInputSchema)

@@ -11,6 +11,7 @@ import {
   REQUEST_DURATION_METRIC,
   SpanKind,
   StatusCode,
+  WEFT_PROXY_SCOPE_NAME,
   type ExportMetricsServiceRequest,
   type ExportTraceServiceRequest,
   type KeyValue,
@@ -150,17 +151,21 @@ export function span(s: {
   };
 }
 
-/** Spans of one service (service.name, service.namespace) in one request. */
+/**
+ * Spans of one service (service.name, service.namespace) in one request, as its Weft proxy reports them (the
+ * proxy's instrumentation scope: span-metrics leave them to the proxy's histograms) unless `scope` is given.
+ */
 export function tracesRequest(r: {
   service: string;
   namespace: string;
   spans: readonly Span[];
+  scope?: { name: string };
 }): ExportTraceServiceRequest {
   return {
     resourceSpans: [
       {
         resource: { attributes: [kv(Attr.serviceName, r.service), kv(Attr.serviceNamespace, r.namespace)] },
-        scopeSpans: [{ scope: SCOPE, spans: [...r.spans] }],
+        scopeSpans: [{ scope: r.scope ?? { name: WEFT_PROXY_SCOPE_NAME }, spans: [...r.spans] }],
       },
     ],
   };

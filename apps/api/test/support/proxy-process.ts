@@ -60,7 +60,13 @@ export async function startProxy(opts: {
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(opts.token ? { WEFT_PROXY_TOKEN: opts.token } : {}), ...opts.env },
+      env: {
+        ...process.env,
+        // Tests check the spans of every request; the proxies' default samples 1 % of new traces.
+        WEFT_TRACE_SAMPLING_PERCENT: '100',
+        ...(opts.token ? { WEFT_PROXY_TOKEN: opts.token } : {}),
+        ...opts.env,
+      },
     },
   );
   let log = '';

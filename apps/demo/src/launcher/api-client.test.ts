@@ -9,6 +9,7 @@ import type { TokenSummary } from '@weft/schema';
 import {
   ApiCallError,
   ApiClient,
+  createIngestToken,
   createWorkloadTokens,
   demoTokenName,
   revokeDemoTokens,
@@ -238,6 +239,18 @@ describe('demo tokens', () => {
       ['demo:reviews-v2.shop', 'workload', 'shop', 'reviews', 'v2'],
     ]);
     expect(demoTokenName('x.y')).toBe('demo:x.y');
+  });
+
+  it('creates an ingest token for a service outside the mesh, scoped to its namespace and service', async () => {
+    const api = new ApiClient(base);
+    const s = await api.login('admin', PASSWORD);
+    const token = await createIngestToken(api, s, { namespace: 'shop', service: 'recommendations' });
+    expect(token).toBe('weft_secret_t1');
+    expect(fake.tokens.map((t) => [t.name, t.kind, t.namespace, t.service])).toEqual([
+      ['demo:recommendations.shop', 'ingest', 'shop', 'recommendations'],
+    ]);
+    // A later run revokes it with the workload tokens.
+    expect(await revokeDemoTokens(api, s)).toBe(1);
   });
 
   it('fails with the API message when a token cannot be created', async () => {

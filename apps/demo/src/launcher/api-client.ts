@@ -285,3 +285,24 @@ export async function createWorkloadTokens(
   }
   return tokens;
 }
+
+/**
+ * An ingest token for a service that sends OTLP itself (OpenTelemetry SDK, no proxy), scoped to exactly its
+ * namespace and service. Named "demo:<service>.<namespace>" like the workload tokens, so the next run revokes it.
+ */
+export async function createIngestToken(
+  api: ApiClient,
+  session: ApiSession,
+  service: { namespace: string; service: string },
+): Promise<string> {
+  const input: TokenCreate = {
+    kind: 'ingest',
+    name: demoTokenName(`${service.service}.${service.namespace}`),
+    namespace: service.namespace,
+    service: service.service,
+  };
+  const created = await api.mutate<CreatedToken>(session, 'tokens.create', input);
+  if (typeof created?.token !== 'string' || created.token === '')
+    throw new ApiCallError(`tokens.create for ${input.name}: the API's answer has no token`, 200);
+  return created.token;
+}

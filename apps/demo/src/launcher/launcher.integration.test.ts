@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isPortFree } from '../common/net.ts';
-import { DEMO_WORKLOADS } from '../topology.ts';
+import { DEMO_WORKLOADS, OUTSIDE_SERVICES, RECOMMENDATIONS } from '../topology.ts';
 import { allocateWorkloadPorts, portSpan } from './ports.ts';
 import type { ServiceVersionStats, TokenSummary } from '@weft/schema';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -210,13 +210,20 @@ async function expectAllReleased(run: Running, pids: Record<string, number>): Pr
 }
 
 const LIFECYCLE_TIMEOUT_MS = 90_000;
-/** A --no-console run binds the API port and four per workload (app, proxy inbound, outbound, admin). */
-const PORTS_BOUND = 1 + 4 * DEMO_WORKLOADS.length;
-/** What the launcher says after stopping the API, shop, load generator and every proxy (+ extra ports). */
+/**
+ * A --no-console run binds the API port, four per workload (app, proxy inbound, outbound, admin) and one per
+ * service outside the mesh.
+ */
+const PORTS_BOUND = 1 + 4 * DEMO_WORKLOADS.length + OUTSIDE_SERVICES.length;
+/** What the launcher says after stopping the API, shop, outside services, load generator and every proxy. */
 const STOPPED_ALL = (extraPorts: number): RegExp =>
   new RegExp(
-    `stopped ${DEMO_WORKLOADS.length + 3} processes in [\\d.]+ s; all ${PORTS_BOUND + extraPorts} ports are free`,
+    `stopped ${DEMO_WORKLOADS.length + 4} processes in [\\d.]+ s; all ${PORTS_BOUND + extraPorts} ports are free`,
   );
+/** The service outside the mesh that sends OTLP itself. */
+const SDK = RECOMMENDATIONS.identity;
+/** Every token a run creates: one workload token per proxy, the ingest token of recommendations. */
+const DEMO_TOKEN_COUNT = DEMO_WORKLOADS.length + 1;
 
 describe('launcher lifecycle (real API, proxies, shop and load generator; --no-console)', () => {
   it(
@@ -234,6 +241,7 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
           [
             'api',
             'loadgen',
+            'outside',
             'shop',
             ...allocateWorkloadPorts(1).map((p) => `proxy-${p.workload.name}`),
           ].sort(),
@@ -252,20 +260,34 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
         expect(
           tokens.map((t) => [t.name, t.kind, t.namespace, t.service, t.version, t.revokedAtMs]).sort(),
         ).toEqual(
-          DEMO_WORKLOADS.map((w) => [
-            `demo:${w.name}.${w.namespace}`,
-            'workload',
-            w.namespace,
-            w.service,
-            w.version,
-            null,
-          ]).sort(),
+          [
+            ...DEMO_WORKLOADS.map((w) => [
+              `demo:${w.name}.${w.namespace}`,
+              'workload',
+              w.namespace,
+              w.service,
+              w.version,
+              null,
+            ]),
+            // recommendations sends OTLP itself: an ingest token for exactly its namespace and service.
+            [`demo:${SDK.service}.${SDK.namespace}`, 'ingest', SDK.namespace, SDK.service, null, null],
+          ].sort(),
         );
-        const secrets = Object.entries(pids)
+        const proxySecrets = Object.entries(pids)
           .filter(([name]) => name.startsWith('proxy-'))
           .map(([, pid]) => environOf(pid).WEFT_PROXY_TOKEN ?? '');
+        // The SDK's standard variables: the API and "Authorization=Bearer%20<ingest token>".
+        const outsideEnv = environOf(pids.outside!);
+        expect(outsideEnv.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(run.apiUrl);
+        const ingestSecret = /^Authorization=Bearer%20(weft_\S+)$/.exec(
+          outsideEnv.OTEL_EXPORTER_OTLP_HEADERS ?? '',
+        )?.[1];
+        expect(ingestSecret).toBeDefined();
+        const secrets = [...proxySecrets, ingestSecret!];
         expect(secrets.every((t) => t.startsWith('weft_'))).toBe(true);
-        expect(new Set(secrets).size).toBe(DEMO_WORKLOADS.length);
+        expect(new Set(secrets).size).toBe(DEMO_TOKEN_COUNT);
+        expect(outsideEnv.WEFT_PROXY_TOKEN).toBeUndefined();
+        expect(environOf(pids.shop!).OTEL_EXPORTER_OTLP_HEADERS).toBeUndefined();
         expect(environOf(pids.shop!).WEFT_PROXY_TOKEN).toBeUndefined();
         expect(environOf(pids.api!).WEFT_PROXY_TOKEN).toBeUndefined();
         const places: Record<string, string> = {
@@ -278,7 +300,7 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
         for (const [where, text] of Object.entries(places)) {
           expect(
             secrets.some((t) => text.includes(t)),
-            `a proxy token appears in ${where}`,
+            `a token appears in ${where}`,
           ).toBe(false);
         }
 
@@ -331,7 +353,7 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
       const dataDir = first.dataDir;
       const password = savedPassword(dataDir);
       const firstIds = (await demoTokens(first)).map((t) => t.id);
-      expect(firstIds).toHaveLength(DEMO_WORKLOADS.length);
+      expect(firstIds).toHaveLength(DEMO_TOKEN_COUNT);
       first.kill('SIGINT');
       expect(await first.exit(20_000), first.output()).toBe(0);
 
@@ -352,11 +374,11 @@ describe('launcher lifecycle (real API, proxies, shop and load generator; --no-c
       try {
         expect(second.output()).toContain(bannerSignIn(second));
         expect(savedPassword(dataDir)).toBe(password);
-        expect(second.output()).toContain(`revoked ${DEMO_WORKLOADS.length} of an earlier run`);
+        expect(second.output()).toContain(`revoked ${DEMO_TOKEN_COUNT} of an earlier run`);
         const tokens = await demoTokens(second);
         const old = tokens.filter((t) => firstIds.includes(t.id));
         expect(old.map((t) => t.revokedAtMs !== null)).toEqual(firstIds.map(() => true));
-        expect(tokens.filter((t) => t.revokedAtMs === null)).toHaveLength(DEMO_WORKLOADS.length);
+        expect(tokens.filter((t) => t.revokedAtMs === null)).toHaveLength(DEMO_TOKEN_COUNT);
       } finally {
         second.kill('SIGINT');
       }

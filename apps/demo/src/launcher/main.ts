@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole Weft demo in one command.
- *   API (SQLite) → sign in as admin, one workload token per proxy → console build if needed (in parallel)
- *   → demo shop → one proxy per workload → load generator → console; prints the console URL and how to sign
- *   in. With --no-console: no console build or server; prints the API URL and curl commands.
- * The admin password: see admin-password.ts. Proxy tokens travel in the proxies' environment only (never in
- * argv, logs or pids.json); each run revokes the tokens of the run before.
+ *   API (SQLite) → sign in as admin, one workload token per proxy (and an ingest token for the service
+ *   outside the mesh) → console build if needed (in parallel) → demo shop and the services outside the mesh
+ *   → one proxy per workload → load generator → console; prints the console URL and how to sign in. With --no-console: no console build or server; prints the API URL and curl commands.
+ * The admin password: see admin-password.ts. Proxy tokens (and the ingest token, as OTEL_EXPORTER_OTLP_HEADERS)
+ * travel in their process's environment only (never in argv, logs or pids.json); each run revokes the tokens of
+ * the run before.
  * While running, <data dir>/pids.json lists the pid of every component. Ctrl-C / SIGTERM stops everything it
  * started, in reverse order.
  */
@@ -14,10 +15,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { BOOTSTRAP_ADMIN_USERNAME } from '@weft/schema';
+import { BOOTSTRAP_ADMIN_USERNAME, TraceSampling } from '@weft/schema';
 import { portProblem, sleep } from '../common/net.ts';
 import { buildDemoPlan } from '../shop/plan.ts';
-import { DEMO_WORKLOADS, ENTRY_WORKLOAD, type DemoWorkload } from '../topology.ts';
+import { DEMO_WORKLOADS, ENTRY_WORKLOAD, RECOMMENDATIONS, type DemoWorkload } from '../topology.ts';
 import {
   ADMIN_PASSWORD_ENV,
   AdminPasswordError,
@@ -29,6 +30,7 @@ import {
 import {
   ApiCallError,
   ApiClient,
+  createIngestToken,
   createWorkloadTokens,
   revokeDemoTokens,
   SignInRefusedError,
@@ -39,6 +41,7 @@ import { missingEndpoints } from './mesh.ts';
 import { parseLauncherArgs, usage, UsageError, type LauncherConfig } from './config.ts';
 import { bannerLines } from './output.ts';
 import {
+  allocateOutsidePorts,
   allocateWorkloadPorts,
   allPortUses,
   busyPortMessage,
@@ -56,6 +59,8 @@ const LOADGEN_CONCURRENCY = 16;
 const SIGNAL_DEBOUNCE_MS = 1000;
 
 const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+/** The demo's proxies trace every request: a demo is for looking at traces. */
+const DEMO_TRACE_SAMPLING_PERCENT = 100;
 const print = makePrinter(undefined, color);
 const say = (line: string): void => print('weft', line);
 const t0 = performance.now();
@@ -90,12 +95,13 @@ const ENTRIES = {
   api: 'apps/api/src/main.ts',
   proxy: 'apps/proxy/src/main.ts',
   shop: 'apps/demo/src/shop/main.ts',
+  outside: 'apps/demo/src/outside/main.ts',
   loadgen: 'apps/demo/src/loadgen/main.ts',
   console: 'apps/web/package.json',
 };
 
 function requireFiles(withConsole: boolean): void {
-  const needed = [ENTRIES.api, ENTRIES.proxy, ENTRIES.shop, ENTRIES.loadgen];
+  const needed = [ENTRIES.api, ENTRIES.proxy, ENTRIES.shop, ENTRIES.outside, ENTRIES.loadgen];
   if (withConsole) needed.push(ENTRIES.console);
   const missing = needed.filter((f) => !existsSync(path.resolve(REPO_ROOT, f)));
   if (missing.length > 0) {
@@ -158,16 +164,23 @@ async function waitForHttp(
 
 const proxyIdOf = (w: DemoWorkload): string => `${w.name}.${w.namespace}`;
 
+interface DemoTokens {
+  /** Workload tokens by proxy id. */
+  workloads: Map<string, string>;
+  /** The ingest token of the service outside the mesh that sends OTLP itself (recommendations). */
+  ingest: string;
+}
+
 /**
- * Signs in as admin, revokes the demo tokens of earlier runs and creates one workload token per demo workload.
- * Returns the tokens by proxy id. Throws StartupError with advice when the API refuses the password.
+ * Signs in as admin, revokes the demo tokens of earlier runs and creates one workload token per demo workload
+ * and the ingest token of recommendations. Throws StartupError with advice when the API refuses the password.
  */
-async function issueWorkloadTokens(
+async function issueDemoTokens(
   apiUrl: string,
   admin: AdminPassword,
   dataDir: string,
   signal: AbortSignal,
-): Promise<Map<string, string>> {
+): Promise<DemoTokens> {
   const api = new ApiClient(apiUrl, { signal });
   let session;
   try {
@@ -189,11 +202,12 @@ async function issueWorkloadTokens(
         version: w.version,
       })),
     );
+    const ingest = await createIngestToken(api, session, RECOMMENDATIONS.identity);
     say(
-      `signed in as ${BOOTSTRAP_ADMIN_USERNAME}; created ${tokens.size} workload tokens` +
+      `signed in as ${BOOTSTRAP_ADMIN_USERNAME}; created ${tokens.size} workload tokens and 1 ingest token` +
         (revoked > 0 ? `, revoked ${revoked} of an earlier run` : ''),
     );
-    return tokens;
+    return { workloads: tokens, ingest };
   } finally {
     await api.logout(session);
   }
@@ -391,6 +405,8 @@ async function main(): Promise<number> {
   let api: Child | undefined;
   let build: Child | undefined;
   let shop: Child | undefined;
+  /** The services outside the mesh (recommendations with its OpenTelemetry SDK, the payments gateway). */
+  let outside: Child | undefined;
   let consoleChild: Child | undefined;
   let loadgen: Child | undefined;
   /** --platform kubernetes: the in-process Kubernetes API server (not a child process). */
@@ -448,7 +464,7 @@ async function main(): Promise<number> {
     timeline.api = elapsed();
     say(`API ready (${timeline.api})`);
     const a = api;
-    const tokens = await issueWorkloadTokens(apiUrl, admin, config.dataDir, signal).catch((e: unknown) => {
+    const tokens = await issueDemoTokens(apiUrl, admin, config.dataDir, signal).catch((e: unknown) => {
       if (e instanceof StartupError || signal.aborted) throw e;
       if (e instanceof ApiCallError) throw new StartupError(`preparing the proxies' tokens: ${e.message}`, a);
       throw e;
@@ -481,11 +497,42 @@ async function main(): Promise<number> {
       buildDone.catch((e: unknown) => fail((e as Error).message, (e as StartupError).child));
     }
 
-    // 3. shop
-    const plan = buildDemoPlan((w) => {
-      const p = ports.find((x) => x.workload.name === w.name)!;
-      return { app: `${HOST}:${p.app}`, outbound: `${HOST}:${p.outbound}` };
+    // 3. shop, and the services outside the mesh that it calls through its proxies (egress)
+    const outsideAt = Object.fromEntries(
+      allocateOutsidePorts(config.portBase).map((o) => [o.service.name, `${HOST}:${o.port}`]),
+    );
+    const plan = buildDemoPlan(
+      (w) => {
+        const p = ports.find((x) => x.workload.name === w.name)!;
+        return { app: `${HOST}:${p.app}`, outbound: `${HOST}:${p.outbound}` };
+      },
+      {},
+      outsideAt,
+    );
+    outside = start({
+      name: 'outside',
+      ...node(ENTRIES.outside, [
+        '--recommendations',
+        outsideAt.recommendations!,
+        '--payments-gateway',
+        outsideAt['payments-gateway']!,
+      ]),
+      cwd: REPO_ROOT,
+      // The standard OpenTelemetry SDK variables, as a user would set them (README); the shell's own OTEL_*
+      // (a signal-specific endpoint would win over ours) stay out.
+      env: {
+        ...Object.fromEntries(Object.entries(baseEnv).filter(([k]) => !k.startsWith('OTEL_'))),
+        OTEL_EXPORTER_OTLP_ENDPOINT: apiUrl,
+        OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${tokens.ingest}`,
+      },
+      logFile: logFile('outside'),
     });
+    const o = outside;
+    const outsideReady = Promise.all(
+      Object.entries(outsideAt).map(([name, address]) =>
+        waitForHttp(name, `http://${address}/healthz`, { timeoutMs: 30_000, signal, child: o }),
+      ),
+    );
     say(
       `starting the demo shop: ${DEMO_WORKLOADS.length} workloads on ${HOST}:${config.portBase}-${config.portBase + portSpan() - 1}…`,
     );
@@ -545,15 +592,21 @@ async function main(): Promise<number> {
             w.zone,
             '--region',
             w.region,
+            // Every trace, like Istio's demo profile (production proxies default to 1%); the environment's
+            // own setting wins.
+            ...(process.env[TraceSampling.percentEnv] === undefined
+              ? [`--${TraceSampling.percentFlag}`, String(DEMO_TRACE_SAMPLING_PERCENT)]
+              : []),
           ]),
           cwd: REPO_ROOT,
-          env: { ...baseEnv, WEFT_PROXY_TOKEN: tokens.get(proxyIdOf(w)) },
+          env: { ...baseEnv, WEFT_PROXY_TOKEN: tokens.workloads.get(proxyIdOf(w)) },
           logFile: logFile(`proxy-${w.name}`),
         }),
       );
     }
     await Promise.all([
       shopReady,
+      outsideReady,
       ...ports.map((p, i) =>
         waitForHttp(`the proxy of ${p.workload.name}`, `http://${HOST}:${p.admin}/ready`, {
           timeoutMs: 60_000,
@@ -632,7 +685,8 @@ async function main(): Promise<number> {
       passwordEnv: ADMIN_PASSWORD_ENV,
       shop:
         `${DEMO_WORKLOADS.length} workloads in namespaces ${[...new Set(DEMO_WORKLOADS.map((w) => w.namespace))].join(', ')}, ` +
-        `entry ${HOST}:${entry.inbound}, load ${config.rps} rps`,
+        `entry ${HOST}:${entry.inbound}, load ${config.rps} rps; outside the mesh: recommendations ` +
+        `(OpenTelemetry SDK) ${outsideAt.recommendations}, payments gateway ${outsideAt['payments-gateway']}`,
       logDir,
       pidsFile: pidsFile!,
       kubernetes: cluster ? { server: cluster.server.url, kubeconfig: cluster.kubeconfigPath } : null,
@@ -662,6 +716,7 @@ async function main(): Promise<number> {
   await stopOne(loadgen);
   await Promise.all(proxies.map((p) => stopOne(p)));
   await stopOne(shop);
+  await stopOne(outside);
   await stopOne(build);
   await stopOne(consoleChild);
   await stopOne(api);

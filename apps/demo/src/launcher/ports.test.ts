@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isPortFree } from '../common/net.ts';
-import { DEMO_WORKLOADS } from '../topology.ts';
+import { DEMO_WORKLOADS, OUTSIDE_SERVICES } from '../topology.ts';
 import {
+  allocateOutsidePorts,
   allocateWorkloadPorts,
   allPortUses,
   busyPortMessage,
@@ -36,9 +37,27 @@ describe('port allocation', () => {
   });
 
   it('never hands out one port twice', () => {
-    const all = allocateWorkloadPorts(20000).flatMap((p) => [p.app, p.inbound, p.outbound, p.admin]);
+    const all = [
+      ...allocateWorkloadPorts(20000).flatMap((p) => [p.app, p.inbound, p.outbound, p.admin]),
+      ...allocateOutsidePorts(20000).map((o) => o.port),
+    ];
     expect(new Set(all).size).toBe(all.length);
-    expect(all).toHaveLength(DEMO_WORKLOADS.length * 4);
+    expect(all).toHaveLength(DEMO_WORKLOADS.length * 4 + OUTSIDE_SERVICES.length);
+  });
+
+  it('gives the services outside the mesh spare ports of the first block, inside the span', () => {
+    expect(allocateOutsidePorts(15000).map((o) => [o.service.name, o.port])).toEqual([
+      ['recommendations', 15008],
+      ['payments-gateway', 15009],
+    ]);
+    const uses = allPortUses({ consolePort: 3000, apiPort: 4000, portBase: 15000 });
+    expect(uses).toContainEqual({
+      port: 15008,
+      owner: 'recommendations (outside the mesh)',
+      change: '--port-base or WEFT_PORT_BASE',
+    });
+    expect(portCollisions(uses)).toEqual([]);
+    expect(Math.max(...uses.map((u) => u.port))).toBe(15000 + portSpan() - 1);
   });
 
   it('refuses a base whose block runs past 65535', () => {
@@ -48,7 +67,7 @@ describe('port allocation', () => {
 
   it('lists every port with its owner and the setting that moves it', () => {
     const uses = allPortUses({ consolePort: 3000, apiPort: 4000, portBase: 15000 });
-    expect(uses).toHaveLength(2 + DEMO_WORKLOADS.length * 4);
+    expect(uses).toHaveLength(2 + DEMO_WORKLOADS.length * 4 + OUTSIDE_SERVICES.length);
     expect(uses[0]).toEqual({ port: 3000, owner: 'console', change: '--console-port or WEFT_CONSOLE_PORT' });
     expect(uses).toContainEqual({
       port: 15051,
@@ -60,7 +79,7 @@ describe('port allocation', () => {
 
   it('leaves the console port out with --no-console', () => {
     const uses = allPortUses({ consolePort: 15001, apiPort: 4000, portBase: 15000, noConsole: true });
-    expect(uses).toHaveLength(1 + DEMO_WORKLOADS.length * 4);
+    expect(uses).toHaveLength(1 + DEMO_WORKLOADS.length * 4 + OUTSIDE_SERVICES.length);
     expect(uses.map((u) => u.owner)).not.toContain('console');
     expect(uses[0]).toEqual({ port: 4000, owner: 'API', change: '--api-port or WEFT_API_PORT' });
     expect(portCollisions(uses)).toEqual([]);
@@ -72,7 +91,7 @@ describe('port allocation', () => {
       'Kubernetes API server',
     );
     const uses = allPortUses({ ...base, platform: 'kubernetes' });
-    expect(uses).toHaveLength(3 + DEMO_WORKLOADS.length * 4);
+    expect(uses).toHaveLength(3 + DEMO_WORKLOADS.length * 4 + OUTSIDE_SERVICES.length);
     expect(uses).toContainEqual({
       port: 15020,
       owner: 'Kubernetes API server',
@@ -112,7 +131,7 @@ describe('port allocation', () => {
     expect(msg).toContain('--console-port or WEFT_CONSOLE_PORT (e.g. --console-port 3001)');
     expect(msg).toContain('Nothing was started.');
     const many = busyPortMessage(allPortUses(config).slice(2), config);
-    expect(many).toContain('… and 34 more ports');
+    expect(many).toContain('… and 36 more ports');
     expect(many).toContain('--port-base or WEFT_PORT_BASE (e.g. --port-base 16000)');
     expect(many).toContain('another Weft demo');
   });

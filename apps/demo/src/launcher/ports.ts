@@ -3,8 +3,11 @@
  * base + 10*i .. base + 10*i + 9, of which it uses:
  *   +0 app (the shop service itself)   +1 proxy inbound   +2 proxy outbound   +3 proxy admin
  * Default base 15000: frontend 15000-15003, catalog 15010-15013, ..., ratings-2 15090-15093.
+ * The services outside the mesh (topology.ts OUTSIDE_SERVICES) take spare ports of the first block, base+8 and
+ * base+9: inside the span, so nothing after the shop block (the e2e suite's Kubernetes API port at base+100 of
+ * its second demo) moves or collides.
  */
-import { DEMO_WORKLOADS, type DemoWorkload } from '../topology.ts';
+import { DEMO_WORKLOADS, OUTSIDE_SERVICES, type DemoWorkload, type OutsideService } from '../topology.ts';
 import { howToChange, type LauncherConfig } from './config.ts';
 
 export const BLOCK_SIZE = 10;
@@ -51,6 +54,23 @@ export function allocateWorkloadPorts(
   });
 }
 
+/** First offset (in the first block) of the services outside the mesh, one port each. */
+export const OUTSIDE_OFFSET = 8;
+
+export interface OutsidePorts {
+  service: OutsideService;
+  port: number;
+}
+
+export function allocateOutsidePorts(
+  base: number,
+  services: readonly OutsideService[] = OUTSIDE_SERVICES,
+): OutsidePorts[] {
+  if (OUTSIDE_OFFSET + services.length > BLOCK_SIZE)
+    throw new RangeError(`${services.length} services outside the mesh do not fit in the first block`);
+  return services.map((service, i) => ({ service, port: base + OUTSIDE_OFFSET + i }));
+}
+
 export function portSpan(workloads: readonly DemoWorkload[] = DEMO_WORKLOADS): number {
   return BLOCK_SIZE * (workloads.length - 1) + OFFSETS.admin + 1;
 }
@@ -87,6 +107,13 @@ export function allPortUses(
       });
     }
   }
+  for (const op of allocateOutsidePorts(config.portBase)) {
+    uses.push({
+      port: op.port,
+      owner: `${op.service.name} (outside the mesh)`,
+      change: howToChange('portBase'),
+    });
+  }
   return uses;
 }
 
@@ -111,6 +138,9 @@ export function describePortScheme(base = 15000, workloads = DEMO_WORKLOADS): st
     `ports: the demo shop uses ${base}-${base + span - 1} (from --port-base): workload i gets base+10*i (app),`,
     `       +1 (proxy inbound), +2 (proxy outbound), +3 (proxy admin), in this order:`,
     `       ${workloads.map((w, i) => `${w.name}=${base + BLOCK_SIZE * i}`).join(' ')}`,
+    `       outside the mesh (no proxy): ${allocateOutsidePorts(base)
+      .map((o) => `${o.service.name}=${o.port}`)
+      .join(' ')}`,
   ].join('\n');
 }
 

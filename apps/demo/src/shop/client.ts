@@ -1,6 +1,8 @@
 /**
  * Downstream calls, always through the caller's own proxy: the request goes to the outbound listener with
- * the Host header naming the target service ("pricing" or "pricing.shop"). Never throws.
+ * the Host header naming the target service ("pricing" or "pricing.shop"). Calls to hosts outside the mesh go
+ * there too, as an application with HTTP_PROXY pointed at its sidecar sends them: absolute-form
+ * (`GET http://host:port/path`), and the proxy forwards them as egress. Never throws.
  */
 import { Pool } from 'undici';
 
@@ -31,11 +33,31 @@ export class Downstream {
     });
   }
 
-  async call(
+  call(
     target: string,
     path: string,
     propagated: Record<string, string>,
     opts: CallOptions = {},
+  ): Promise<CallResult> {
+    return this.send(target, path, propagated, opts);
+  }
+
+  /** A host outside the mesh ("host:port"), through the proxy as a forward proxy (absolute-form target). */
+  callExternal(
+    hostPort: string,
+    path: string,
+    propagated: Record<string, string>,
+    opts: CallOptions = {},
+  ): Promise<CallResult> {
+    return this.send(hostPort, `http://${hostPort}${path}`, propagated, opts);
+  }
+
+  private async send(
+    target: string,
+    /** origin-form "/path" for a mesh service, absolute-form for a host outside the mesh */
+    requestTarget: string,
+    propagated: Record<string, string>,
+    opts: CallOptions,
   ): Promise<CallResult> {
     const started = performance.now();
     const headers: Record<string, string> = {
@@ -52,7 +74,7 @@ export class Downstream {
     try {
       const res = await this.pool.request({
         method: opts.method ?? 'GET',
-        path,
+        path: requestTarget,
         headers,
         body: payload,
         signal: AbortSignal.timeout(this.timeoutMs),

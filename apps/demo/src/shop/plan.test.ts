@@ -116,6 +116,34 @@ describe('shop plan', () => {
     );
   });
 
+  it('carries the addresses of the services outside the mesh, and refuses unknown names or bad addresses', () => {
+    const instances = [
+      { service: 'pricing', namespace: 'shop', listen: '127.0.0.1:0', outbound: '127.0.0.1:9' },
+    ];
+    expect(parsePlan({ instances }).outside).toEqual({});
+    expect(
+      parsePlan({
+        instances,
+        outside: { recommendations: '127.0.0.1:15008', 'payments-gateway': '127.0.0.1:15009' },
+      }).outside,
+    ).toEqual({ recommendations: '127.0.0.1:15008', 'payments-gateway': '127.0.0.1:15009' });
+    let err: unknown;
+    try {
+      parsePlan({
+        instances,
+        outside: { ads: '127.0.0.1:1', recommendations: 'nowhere', 'payments-gateway': 5 },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as PlanError).problems).toEqual([
+      'outside.ads: unknown service (known: recommendations, payments-gateway)',
+      'outside.recommendations: "nowhere" is not host:port',
+      'outside.payments-gateway: must be "host:port"',
+    ]);
+    expect(() => parsePlan({ instances, outside: [] })).toThrow(/outside: must be an object/);
+  });
+
   it('rejects a plan without instances', () => {
     expect(() => parsePlan({ instances: [] })).toThrow(/instances: must be a non-empty array/);
     expect(() => parsePlan(null)).toThrow(PlanError);

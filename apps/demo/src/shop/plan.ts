@@ -4,7 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseHostPort } from '../common/net.ts';
-import { DEMO_WORKLOADS, SERVICE_KINDS, type DemoWorkload, type ServiceKind } from '../topology.ts';
+import {
+  DEMO_WORKLOADS,
+  OUTSIDE_SERVICES,
+  SERVICE_KINDS,
+  type DemoWorkload,
+  type OutsideService,
+  type ServiceKind,
+} from '../topology.ts';
 
 export interface Behaviour {
   /** 0..1: share of requests answered with `failureStatus` (after doing the work). */
@@ -31,10 +38,19 @@ export interface InstancePlan {
   behaviour: Behaviour;
 }
 
+export type OutsideName = OutsideService['name'];
+
+/**
+ * host:port of each service outside the mesh the shop calls (through the caller's proxy, as egress). A service
+ * without an address here is not called: the pages that would show its answer leave it out.
+ */
+export type OutsideAddresses = Partial<Record<OutsideName, string>>;
+
 export interface ShopPlan {
   instances: InstancePlan[];
   /** Budget for one downstream call (headers + body). */
   upstreamTimeoutMs: number;
+  outside?: OutsideAddresses;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 3000;
@@ -85,9 +101,11 @@ export interface DemoPlanAddresses {
 export function buildDemoPlan(
   addressOf: (w: DemoWorkload) => DemoPlanAddresses,
   overrides: Partial<Record<ServiceKind, Partial<Behaviour>>> = {},
+  outside: OutsideAddresses = {},
 ): ShopPlan {
   return {
     upstreamTimeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS,
+    outside: { ...outside },
     instances: DEMO_WORKLOADS.map((w) => {
       const a = addressOf(w);
       return {
@@ -185,8 +203,37 @@ export function parsePlan(input: unknown): ShopPlan {
       instances.push({ name, service, namespace, version, listen, outbound, behaviour });
     });
   }
+  const outside = parseOutside(input.outside, problems);
   if (problems.length > 0) throw new PlanError(problems);
-  return { instances, upstreamTimeoutMs };
+  return { instances, upstreamTimeoutMs, outside };
+}
+
+const OUTSIDE_NAMES: readonly string[] = OUTSIDE_SERVICES.map((s) => s.name);
+
+function parseOutside(raw: unknown, problems: string[]): OutsideAddresses {
+  const out: OutsideAddresses = {};
+  if (raw === undefined) return out;
+  if (!isRecord(raw)) {
+    problems.push('outside: must be an object of {name: "host:port"}');
+    return out;
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    if (!OUTSIDE_NAMES.includes(name)) {
+      problems.push(`outside.${name}: unknown service (known: ${OUTSIDE_NAMES.join(', ')})`);
+      continue;
+    }
+    if (typeof value !== 'string') {
+      problems.push(`outside.${name}: must be "host:port"`);
+      continue;
+    }
+    try {
+      parseHostPort(value);
+      out[name as OutsideName] = value;
+    } catch (e) {
+      problems.push(`outside.${name}: ${(e as Error).message}`);
+    }
+  }
+  return out;
 }
 
 function parseBehaviour(

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseHostPort, sleep } from '../common/net.ts';
 import { Downstream } from './client.ts';
-import { decide, type InstancePlan, type ShopPlan } from './plan.ts';
+import { decide, type InstancePlan, type OutsideAddresses, type ShopPlan } from './plan.ts';
 import { propagationHeaders } from './propagation.ts';
 import { matchRoute, ROUTES, type Reply } from './services.ts';
 
@@ -74,6 +74,7 @@ function makeHandler(
   downstream: Downstream,
   stats: RunningInstance['stats'],
   opts: ShopOptions,
+  outside: OutsideAddresses,
 ) {
   const routes = ROUTES[plan.service];
   const random = opts.random ?? Math.random;
@@ -126,6 +127,10 @@ function makeHandler(
       instance: plan.name,
       cookie: typeof req.headers.cookie === 'string' ? req.headers.cookie : undefined,
       call: (target, path, callOpts) => downstream.call(target, path, propagated, callOpts),
+      callOutside: async (name, path, callOpts) => {
+        const address = outside[name];
+        return address === undefined ? null : downstream.callExternal(address, path, propagated, callOpts);
+      },
     });
     send(res, plan.name, reply, req);
   };
@@ -150,7 +155,7 @@ export async function startShop(plan: ShopPlan, opts: ShopOptions = {}): Promise
     for (const p of plan.instances) {
       const stats = { requests: 0, failuresInjected: 0, errors: 0 };
       const downstream = new Downstream(p.outbound, plan.upstreamTimeoutMs);
-      const handler = makeHandler(p, downstream, stats, opts);
+      const handler = makeHandler(p, downstream, stats, opts, plan.outside ?? {});
       const server = http.createServer((req, res) => {
         handler(req, res).catch((err: unknown) => {
           stats.errors++;

@@ -5,6 +5,7 @@
  */
 import type { ServiceKind } from '../topology.ts';
 import type { CallOptions, CallResult } from './client.ts';
+import type { OutsideName } from './plan.ts';
 
 export interface Reply {
   status: number;
@@ -25,6 +26,11 @@ export interface Ctx {
   /** The incoming Cookie header: the frontend hands the shopper's session on to cart. */
   cookie: string | undefined;
   call(target: string, path: string, opts?: CallOptions): Promise<CallResult>;
+  /**
+   * A service outside the mesh, through this instance's proxy (egress); null when the plan gives it no address
+   * (the answer then leaves out what it would have added).
+   */
+  callOutside(name: OutsideName, path: string, opts?: CallOptions): Promise<CallResult | null>;
 }
 
 export interface Route {
@@ -102,17 +108,24 @@ const frontend: Route[] = [
     pattern: '/product/:id',
     handler: async (ctx) => {
       const id = ctx.params.id ?? '';
-      const [product, cart] = await Promise.all([
+      const [product, cart, recommended] = await Promise.all([
         ctx.call(Targets.catalogFromFrontend, `/products/${encodeURIComponent(id)}`),
         ctx.call(
           Targets.cartFromFrontend,
           `/cart/summary?user=${encodeURIComponent(user(ctx))}`,
           session(ctx),
         ),
+        // Outside the mesh (no proxy, its own OpenTelemetry SDK); optional, like reviews.
+        ctx.callOutside('recommendations', `/recommendations/${encodeURIComponent(id)}`),
       ]);
       if (!product.ok)
         return product.status === 404 ? notFound(`product ${id}`) : badGateway('catalog', product);
-      return json(200, { page: 'product', product: product.body, cart: cart.ok ? cart.body : null });
+      return json(200, {
+        page: 'product',
+        product: product.body,
+        cart: cart.ok ? cart.body : null,
+        ...(recommended === null ? {} : { recommendations: recommended.ok ? recommended.body : null }),
+      });
     },
   },
   {
@@ -216,7 +229,18 @@ const cart: Route[] = [
       const items = cartOf(userName);
       const quote = await ctx.call(Targets.pricing, '/quote', { method: 'POST', body: { items } });
       if (!quote.ok) return badGateway('pricing', quote);
-      return json(200, { user: userName, ...(quote.body as object), instance: ctx.instance });
+      const total = (quote.body as { total?: unknown }).total;
+      // A third-party API outside the mesh (egress); the cart still shows without its payment methods.
+      const methods = await ctx.callOutside(
+        'payments-gateway',
+        `/v1/payment-methods?currency=EUR&amount=${typeof total === 'number' ? total : 0}`,
+      );
+      return json(200, {
+        user: userName,
+        ...(quote.body as object),
+        instance: ctx.instance,
+        ...(methods === null ? {} : { paymentMethods: methods.ok ? methods.body : null }),
+      });
     },
   },
 ];

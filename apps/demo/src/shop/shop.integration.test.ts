@@ -1,7 +1,8 @@
 /**
  * Starts the real shop process and stands in for the proxies: every instance's "outbound listener" is a tiny
  * HTTP server here that records what the app sent (Host, trace headers) and forwards it to the target app,
- * so whole request chains run exactly as they would behind Weft proxies.
+ * so whole request chains run exactly as they would behind Weft proxies. Absolute-form requests (egress, for
+ * hosts outside the mesh) go to the host they name, as a forward proxy sends them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -11,8 +12,9 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_WORKLOADS } from '../topology.ts';
-import { buildDemoPlan, type Behaviour, type ShopPlan } from './plan.ts';
+import { buildDemoPlan, type Behaviour, type OutsideAddresses, type ShopPlan } from './plan.ts';
 import type { ServiceKind } from '../topology.ts';
+import { startPaymentsGateway, type RunningServer } from '../outside/payments-gateway.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');
@@ -46,7 +48,10 @@ function listen(server: http.Server): Promise<string> {
   );
 }
 
-async function startHarness(overrides: Partial<Record<ServiceKind, Partial<Behaviour>>>): Promise<Harness> {
+async function startHarness(
+  overrides: Partial<Record<ServiceKind, Partial<Behaviour>>>,
+  outside: OutsideAddresses = {},
+): Promise<Harness> {
   const h: Harness = {
     captured: [],
     apps: {},
@@ -70,6 +75,23 @@ async function startHarness(overrides: Partial<Record<ServiceKind, Partial<Behav
           headers: req.headers,
           body,
         });
+        const forward = (address: string, path: string): void => {
+          const [host, port] = address.split(':');
+          const up = http.request(
+            { host, port: Number(port), method: req.method, path, headers: req.headers },
+            (upRes) => {
+              res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+              upRes.pipe(res);
+            },
+          );
+          up.on('error', () => res.writeHead(502).end());
+          up.end(body);
+        };
+        if (/^https?:\/\//.test(req.url ?? '')) {
+          const target = new URL(req.url!);
+          forward(target.host, `${target.pathname}${target.search}`);
+          return;
+        }
         const hostName = (req.headers.host ?? '').split(':')[0]!;
         const [service, namespace = w.namespace] = hostName.split('.');
         const target = DEMO_WORKLOADS.find(
@@ -84,16 +106,7 @@ async function startHarness(overrides: Partial<Record<ServiceKind, Partial<Behav
             .end('no endpoints');
           return;
         }
-        const [host, port] = h.apps[target.name]!.split(':');
-        const up = http.request(
-          { host, port: Number(port), method: req.method, path: req.url, headers: req.headers },
-          (upRes) => {
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            upRes.pipe(res);
-          },
-        );
-        up.on('error', () => res.writeHead(502).end());
-        up.end(body);
+        forward(h.apps[target.name]!, req.url ?? '/');
       });
     });
     h.servers.push(server);
@@ -104,7 +117,11 @@ async function startHarness(overrides: Partial<Record<ServiceKind, Partial<Behav
     ['frontend', 'catalog', 'cart', 'pricing', 'reviews', 'ratings'].map((k) => [k, { ...quiet }]),
   );
   for (const [k, v] of Object.entries(overrides)) Object.assign(all[k]!, v);
-  const plan: ShopPlan = buildDemoPlan((w) => ({ app: '127.0.0.1:0', outbound: outbound[w.name]! }), all);
+  const plan: ShopPlan = buildDemoPlan(
+    (w) => ({ app: '127.0.0.1:0', outbound: outbound[w.name]! }),
+    all,
+    outside,
+  );
 
   h.shop = spawn(
     process.execPath,
@@ -335,5 +352,62 @@ describe('demo shop (ratings and pricing always fail)', () => {
       status: 502,
       body: { error: 'pricing unavailable', cause: 'pricing answered 500' },
     });
+  });
+});
+
+describe('demo shop (with the services outside the mesh)', () => {
+  let h: Harness;
+  let payments: RunningServer;
+  let recommendations: http.Server;
+  const seen: http.IncomingHttpHeaders[] = [];
+  beforeAll(async () => {
+    payments = await startPaymentsGateway('127.0.0.1:0', () => 0);
+    // Stands in for the SDK-instrumented service: records what arrives, answers like it.
+    recommendations = http.createServer((req, res) => {
+      seen.push(req.headers);
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ productId: req.url?.split('/').pop(), items: [{ id: '5' }] }));
+    });
+    const recommendationsAt = await listen(recommendations);
+    h = await startHarness({}, { recommendations: recommendationsAt, 'payments-gateway': payments.address });
+  });
+  beforeEach(() => {
+    h.captured.length = 0;
+  });
+  afterAll(async () => {
+    await stopHarness(h);
+    await payments?.close();
+    await new Promise((r) => recommendations?.close(r));
+  });
+
+  it('calls recommendations from product pages through the frontend proxy, as egress, in the same trace', async () => {
+    const r = await get(h.apps.frontend!, '/product/4', traceHeaders);
+    expect(r.status).toBe(200);
+    expect(r.body.recommendations).toEqual({ productId: '4', items: [{ id: '5' }] });
+    const egress = h.captured.filter((c) => c.url.startsWith('http://'));
+    const recommendationsAt = `127.0.0.1:${(recommendations.address() as AddressInfo).port}`;
+    expect(egress.map((c) => [c.via, c.method, c.url, c.headers.host])).toEqual([
+      ['frontend', 'GET', `http://${recommendationsAt}/recommendations/4`, recommendationsAt],
+    ]);
+    expect(seen.at(-1)?.traceparent).toBe(TRACEPARENT);
+  });
+
+  it("shows the payments gateway's methods on the cart page, asked through the cart's proxy", async () => {
+    const r = await get(h.apps.frontend!, '/cart?user=ada', { traceparent: TRACEPARENT });
+    expect(r.status).toBe(200);
+    const cart = r.body.cart as { total: number; paymentMethods: { methods: { id: string }[] } };
+    expect(cart.paymentMethods.methods.map((m) => m.id)).toContain('card');
+    const egress = h.captured.filter((c) => c.url.startsWith('http://'));
+    expect(egress.map((c) => [c.via, c.url])).toEqual([
+      ['cart', `http://${payments.address}/v1/payment-methods?currency=EUR&amount=${cart.total}`],
+    ]);
+  });
+
+  it('still serves the pages when a service outside the mesh does not answer', async () => {
+    await payments.close();
+    const r = await get(h.apps.frontend!, '/cart?user=ada');
+    expect(r.status).toBe(200);
+    expect(r.body.cart).toMatchObject({ user: 'ada', paymentMethods: null });
   });
 });

@@ -10,8 +10,10 @@ import { renderMirrorMetrics } from '../policies/mirror/mirror-metrics.ts';
 import type { MirrorSender } from '../policies/mirror/mirror-sender.ts';
 import type { RateLimitMetrics } from '../policies/rate-limit/rate-limit-metrics.ts';
 import type { RetryMetrics } from '../policies/retry/retry-metrics.ts';
+import { renderEgressMetrics, type EgressCounters } from '../policies/egress/egress-counters.ts';
 import { PrometheusText, renderRequestMetrics } from '../telemetry/prometheus.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
+import type { TraceSampler } from '../telemetry/trace-sampler.ts';
 
 export interface SignalStatus {
   signal: 'spans' | 'metrics';
@@ -32,6 +34,10 @@ export interface ProxyStatus {
   /** Undefined when no control plane is configured. */
   registered: boolean | undefined;
   telemetry: readonly SignalStatus[];
+  /** Requests to hosts outside the mesh, and the outbound traffic policy in force. */
+  egress?: { counters: EgressCounters; mode: string };
+  /** What became of each request's spans; absent when no spans are exported (no control plane). */
+  traceSampling?: TraceSampler;
   /** Outlier ejections, breaker overflows, active health checks, the own application's readiness. */
   resilience?: ResilienceStatus;
   /** Faults injected and copies mirrored by the outbound listener. */
@@ -204,6 +210,19 @@ export function renderMetricsPage(s: ProxyStatus): string {
   );
   for (const t of s.telemetry)
     text.sample('weft_proxy_telemetry_export_failures_total', { signal: t.signal }, t.failedAttempts);
+
+  if (s.egress !== undefined) renderEgressMetrics(text, s.egress.counters, s.egress.mode);
+
+  if (s.traceSampling !== undefined) {
+    const { percent, slowThresholdMs } = s.traceSampling.settings;
+    text.family(
+      'weft_proxy_trace_sampling_decisions_total',
+      'counter',
+      `Requests by what became of their spans: sampled (the caller's flag, else ${percent} % of new traces), failed or slow (not sampled, exported anyway: no response, 5xx, gRPC status other than 0, or at least ${slowThresholdMs / 1000} s), dropped. Request metrics count every request.`,
+    );
+    for (const [decision, count] of Object.entries(s.traceSampling.decisions))
+      text.sample('weft_proxy_trace_sampling_decisions_total', { decision }, count);
+  }
 
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();

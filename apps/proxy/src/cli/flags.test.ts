@@ -266,3 +266,30 @@ describe('--zone and --region', () => {
     expect(USAGE).toContain('WEFT_REGION');
   });
 });
+
+describe('--trace-sampling-percent and --trace-slow-threshold-ms', () => {
+  it('are absent by default (the environment, else 1 % and 1 s) and take a percentage and milliseconds', () => {
+    expect(parse(REQUIRED)).not.toHaveProperty('traceSamplingPercent');
+    const o = parse([...REQUIRED, '--trace-sampling-percent', '0.5', '--trace-slow-threshold-ms=250']);
+    expect([o.traceSamplingPercent, o.traceSlowThresholdMs]).toEqual([0.5, 250]);
+    expect(parse([...REQUIRED, '--trace-sampling-percent', '100']).traceSamplingPercent).toBe(100);
+  });
+
+  it('refuse what is not a percentage or a whole number of milliseconds, naming the limits', () => {
+    expect(errorOf([...REQUIRED, '--trace-sampling-percent', '150'])).toBe(
+      '--trace-sampling-percent "150" must be a number between 0 and 100 (a percentage, e.g. 1 or 0.5)',
+    );
+    expect(errorOf([...REQUIRED, '--trace-sampling-percent', 'all'])).toContain('between 0 and 100');
+    expect(errorOf([...REQUIRED, '--trace-sampling-percent='])).toContain('between 0 and 100');
+    expect(errorOf([...REQUIRED, '--trace-slow-threshold-ms', '0'])).toBe(
+      '--trace-slow-threshold-ms "0" must be a whole number of milliseconds between 1 and 3600000',
+    );
+    expect(errorOf([...REQUIRED, '--trace-slow-threshold-ms', '1.5'])).toContain('whole number');
+  });
+
+  it('are described in the usage with their environment variables', () => {
+    expect(USAGE).toContain('--trace-sampling-percent P');
+    expect(USAGE).toContain('WEFT_TRACE_SAMPLING_PERCENT');
+    expect(USAGE).toContain('WEFT_TRACE_SLOW_THRESHOLD_MS');
+  });
+});

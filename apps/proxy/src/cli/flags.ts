@@ -14,6 +14,8 @@ import {
   parseHostPort,
   proxyIdSchema,
   topologyLabelSchema,
+  traceSamplingPercentSchema,
+  traceSlowThresholdMsSchema,
   versionNameSchema,
   type HostPort,
 } from '@weft/schema';
@@ -44,6 +46,10 @@ export interface ProxyOptions {
    * to --app decides (WEFT_APP_READY_PATH when the flag is not given).
    */
   appReadyPath?: string | undefined;
+  /** Share of new traces sampled, 0..100 (--trace-sampling-percent; WEFT_TRACE_SAMPLING_PERCENT otherwise). */
+  traceSamplingPercent?: number | undefined;
+  /** Unsampled requests this slow (ms) still export spans (--trace-slow-threshold-ms; env likewise). */
+  traceSlowThresholdMs?: number | undefined;
 }
 
 export class FlagError extends Error {
@@ -55,6 +61,7 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
                   --control-plane URL
                   [--advertise HOST:PORT] [--proxy-id ID] [--flush-interval-ms 5000] [--config-poll-ms 2000] [--config-file PATH]
                   [--max-connections N] [--app-ready-path PATH]
+                  [--trace-sampling-percent P] [--trace-slow-threshold-ms N]
 
   --service NAME           service this proxy fronts (DNS label)
   --namespace NS           its namespace (DNS label)
@@ -80,10 +87,18 @@ export const USAGE = `Usage: weft-proxy --service NAME --namespace NS --version 
   --app-ready-path PATH    GET this path on --app every 2 s to tell whether it is ready (200-399 passes);
                            default: a TCP connect to --app. After 2 failures in a row /ready answers 503
                            and the proxy re-registers as not ready, so callers stop getting its endpoint
+  --trace-sampling-percent P
+                           share of new traces whose spans are exported, 0-100 (default 1, as Istio); a caller's
+                           sampled flag is always honoured, and failed or slow requests are exported anyway
+                           (default: WEFT_TRACE_SAMPLING_PERCENT, else 1)
+  --trace-slow-threshold-ms N
+                           requests at least this slow export their spans even when not sampled
+                           (default: WEFT_TRACE_SLOW_THRESHOLD_MS, else 1000)
 
 Environment: WEFT_PROXY_TOKEN, the workload token for this service, namespace and version, is sent as
   "Authorization: Bearer <token>" on every control-plane call (register, heartbeat, config, deregister,
-  telemetry). It is never logged. WEFT_APP_READY_PATH stands for --app-ready-path when the flag is not given.`;
+  telemetry). It is never logged. WEFT_APP_READY_PATH stands for --app-ready-path when the flag is not given.
+  WEFT_TRACE_SAMPLING_PERCENT and WEFT_TRACE_SLOW_THRESHOLD_MS stand for the two --trace-* flags.`;
 
 type FlagName =
   | 'service'
@@ -102,7 +117,9 @@ type FlagName =
   | 'zone'
   | 'region'
   | 'max-connections'
-  | 'app-ready-path';
+  | 'app-ready-path'
+  | 'trace-sampling-percent'
+  | 'trace-slow-threshold-ms';
 
 const FLAGS: ReadonlySet<string> = new Set<FlagName>([
   'service',
@@ -122,6 +139,8 @@ const FLAGS: ReadonlySet<string> = new Set<FlagName>([
   'region',
   'max-connections',
   'app-ready-path',
+  'trace-sampling-percent',
+  'trace-slow-threshold-ms',
 ]);
 
 const REQUIRED: readonly FlagName[] = [
@@ -199,6 +218,12 @@ export function parseFlags(
     ...(values.has('region') ? { region: topologyLabel('region', get('region')) } : {}),
     ...(values.has('app-ready-path') ? { appReadyPath: readyPath(get('app-ready-path')) } : {}),
     ...(values.has('max-connections') ? { maxConnections: connectionCount(get('max-connections')) } : {}),
+    ...(values.has('trace-sampling-percent')
+      ? { traceSamplingPercent: samplingPercent(get('trace-sampling-percent')) }
+      : {}),
+    ...(values.has('trace-slow-threshold-ms')
+      ? { traceSlowThresholdMs: slowThreshold(get('trace-slow-threshold-ms')) }
+      : {}),
   };
   if (options.configFile === '') throw new FlagError('--config-file needs a path');
   if (options.advertise === undefined && options.controlPlane !== undefined) {
@@ -241,14 +266,19 @@ function dnsLabel(flag: FlagName, value: string): string {
   return value;
 }
 
+interface Schema {
+  safeParse(value: unknown): { success: boolean; error?: { issues: readonly { message: string }[] } };
+}
+
 /** The shared schema's message for a value it refuses ("must be a DNS label: ..."). */
-function problemOf(
-  schema: {
-    safeParse(value: unknown): { success: boolean; error?: { issues: readonly { message: string }[] } };
-  },
-  value: string,
-): string {
-  return schema.safeParse(value).error?.issues[0]?.message ?? 'is not valid';
+function problemOf(schema: Schema, value: string): string {
+  return schemaProblem(schema, value) ?? 'is not valid';
+}
+
+/** Undefined when the shared schema accepts the value. */
+function schemaProblem(schema: Schema, value: string): string | undefined {
+  const result = schema.safeParse(value);
+  return result.success ? undefined : (result.error?.issues[0]?.message ?? 'is not valid');
 }
 
 function address(flag: FlagName, value: string, listener: boolean): HostPort {
@@ -280,6 +310,27 @@ function controlPlaneUrl(value: string): URL {
   if (url.search || url.hash)
     throw new FlagError(`--control-plane "${value}" must not have a query or fragment`);
   return url;
+}
+
+/** The sampling settings, flag or environment variable: the shared schemas' rules; "" is not a number. */
+export function samplingSettingProblem(
+  setting: 'percent' | 'slow-threshold',
+  value: string,
+): string | undefined {
+  const schema = setting === 'percent' ? traceSamplingPercentSchema : traceSlowThresholdMsSchema;
+  return schemaProblem(schema, value.trim() === '' ? 'x' : value);
+}
+
+function samplingPercent(value: string): number {
+  const problem = samplingSettingProblem('percent', value);
+  if (problem !== undefined) throw new FlagError(`--trace-sampling-percent "${value}" ${problem}`);
+  return Number(value);
+}
+
+function slowThreshold(value: string): number {
+  const problem = samplingSettingProblem('slow-threshold', value);
+  if (problem !== undefined) throw new FlagError(`--trace-slow-threshold-ms "${value}" ${problem}`);
+  return Number(value);
 }
 
 function connectionCount(value: string): number {

@@ -15,7 +15,9 @@
  */
 import {
   advertisedHostPort,
+  DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE,
   dnsLabelSchema,
+  outboundTrafficPolicySchema,
   proxyIdSchema,
   topologyLabelSchema,
   versionNameSchema,
@@ -23,6 +25,7 @@ import {
   routeRuleSchema,
   servicePolicySchema,
   type Endpoint,
+  type OutboundTrafficPolicy,
   type ProxyConfig,
   type RoutePolicies,
   type RouteRule,
@@ -131,9 +134,30 @@ export function checkConfig(raw: unknown): ConfigCheck {
     });
     services.push({ name: s.name as string, namespace: s.namespace as string, endpoints });
   });
-  if (raw.policies === undefined) return { ok: true, config: { version, services }, refused };
-  const policies = checkPolicies(raw.policies as unknown[], refused);
-  return { ok: true, config: { version, services, policies }, refused };
+  const egress = checkOutboundTrafficPolicy(raw.outboundTrafficPolicy, refused);
+  const config: ProxyConfig = { version, services };
+  if (raw.policies !== undefined) config.policies = checkPolicies(raw.policies as unknown[], refused);
+  if (egress !== undefined) config.outboundTrafficPolicy = egress;
+  return { ok: true, config, refused };
+}
+
+/**
+ * The mesh's egress switch; one that fails its schema is refused alone (the proxy keeps the default,
+ * ALLOW_ANY, as an API that does not send the field means).
+ */
+function checkOutboundTrafficPolicy(
+  raw: unknown,
+  refused: RefusedEntry[],
+): OutboundTrafficPolicy | undefined {
+  if (raw === undefined) return undefined;
+  const problem = problemOf(outboundTrafficPolicySchema, raw);
+  if (problem === undefined) return raw as OutboundTrafficPolicy;
+  refused.push({
+    path: 'outboundTrafficPolicy',
+    entry: `outboundTrafficPolicy ${show(raw)}`,
+    reason: `mode ${problem}; outside traffic is allowed (${DEFAULT_OUTBOUND_TRAFFIC_POLICY_MODE})`,
+  });
+  return undefined;
 }
 
 const POLICY_KINDS = [

@@ -40,6 +40,13 @@ export type ProxyErrorKind =
   | 'overflow'
   /** `Cache-Control: only-if-cached` and no stored response may answer (outbound, 504; RFC 9111 §5.2.1.7). */
   | 'not-cached'
+  /**
+   * The destination is outside the mesh and the outbound traffic policy is REGISTRY_ONLY (outbound, 502; Istio's
+   * BlackHoleCluster).
+   */
+  | 'egress-blocked'
+  /** An egress request came back to the proxy that sent it (its own `Via`): 508, never forwarded again. */
+  | 'egress-loop'
   | 'internal-error';
 
 export interface ProxyResponse {

@@ -233,7 +233,7 @@ function onStream(
     o.exchangeEnded();
     exchange.complete({
       status: written.status,
-      endedAt: performance.now(),
+      endedAt: (written.ended ? written.endedAt : undefined) ?? performance.now(),
       aborted:
         !written.ended ||
         (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR && written.status === 0),
@@ -260,6 +260,15 @@ interface Written {
   trailers: HeaderMap | undefined;
   /** The whole response (trailers included) was handed to the stream. */
   ended: boolean;
+  /**
+   * The end of the exchange (its span, its latency): `performance.now()` read just before the response's last
+   * bytes were handed to the stream, as the HTTP/1.1 listener reads it (`LastByteClock`, listener.ts).
+   */
+  endedAt?: number;
+}
+
+function markLastByte(written: Written): void {
+  written.endedAt = performance.now();
 }
 
 function requestHeaders(head: IncomingHttpHeaders): HeaderMap {
@@ -322,6 +331,7 @@ function writeBody(stream: ServerHttp2Stream, response: ProxyResponse, written: 
   const body = response.body;
   const headers = withoutHopByHop(response.headers);
   if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+  if (body === null) markLastByte(written);
   try {
     stream.respond(
       { ...headers, ':status': response.status },
@@ -339,14 +349,18 @@ function writeBody(stream: ServerHttp2Stream, response: ProxyResponse, written: 
     return;
   }
   if (typeof body === 'string') {
+    markLastByte(written);
     stream.end(body);
     written.ended = true;
     return;
   }
+  // Before pipe's own listener writes each chunk: the last reading precedes the last data frame.
+  body.on('data', () => markLastByte(written));
   stream.once('wantTrailers', () => {
     const trailers = response.trailers?.();
     const fields = trailers === undefined ? {} : trailerFields(trailers);
     written.trailers = fields;
+    if (written.endedAt === undefined) markLastByte(written);
     try {
       stream.sendTrailers(fields);
     } catch {

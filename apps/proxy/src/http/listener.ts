@@ -24,7 +24,7 @@ import type { Handler } from './layer.ts';
 import { requestFramingProblem } from './request-framing.ts';
 import { createH2Listener, detectHttp2On } from './h2-listener.ts';
 import { grpcShapedReply, grpcStatusOf, isGrpc } from './h2-grpc.ts';
-import { answerUpgrade, rawHead } from '../upgrade/tunnel.ts';
+import { answerUpgrade, CONNECT, rawHead } from '../upgrade/tunnel.ts';
 import {
   connectionsCheckingIntervalMs,
   DEFAULT_LISTENER_LIMITS,
@@ -55,6 +55,11 @@ export interface ListenerOptions {
   /** "inbound" / "outbound", for log lines. */
   name?: string;
   limits?: Partial<ListenerLimits>;
+  /**
+   * Handles CONNECT requests (outbound only: egress tunnels); its answer 200 with `req.upgrade.upstream` set
+   * joins the two sockets. Absent: CONNECT is answered 405.
+   */
+  connect?: Handler;
 }
 
 /** How long a connection over the limit may take to send the request that gets its 503. */
@@ -121,6 +126,7 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
     if (req.httpVersionMinor >= 1)
       exchange.onInterim = (info) => writeInterim(res, info.statusCode, info.headers);
     inFlight++;
+    const lastByte = new LastByteClock();
     res.once('close', () => {
       // end() was called: the whole response was handed to the socket. (writableFinished would also
       // wait for the socket buffer to drain, which under load it often has not by 'close'.)
@@ -130,7 +136,7 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
       if (inFlight === 0 && idleWaiter) idleWaiter();
       exchange.complete({
         status: res.headersSent ? res.statusCode : 0,
-        endedAt: performance.now(),
+        endedAt: (finished ? lastByte.at : undefined) ?? performance.now(),
         aborted: !finished,
         grpcStatus:
           sent !== undefined && isGrpc(exchange.headers)
@@ -141,7 +147,7 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
     handler(exchange).then(
       (response) => {
         sent = isGrpc(exchange.headers) ? grpcShapedReply(response) : response;
-        send(res, sent, draining, acceptsTrailers);
+        send(res, sent, draining, acceptsTrailers, lastByte);
       },
       (err: unknown) => {
         log.error(
@@ -162,60 +168,64 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
 
   // Open WebSocket (and other upgraded) connections: node:http forgets them, so drain cuts them itself.
   const tunnels = new Set<Socket>();
-  const onUpgrade = (req: IncomingMessage, socket: Socket, clientHead: Buffer): void => {
-    // Until the tunnel's own handlers take over; node:http has detached its own.
-    socket.on('error', () => socket.destroy());
-    // A tunnel may stay quiet for long: its two ends decide when it is over, not the header deadline.
-    socket.setTimeout(0);
-    const framing = overLimit.has(socket)
-      ? undefined
-      : (requestFramingProblem(req) ?? (draining ? DRAINING_UPGRADE : undefined));
-    if (overLimit.has(socket) || framing !== undefined) {
-      if (framing !== undefined && framing !== DRAINING_UPGRADE) malformedRequests++;
-      const status = framing?.status ?? 503;
-      const kind: ProxyErrorKind = framing === undefined ? 'connection-limit' : 'bad-request';
-      const message =
-        framing?.message ??
-        `proxy overloaded: this listener holds its maximum of ${limits.maxConnections} connections`;
-      socket.end(rawReply(status, kind, message));
-      return;
-    }
-    const exchange = exchangeFor(req, null);
-    exchange.upgrade = { protocol: String(req.headers.upgrade) };
-    inFlight++;
-    tunnels.add(socket);
-    let ended = false;
-    const finish = (status: number, aborted: boolean): void => {
-      if (ended) return;
-      ended = true;
-      tunnels.delete(socket);
-      inFlight--;
-      if (inFlight === 0 && idleWaiter) idleWaiter();
-      exchange.complete({ status, endedAt: performance.now(), aborted });
-    };
-    const clientGone = (): void => exchange.signal.abort();
-    socket.once('close', clientGone);
-    handler(exchange).then(
-      (response) => {
-        socket.off('close', clientGone);
-        if (socket.destroyed) {
+  // A protocol switch (WebSocket), or a CONNECT tunnel (egress, outbound only): one exchange through `h` that
+  // lasts as long as the tunnel; `prepare` says what the exchange is.
+  const tunnelled =
+    (h: Handler, prepare: (req: IncomingMessage, exchange: ProxyRequest) => void) =>
+    (req: IncomingMessage, socket: Socket, clientHead: Buffer): void => {
+      // Until the tunnel's own handlers take over; node:http has detached its own.
+      socket.on('error', () => socket.destroy());
+      // A tunnel may stay quiet for long: its two ends decide when it is over, not the header deadline.
+      socket.setTimeout(0);
+      const framing = overLimit.has(socket)
+        ? undefined
+        : (requestFramingProblem(req) ?? (draining ? DRAINING_UPGRADE : undefined));
+      if (overLimit.has(socket) || framing !== undefined) {
+        if (framing !== undefined && framing !== DRAINING_UPGRADE) malformedRequests++;
+        const status = framing?.status ?? 503;
+        const kind: ProxyErrorKind = framing === undefined ? 'connection-limit' : 'bad-request';
+        const message =
+          framing?.message ??
+          `proxy overloaded: this listener holds its maximum of ${limits.maxConnections} connections`;
+        socket.end(rawReply(status, kind, message));
+        return;
+      }
+      const exchange = exchangeFor(req, null);
+      prepare(req, exchange);
+      inFlight++;
+      tunnels.add(socket);
+      let ended = false;
+      const finish = (status: number, aborted: boolean): void => {
+        if (ended) return;
+        ended = true;
+        tunnels.delete(socket);
+        inFlight--;
+        if (inFlight === 0 && idleWaiter) idleWaiter();
+        exchange.complete({ status, endedAt: performance.now(), aborted });
+      };
+      const clientGone = (): void => exchange.signal.abort();
+      socket.once('close', clientGone);
+      h(exchange).then(
+        (response) => {
+          socket.off('close', clientGone);
+          if (socket.destroyed) {
+            exchange.upgrade?.upstream?.socket.destroy();
+            if (response.body !== null && typeof response.body !== 'string') response.body.destroy();
+            finish(0, true);
+            return;
+          }
+          answerUpgrade(exchange, response, socket, clientHead, finish);
+        },
+        (err: unknown) => {
+          log.error(
+            `unhandled error in the layer stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+          );
           exchange.upgrade?.upstream?.socket.destroy();
-          if (response.body !== null && typeof response.body !== 'string') response.body.destroy();
-          finish(0, true);
-          return;
-        }
-        answerUpgrade(exchange, response, socket, clientHead, finish);
-      },
-      (err: unknown) => {
-        log.error(
-          `unhandled error in the layer stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        );
-        exchange.upgrade?.upstream?.socket.destroy();
-        socket.end(rawReply(500, 'internal-error', 'internal proxy error'));
-        finish(500, true);
-      },
-    );
-  };
+          socket.end(rawReply(500, 'internal-error', 'internal proxy error'));
+          finish(500, true);
+        },
+      );
+    };
 
   const server = http.createServer(
     {
@@ -271,7 +281,10 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
       clearTimeout(timer);
     });
   });
-  server.on('upgrade', onUpgrade);
+  server.on(
+    'upgrade',
+    tunnelled(handler, (req, exchange) => (exchange.upgrade = { protocol: String(req.headers.upgrade) })),
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const reply = clientErrorReply(err);
     if (reply !== undefined) malformedRequests++;
@@ -291,13 +304,25 @@ export function createListener(handler: Handler, log: Logger, options: ListenerO
     acceptErrorLogged = true;
     log.error(`${name} listener cannot accept connections: ${err.code ?? err.message} (logged once)`);
   });
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-    const body = 'CONNECT is not supported: send plain HTTP requests (absolute-form or with a Host header)\n';
-    socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\n${Headers.proxyError}: bad-request\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  const connect = options.connect;
+  if (connect !== undefined) {
+    // CONNECT host:port (authority-form): the exchange's authority is the target, not the Host field.
+    server.on(
+      'connect',
+      tunnelled(connect, (req, exchange) => {
+        exchange.authority = req.url;
+        exchange.upgrade = { protocol: CONNECT };
+      }),
     );
-  });
+  } else
+    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      const body =
+        'CONNECT is not supported: send plain HTTP requests (absolute-form or with a Host header)\n';
+      socket.end(
+        `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\n${Headers.proxyError}: bad-request\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    });
 
   return {
     server,
@@ -376,11 +401,27 @@ function hasBody(headers: IncomingMessage['headers']): boolean {
   return length !== undefined && length !== '0';
 }
 
+/**
+ * When the exchange ended, for its span and latency: read just before the response's last bytes are handed to
+ * the socket (before the last body chunk is written, or before `end()` of a response without one). Not at
+ * 'close', nor right after the write: writing to a socket wakes the reader, and on a busy host the kernel may
+ * run the reader first — the caller's proxy reads the end, answers its own client and ends its CLIENT span
+ * before this process reads its clock, and the callee's SERVER span would end after its parent
+ * (span-timing.integration.test.ts; 44 % of the demo's server spans did, by 0.1 to 10 ms).
+ */
+export class LastByteClock {
+  at: number | undefined = undefined;
+  readonly mark = (): void => {
+    this.at = performance.now();
+  };
+}
+
 function send(
   res: ServerResponse,
   response: ProxyResponse,
   draining: boolean,
   acceptsTrailers = false,
+  lastByte?: LastByteClock,
 ): void {
   const body = response.body;
   if (res.destroyed) {
@@ -398,11 +439,19 @@ function send(
     res.destroy(err as Error);
     return;
   }
-  if (body === null) res.end();
-  else if (typeof body === 'string') res.end(body);
-  else {
+  if (body === null || typeof body === 'string') {
+    lastByte?.mark();
+    res.end(body ?? undefined);
+  } else {
     const trailers = response.trailers;
-    // Before pipe's own 'end' listener, which ends the response.
+    // Before pipe's own listeners, which write each chunk and end the response: the time is read before
+    // each write, so the last reading precedes the last byte (a body without data: before end()).
+    if (lastByte !== undefined) {
+      body.on('data', lastByte.mark);
+      body.once('end', () => {
+        if (lastByte.at === undefined) lastByte.mark();
+      });
+    }
     if (acceptsTrailers && trailers !== undefined) body.once('end', () => addTrailers(res, trailers()));
     relayBody(body, res);
   }

@@ -19,6 +19,7 @@ import type { CacheRegistry, CacheResult } from '../policies/cache/cache-registr
 import { ageHeaderSeconds, currentAgeMs } from '../policies/cache/freshness.ts';
 import { clientConditionMet } from '../policies/cache/conditional.ts';
 import { requestCacheControl, type HttpCache } from '../policies/cache/http-cache.ts';
+import { withoutTraceContext } from '../telemetry/trace-context.ts';
 
 /** How long a request waits for a concurrent fetch of the same key before fetching itself (nginx: 5 s). */
 export const COLLAPSE_WAIT_MS = 5_000;
@@ -195,7 +196,9 @@ function revalidateInBackground(
     method: 'GET',
     path: req.path,
     authority: req.authority,
-    headers: withValidators(req.headers, c.validators(entry)),
+    // Without the client's trace context: its span has ended with the stale answer, so the callee's span of
+    // this revalidation would otherwise hang off a parent that ended before it started. It starts its own.
+    headers: withoutTraceContext(withValidators(req.headers, c.validators(entry))),
     body: null,
     remoteAddress: req.remoteAddress,
     receivedAt: performance.now(),

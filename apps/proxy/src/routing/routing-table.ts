@@ -81,6 +81,8 @@ export class RoutingTable {
   /** HTTPRoute rules by the route of their parent service (only services with at least one rule). */
   readonly #rules = new Map<ServiceRoute, ServiceRules>();
   readonly #topology: LocalTopology | undefined;
+  /** Namespaces of the services the config lists: `name.namespace` in one of them is a mesh name (egress). */
+  readonly #namespaces = new Set<string>();
 
   constructor(config: ProxyConfig, deps: RoutingTableDeps) {
     // A service listed twice keeps all its endpoints.
@@ -114,6 +116,7 @@ export class RoutingTable {
         if (!merged.has(key)) merged.set(key, { service: p.service, namespace: p.namespace, endpoints: [] });
       }
     }
+    for (const s of merged.values()) this.#namespaces.add(s.namespace);
     const before = deps.previous === undefined ? undefined : deps.previous.#routes;
     for (const [key, s] of merged) {
       const split = splits.get(key)?.spec;
@@ -153,6 +156,10 @@ export class RoutingTable {
           split: new RouteSplit(s.spec, new Map()),
         });
     }
+  }
+
+  hasNamespace(namespace: string): boolean {
+    return this.#namespaces.has(namespace);
   }
 
   lookup(name: ServiceName): ServiceRoute | undefined {

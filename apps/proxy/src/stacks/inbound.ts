@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import type { InboundRateLimits } from '../policies/rate-limit/inbound-rate-limits.ts';
 import type { RateLimitMetrics } from '../policies/rate-limit/rate-limit-metrics.ts';
 import type { RequestMetrics } from '../telemetry/request-metrics.ts';
+import type { TraceSampler } from '../telemetry/trace-sampler.ts';
 import { forward } from '../upstream/forward.ts';
 import type { UpstreamPools } from '../upstream/upstream-pools.ts';
 
@@ -27,6 +28,8 @@ export interface InboundStackOptions {
   app: string;
   metrics: RequestMetrics;
   spans: SpanSink | undefined;
+  /** Head sampling and what is kept regardless; absent: the defaults. */
+  sampler?: TraceSampler;
   pools: UpstreamPools;
   timeoutMs: number;
   log: Logger;
@@ -38,7 +41,7 @@ export interface InboundStackOptions {
 export function inboundStack(o: InboundStackOptions): Handler {
   return stack(
     [
-      telemetry({ reporter: 'inbound', metrics: o.metrics, spans: o.spans }), // SERVER span + metrics, sees every reply
+      telemetry({ reporter: 'inbound', metrics: o.metrics, spans: o.spans, sampler: o.sampler }), // SERVER span + metrics, sees every reply
       localReplies(o.log), // upstream failures → 502 / 504
       readSourceIdentity(o.self), // x-weft-source → caller identity, stripped before the app
       requestTarget(), // absolute-form → origin-form

@@ -24,6 +24,10 @@ export interface FinishedSpan {
   route?: string | undefined;
   /** Which try of a retried request this span is (1 for the first); absent when it was tried once. */
   retryAttempt?: number | undefined;
+  /** W3C trace flags of the span's context (sampled, random), as propagated to the next hop. */
+  traceFlags: number;
+  /** The caller's valid `tracestate`, propagated with the span's context; undefined when none. */
+  traceState?: string | undefined;
   /** Epoch milliseconds with sub-millisecond precision. */
   startMs: number;
   endMs: number;

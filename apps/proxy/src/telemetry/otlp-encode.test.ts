@@ -34,6 +34,7 @@ function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
     errorType: undefined,
     startMs: 1_700_000_000_000.25,
     endMs: 1_700_000_000_001.75,
+    traceFlags: 0x03,
     ...overrides,
   };
 }
@@ -47,6 +48,20 @@ describe('unixNano', () => {
 });
 
 describe('span JSON', () => {
+  it('reports the trace flags and tracestate of the span context, and that its parent is remote (OTLP Span.flags)', () => {
+    const client = JSON.parse(
+      spanJson(span({ traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE' })),
+    ) as Record<string, unknown>;
+    expect(client.flags).toBe(0x03 | 0x100 | 0x200);
+    expect(client.traceState).toBe('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE');
+    const root = JSON.parse(spanJson(span({ parentSpanId: undefined, traceFlags: 0x02 }))) as Record<
+      string,
+      unknown
+    >;
+    expect(root.flags).toBe(0x02 | 0x100);
+    expect(root.traceState).toBeUndefined();
+  });
+
   it('produces an ExportTraceServiceRequest the shared schema accepts', () => {
     const body = encodeSpans(resource, [
       span({ route: 'HTTPRoute shop/catalog rule items' }),
@@ -144,6 +159,8 @@ describe('encodeMetrics', () => {
         counts,
         sum: 40_000.5,
         count: 3,
+        min: 0.2,
+        max: 39_999.4,
       },
     ]);
     const parsed = exportMetricsServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));
@@ -156,6 +173,8 @@ describe('encodeMetrics', () => {
       timeUnixNano: 6_000_000_000n,
       count: 3,
       sum: 40_000.5,
+      // The largest latency seen: percentiles are never reported above it.
+      max: 39_999.4,
     });
     expect(point?.explicitBounds).toEqual([...LATENCY_BOUNDS_MS]);
     expect(point?.bucketCounts).toEqual(counts);
@@ -189,6 +208,8 @@ describe('encodeMetrics', () => {
         counts: emptyBuckets().map((_, i) => (i === 0 ? 1 : 0)),
         sum: 1,
         count: 1,
+        min: 1,
+        max: 1,
       },
     ]);
     const parsed = exportMetricsServiceRequestSchema.parse(JSON.parse(JSON.stringify(body)));

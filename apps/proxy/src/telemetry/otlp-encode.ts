@@ -3,6 +3,7 @@ import {
   AggregationTemporality,
   Attr,
   LATENCY_BOUNDS_MS,
+  OtlpSpanFlags,
   REQUEST_DURATION_METRIC,
   ResilienceMetric,
   SpanKind,
@@ -84,8 +85,14 @@ export function spanJson(span: FinishedSpan): string {
   if (span.retryAttempt !== undefined)
     attributes += `,{"key":"${Attr.retryAttempt}","value":{"intValue":"${span.retryAttempt}"}}`;
   const name = JSON.stringify(`${span.method} ${span.path}`.slice(0, 512));
+  // Every parent of a proxy span is the caller's, in another process.
+  const flags =
+    (span.traceFlags & 0xff) |
+    OtlpSpanFlags.contextHasIsRemote |
+    (span.parentSpanId === undefined ? 0 : OtlpSpanFlags.contextIsRemote);
+  const traceState = span.traceState === undefined ? '' : `"traceState":${JSON.stringify(span.traceState)},`;
   return (
-    `{"traceId":"${span.traceId}","spanId":"${span.spanId}","parentSpanId":"${span.parentSpanId ?? ''}",` +
+    `{"traceId":"${span.traceId}","spanId":"${span.spanId}",${traceState}"parentSpanId":"${span.parentSpanId ?? ''}","flags":${flags},` +
     `"name":${name},"kind":${kind},"startTimeUnixNano":"${unixNano(span.startMs)}",` +
     `"endTimeUnixNano":"${unixNano(Math.max(span.endMs, span.startMs))}","attributes":[${attributes}],"status":${status}}`
   );
@@ -148,6 +155,8 @@ export function encodeMetrics(
           timeUnixNano: unixNano(p.endMs),
           count: String(p.count),
           sum: p.sum,
+          min: p.min,
+          max: p.max,
           bucketCounts: p.counts.map(String),
           explicitBounds,
         })),

@@ -49,9 +49,13 @@ export class PrometheusText {
 }
 
 export const REQUESTS_TOTAL = 'weft_requests_total';
-export const REQUEST_DURATION = 'weft_request_duration_ms';
+/** In seconds, Prometheus's base unit for time (OTLP keeps milliseconds: `weft.request.duration`, unit ms). */
+export const REQUEST_DURATION = 'weft_request_duration_seconds';
 
-/** `weft_requests_total` and the cumulative `weft_request_duration_ms` histogram, one series per edge. */
+/** Bucket bounds as `le` label values, in seconds. */
+const LE_SECONDS: readonly string[] = LATENCY_BOUNDS_MS.map((ms) => formatSampleValue(ms / 1000));
+
+/** `weft_requests_total` and the cumulative `weft_request_duration_seconds` histogram, one series per edge. */
 export function renderRequestMetrics(text: PrometheusText, metrics: RequestMetrics): void {
   const all = [...metrics.series()];
   text.family(
@@ -73,16 +77,20 @@ export function renderRequestMetrics(text: PrometheusText, metrics: RequestMetri
   }));
   all.forEach((s, i) => text.sample(REQUESTS_TOTAL, labelsOf[i], s.total.count));
 
-  text.family(REQUEST_DURATION, 'histogram', 'Time from request received to response end, in milliseconds.');
+  text.family(
+    REQUEST_DURATION,
+    'histogram',
+    'Time from request received to the last byte of the response handed to the client, in seconds.',
+  );
   all.forEach((s, i) => {
     const labels = labelsOf[i] as Labels;
     let cumulative = 0;
     for (let b = 0; b < s.total.counts.length; b++) {
       cumulative += s.total.counts[b] as number;
-      const le = b < LATENCY_BOUNDS_MS.length ? formatSampleValue(LATENCY_BOUNDS_MS[b] as number) : '+Inf';
+      const le = b < LE_SECONDS.length ? (LE_SECONDS[b] as string) : '+Inf';
       text.sample(`${REQUEST_DURATION}_bucket`, { ...labels, le }, cumulative);
     }
-    text.sample(`${REQUEST_DURATION}_sum`, labels, s.total.sum);
+    text.sample(`${REQUEST_DURATION}_sum`, labels, s.total.sum / 1000);
     text.sample(`${REQUEST_DURATION}_count`, labels, s.total.count);
   });
 }

@@ -101,14 +101,15 @@ describe('Prometheus rendering', () => {
       'destination_service="catalog",destination_namespace="shop",destination_version="v2",response_code="200"';
     expect(out).toContain('# TYPE weft_requests_total counter\n');
     expect(out).toContain(`weft_requests_total{${labels}} 3\n`);
-    expect(out).toContain('# TYPE weft_request_duration_ms histogram\n');
-    expect(out).toContain(`weft_request_duration_ms_bucket{${labels},le="0.5"} 1\n`);
-    expect(out).toContain(`weft_request_duration_ms_bucket{${labels},le="2"} 1\n`);
-    expect(out).toContain(`weft_request_duration_ms_bucket{${labels},le="3"} 2\n`);
-    expect(out).toContain(`weft_request_duration_ms_bucket{${labels},le="30000"} 2\n`);
-    expect(out).toContain(`weft_request_duration_ms_bucket{${labels},le="+Inf"} 3\n`);
-    expect(out).toContain(`weft_request_duration_ms_sum{${labels}} 60003.4\n`);
-    expect(out).toContain(`weft_request_duration_ms_count{${labels}} 3\n`);
+    expect(out).toContain('# TYPE weft_request_duration_seconds histogram\n');
+    expect(out).toContain(`weft_request_duration_seconds_bucket{${labels},le="0.0005"} 1\n`);
+    expect(out).toContain(`weft_request_duration_seconds_bucket{${labels},le="0.002"} 1\n`);
+    expect(out).toContain(`weft_request_duration_seconds_bucket{${labels},le="0.003"} 2\n`);
+    expect(out).toContain(`weft_request_duration_seconds_bucket{${labels},le="30"} 2\n`);
+    expect(out).toContain(`weft_request_duration_seconds_bucket{${labels},le="+Inf"} 3\n`);
+    expect(out).toContain(`weft_request_duration_seconds_sum{${labels}} 60.0034\n`);
+    expect(out).toContain(`weft_request_duration_seconds_count{${labels}} 3\n`);
+    expect(out).not.toContain('_ms');
     expect(out.match(/_bucket\{/g)).toHaveLength(LATENCY_BUCKET_COUNT);
   });
 

@@ -32,6 +32,9 @@ export interface DeltaPoint {
   counts: number[];
   sum: number;
   count: number;
+  /** Smallest and largest latency in the window (ms). */
+  min: number;
+  max: number;
 }
 
 export class RequestMetrics {
@@ -85,6 +88,8 @@ export class RequestMetrics {
         counts: pending.counts.slice(),
         sum: pending.sum,
         count: pending.count,
+        min: pending.min,
+        max: pending.max,
       });
       pending.reset();
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HeaderMap } from '../http/exchange.ts';
 import {
+  decideTrace,
   extractTrace,
   formatTraceparent,
   injectTrace,
@@ -45,9 +46,12 @@ describe('traceparent', () => {
     expect(parseTraceparent(value)).toBeNull();
   });
 
-  it('formats version 00 with the sampled flag', () => {
-    expect(formatTraceparent(TRACE, OWN, true)).toBe(`00-${TRACE}-${OWN}-01`);
-    expect(formatTraceparent(TRACE, OWN, false)).toBe(`00-${TRACE}-${OWN}-00`);
+  it('formats version 00 with the flags of Level 2 (sampled, random) and zeros for reserved ones', () => {
+    expect(formatTraceparent(TRACE, OWN, 0x01)).toBe(`00-${TRACE}-${OWN}-01`);
+    expect(formatTraceparent(TRACE, OWN, 0x00)).toBe(`00-${TRACE}-${OWN}-00`);
+    expect(formatTraceparent(TRACE, OWN, 0x03)).toBe(`00-${TRACE}-${OWN}-03`);
+    expect(formatTraceparent(TRACE, OWN, 0x02)).toBe(`00-${TRACE}-${OWN}-02`);
+    expect(formatTraceparent(TRACE, OWN, 0xff)).toBe(`00-${TRACE}-${OWN}-03`);
   });
 });
 
@@ -57,9 +61,12 @@ describe('B3', () => {
       traceId: TRACE,
       parentSpanId: SPAN,
       sampled: true,
+      flags: 0,
+      traceState: undefined,
       format: 'b3-single',
     });
-    expect(parseB3Single(`${TRACE}-${SPAN}`)?.sampled).toBe(true);
+    // No sampling state: the decision is deferred to this proxy.
+    expect(parseB3Single(`${TRACE}-${SPAN}`)?.sampled).toBeUndefined();
     expect(parseB3Single(`${TRACE}-${SPAN}-0`)?.sampled).toBe(false);
     expect(parseB3Single(`${TRACE}-${SPAN}-d`)?.sampled).toBe(true);
     expect(parseB3Single(`463ac35c9f6413ad-${SPAN}-1`)?.traceId).toBe('0000000000000000463ac35c9f6413ad');
@@ -67,6 +74,8 @@ describe('B3', () => {
       traceId: undefined,
       parentSpanId: undefined,
       sampled: false,
+      flags: 0,
+      traceState: undefined,
       format: 'b3-single',
     });
   });
@@ -86,6 +95,8 @@ describe('B3', () => {
       traceId: TRACE,
       parentSpanId: SPAN,
       sampled: false,
+      flags: 0,
+      traceState: undefined,
       format: 'b3-multi',
     });
     expect(parseB3Multi({ 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-flags': '1' })?.sampled).toBe(
@@ -102,7 +113,7 @@ describe('extract and inject', () => {
     expect(t).toMatchObject({ traceId: TRACE, parentSpanId: SPAN, format: 'w3c' });
   });
 
-  it('falls back to B3 when traceparent is invalid, then to a new sampled trace', () => {
+  it('falls back to B3 when traceparent is invalid, then to no context (the proxy decides)', () => {
     expect(extractTrace({ traceparent: 'garbage', b3: `${TRACE}-${SPAN}-1` })).toMatchObject({
       traceId: TRACE,
       format: 'b3-single',
@@ -114,30 +125,99 @@ describe('extract and inject', () => {
     expect(extractTrace({ traceparent: 'garbage' })).toEqual({
       traceId: undefined,
       parentSpanId: undefined,
-      sampled: true,
+      sampled: undefined,
+      flags: 0,
+      traceState: undefined,
       format: 'none',
     });
   });
 
-  it('forwards its own span as the parent and keeps tracestate with its traceparent', () => {
-    const headers: HeaderMap = { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'vendor=1' };
-    injectTrace(headers, extractTrace(headers), TRACE, OWN);
-    expect(headers).toEqual({ traceparent: `00-${TRACE}-${OWN}-01`, tracestate: 'vendor=1' });
+  const never = (): boolean => {
+    throw new Error('the caller decided');
+  };
+  const fresh = (): string => 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+
+  it('forwards its own span as the parent and keeps a valid tracestate with its traceparent', () => {
+    const headers: HeaderMap = {
+      traceparent: `00-${TRACE}-${SPAN}-01`,
+      tracestate: 'vendor=1 , tenant@sys=x',
+    };
+    const incoming = extractTrace(headers);
+    injectTrace(headers, incoming, decideTrace(incoming, fresh, never), OWN);
+    expect(headers).toEqual({ traceparent: `00-${TRACE}-${OWN}-01`, tracestate: 'vendor=1,tenant@sys=x' });
+  });
+
+  it("propagates the caller's flags (random included) and its sampling decision", () => {
+    for (const flags of ['00', '01', '02', '03']) {
+      const headers: HeaderMap = { traceparent: `00-${TRACE}-${SPAN}-${flags}` };
+      const incoming = extractTrace(headers);
+      injectTrace(headers, incoming, decideTrace(incoming, fresh, never), OWN);
+      expect(headers.traceparent).toBe(`00-${TRACE}-${OWN}-${flags}`);
+    }
+    // Flags this version does not define are not passed on.
+    const headers: HeaderMap = { traceparent: `00-${TRACE}-${SPAN}-ff` };
+    const incoming = extractTrace(headers);
+    injectTrace(headers, incoming, decideTrace(incoming, fresh, never), OWN);
+    expect(headers.traceparent).toBe(`00-${TRACE}-${OWN}-03`);
+  });
+
+  it('sets the random flag on a trace it starts, with its own sampling decision', () => {
+    for (const [sampled, flags] of [
+      [true, '03'],
+      [false, '02'],
+    ] as const) {
+      const headers: HeaderMap = {};
+      const incoming = extractTrace(headers);
+      const decision = decideTrace(incoming, fresh, (id) => {
+        expect(id).toBe(fresh());
+        return sampled;
+      });
+      injectTrace(headers, incoming, decision, OWN);
+      expect(headers).toEqual({ traceparent: `00-${fresh()}-${OWN}-${flags}` });
+    }
+  });
+
+  it('decides for a B3 caller that deferred, without the random flag (its trace id is not ours)', () => {
+    const headers: HeaderMap = { b3: `${TRACE}-${SPAN}` };
+    const incoming = extractTrace(headers);
+    injectTrace(
+      headers,
+      incoming,
+      decideTrace(incoming, fresh, () => false),
+      OWN,
+    );
+    expect(headers).toEqual({ traceparent: `00-${TRACE}-${OWN}-00`, b3: `${TRACE}-${OWN}-0-${SPAN}` });
+  });
+
+  it.each([
+    ['an invalid list', 'Vendor=1'],
+    ['a list with a duplicate key', 'a=1,a=2'],
+    ['33 members', Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')],
+    ['an empty list', ' '],
+  ])('drops %s entirely', (_name, tracestate) => {
+    const headers: HeaderMap = { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate };
+    const incoming = extractTrace(headers);
+    expect(incoming.traceState).toBeUndefined();
+    injectTrace(headers, incoming, decideTrace(incoming, fresh, never), OWN);
+    expect(headers).toEqual({ traceparent: `00-${TRACE}-${OWN}-01` });
   });
 
   it('drops a tracestate whose traceparent was not usable', () => {
     const headers: HeaderMap = { traceparent: 'bad', tracestate: 'vendor=1' };
-    injectTrace(headers, extractTrace(headers), TRACE, OWN);
+    const incoming = extractTrace(headers);
+    injectTrace(headers, incoming, { traceId: TRACE, flags: 1, traceState: undefined }, OWN);
     expect(headers).toEqual({ traceparent: `00-${TRACE}-${OWN}-01` });
   });
 
   it('rewrites B3 headers in the format the caller used', () => {
     const single: HeaderMap = { b3: `${TRACE}-${SPAN}-0` };
-    injectTrace(single, extractTrace(single), TRACE, OWN);
+    const s = extractTrace(single);
+    injectTrace(single, s, decideTrace(s, fresh, never), OWN);
     expect(single).toEqual({ traceparent: `00-${TRACE}-${OWN}-00`, b3: `${TRACE}-${OWN}-0-${SPAN}` });
 
     const multi: HeaderMap = { 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-sampled': '1' };
-    injectTrace(multi, extractTrace(multi), TRACE, OWN);
+    const m = extractTrace(multi);
+    injectTrace(multi, m, decideTrace(m, fresh, never), OWN);
     expect(multi).toEqual({
       traceparent: `00-${TRACE}-${OWN}-01`,
       'x-b3-traceid': TRACE,

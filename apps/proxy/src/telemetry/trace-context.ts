@@ -1,8 +1,11 @@
 /**
- * Trace context propagation: W3C `traceparent`/`tracestate` first, B3 (single `b3` header, then
- * `x-b3-*`) as fallback input. The proxy continues the incoming trace as a child span and forwards its
- * own span id as the parent; a B3 caller also gets updated B3 headers in the format it used.
+ * Trace context propagation: W3C `traceparent`/`tracestate` (Trace Context Level 2) first, B3 (single
+ * `b3` header, then `x-b3-*`) as fallback input. The proxy continues the incoming trace as a child span and
+ * forwards its own span id as the parent, with the trace flags of the trace (the caller's sampled and random
+ * flags, or its own decision and the random flag for a trace it starts) and the caller's `tracestate` when
+ * that is valid; a B3 caller also gets updated B3 headers in the format it used.
  */
+import { KNOWN_TRACE_FLAGS, parseTracestate, TraceFlags } from '@weft/schema';
 import type { HeaderMap } from '../http/exchange.ts';
 
 export type TraceFormat = 'w3c' | 'b3-single' | 'b3-multi' | 'none';
@@ -12,8 +15,21 @@ export interface IncomingTrace {
   traceId: string | undefined;
   /** The caller's span: parent of the span this proxy records. */
   parentSpanId: string | undefined;
-  sampled: boolean;
+  /** The caller's sampling decision; undefined when it made none (no context, B3 without a decision). */
+  sampled: boolean | undefined;
+  /** The caller's W3C trace flags this spec version knows (sampled, random); 0 for B3 and none. */
+  flags: number;
+  /** The caller's `tracestate`, validated and re-joined; undefined when absent, invalid or not with W3C. */
+  traceState: string | undefined;
   format: TraceFormat;
+}
+
+/** The context of the spans this proxy records for one request, and what it propagates upstream. */
+export interface TraceDecision {
+  traceId: string;
+  /** W3C trace flags: the sampled bit is the head sampling decision. */
+  flags: number;
+  traceState: string | undefined;
 }
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -46,8 +62,10 @@ export function parseTraceparent(value: string | string[] | undefined): Tracepar
   return { traceId, parentSpanId, flags: parseInt(flags, 16) };
 }
 
-export function formatTraceparent(traceId: string, spanId: string, sampled: boolean): string {
-  return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
+/** Version 00; only the flags this version defines are set (the others are reserved: sent as zero). */
+export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
+  const f = flags & KNOWN_TRACE_FLAGS;
+  return `00-${traceId}-${spanId}-0${f.toString(16)}`;
 }
 
 /** B3 trace ids may be 64-bit; W3C needs 128 bits, so they are left-padded with zeros. */
@@ -69,11 +87,8 @@ export function parseB3Single(value: string | string[] | undefined): IncomingTra
   const parts = value.trim().split('-');
   if (parts.length === 1) {
     const sampling = parts[0] as string;
-    if (sampling === '0')
-      return { traceId: undefined, parentSpanId: undefined, sampled: false, format: 'b3-single' };
-    if (sampling === '1' || sampling === 'd') {
-      return { traceId: undefined, parentSpanId: undefined, sampled: true, format: 'b3-single' };
-    }
+    if (sampling === '0') return b3Only(false, 'b3-single');
+    if (sampling === '1' || sampling === 'd') return b3Only(true, 'b3-single');
     return null;
   }
   if (parts.length > 4) return null;
@@ -83,7 +98,19 @@ export function parseB3Single(value: string | string[] | undefined): IncomingTra
   const sampling = parts[2];
   if (sampling !== undefined && sampling !== '0' && sampling !== '1' && sampling !== 'd') return null;
   if (parts[3] !== undefined && !b3SpanId(parts[3])) return null;
-  return { traceId, parentSpanId: spanId, sampled: sampling !== '0', format: 'b3-single' };
+  return {
+    traceId,
+    parentSpanId: spanId,
+    sampled: sampling === undefined ? undefined : sampling !== '0',
+    flags: 0,
+    traceState: undefined,
+    format: 'b3-single',
+  };
+}
+
+/** A B3 sampling decision without a trace: the proxy starts the trace and keeps the decision. */
+function b3Only(sampled: boolean, format: 'b3-single' | 'b3-multi'): IncomingTrace {
+  return { traceId: undefined, parentSpanId: undefined, sampled, flags: 0, traceState: undefined, format };
 }
 
 /** `x-b3-traceid`, `x-b3-spanid`, `x-b3-sampled`, `x-b3-flags`. */
@@ -99,30 +126,33 @@ export function parseB3Multi(headers: HeaderMap): IncomingTrace | null {
     const traceId = b3TraceId(rawTrace.trim());
     const spanId = b3SpanId(rawSpan.trim());
     if (traceId && spanId)
-      return { traceId, parentSpanId: spanId, sampled: sampled ?? true, format: 'b3-multi' };
+      return { traceId, parentSpanId: spanId, sampled, flags: 0, traceState: undefined, format: 'b3-multi' };
     return null;
   }
-  if (rawTrace === undefined && rawSpan === undefined && sampled !== undefined) {
-    return { traceId: undefined, parentSpanId: undefined, sampled, format: 'b3-multi' };
-  }
+  if (rawTrace === undefined && rawSpan === undefined && sampled !== undefined)
+    return b3Only(sampled, 'b3-multi');
   return null;
 }
 
 const NEW_TRACE: IncomingTrace = Object.freeze({
   traceId: undefined,
   parentSpanId: undefined,
-  sampled: true,
+  sampled: undefined,
+  flags: 0,
+  traceState: undefined,
   format: 'none',
 });
 
-/** The caller's trace context, or a fresh sampled one when it sent none that parses. */
+/** The caller's trace context, or none (`traceId` undefined) when it sent none that parses. */
 export function extractTrace(headers: HeaderMap): IncomingTrace {
   const w3c = parseTraceparent(headers.traceparent);
   if (w3c) {
     return {
       traceId: w3c.traceId,
       parentSpanId: w3c.parentSpanId,
-      sampled: (w3c.flags & 1) === 1,
+      sampled: (w3c.flags & TraceFlags.sampled) !== 0,
+      flags: w3c.flags & KNOWN_TRACE_FLAGS,
+      traceState: validTracestate(headers.tracestate),
       format: 'w3c',
     };
   }
@@ -141,28 +171,74 @@ export function extractTrace(headers: HeaderMap): IncomingTrace {
   return NEW_TRACE;
 }
 
+/** The caller's `tracestate` re-joined, or undefined when absent, empty or invalid (dropped whole, as the spec says). */
+function validTracestate(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseTracestate(value);
+  return parsed.ok && parsed.header !== '' ? parsed.header : undefined;
+}
+
+/**
+ * The context this proxy's spans take and propagate: the caller's trace and flags, the sampled flag set by
+ * `sample` when the caller made no decision; a trace the proxy starts gets a random id, so the random flag.
+ */
+export function decideTrace(
+  incoming: IncomingTrace,
+  newTraceId: () => string,
+  sample: (traceId: string) => boolean,
+): TraceDecision {
+  const traceId = incoming.traceId ?? newTraceId();
+  const sampled = incoming.sampled ?? sample(traceId);
+  let flags = incoming.flags & ~TraceFlags.sampled;
+  if (sampled) flags |= TraceFlags.sampled;
+  if (incoming.traceId === undefined) flags |= TraceFlags.random;
+  return { traceId, flags, traceState: incoming.traceState };
+}
+
 /**
  * Rewrites the request's trace headers so the next hop sees `spanId` as its parent. `tracestate` only
- * travels with the `traceparent` it belongs to; B3 headers the caller sent are rewritten in the same
- * format, so a B3-only service downstream stays in the trace.
+ * travels with the `traceparent` it belongs to, and only when valid; B3 headers the caller sent are
+ * rewritten in the same format, so a B3-only service downstream stays in the trace.
  */
 export function injectTrace(
   headers: HeaderMap,
   incoming: IncomingTrace,
-  traceId: string,
+  trace: TraceDecision,
   spanId: string,
 ): void {
-  headers.traceparent = formatTraceparent(traceId, spanId, incoming.sampled);
-  if (incoming.format !== 'w3c' && headers.tracestate !== undefined) headers.tracestate = undefined;
+  const traceId = trace.traceId;
+  const sampled = (trace.flags & TraceFlags.sampled) !== 0;
+  headers.traceparent = formatTraceparent(traceId, spanId, trace.flags);
+  if (trace.traceState !== undefined) headers.tracestate = trace.traceState;
+  else if (headers.tracestate !== undefined) headers.tracestate = undefined;
   if (headers.b3 !== undefined) {
     const parent = incoming.parentSpanId ? `-${incoming.parentSpanId}` : '';
-    headers.b3 = `${traceId}-${spanId}-${incoming.sampled ? '1' : '0'}${parent}`;
+    headers.b3 = `${traceId}-${spanId}-${sampled ? '1' : '0'}${parent}`;
   }
   if (headers['x-b3-traceid'] !== undefined || headers['x-b3-sampled'] !== undefined) {
     headers['x-b3-traceid'] = traceId;
     headers['x-b3-spanid'] = spanId;
-    headers['x-b3-sampled'] = incoming.sampled ? '1' : '0';
+    headers['x-b3-sampled'] = sampled ? '1' : '0';
     if (incoming.parentSpanId) headers['x-b3-parentspanid'] = incoming.parentSpanId;
     else if (headers['x-b3-parentspanid'] !== undefined) headers['x-b3-parentspanid'] = undefined;
   }
+}
+
+/** Every header that carries trace context, W3C and B3. */
+export const TRACE_CONTEXT_HEADERS: ReadonlySet<string> = new Set([
+  'traceparent',
+  'tracestate',
+  'b3',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+]);
+
+/** A copy of `headers` without trace context: the next hop starts a trace of its own. */
+export function withoutTraceContext(headers: HeaderMap): HeaderMap {
+  const out: HeaderMap = {};
+  for (const name in headers) if (!TRACE_CONTEXT_HEADERS.has(name)) out[name] = headers[name];
+  return out;
 }

@@ -15,6 +15,9 @@ import { withoutHopByHop } from '../http/hop-by-hop.ts';
 
 export type TunnelEnd = (status: number, aborted: boolean) => void;
 
+/** `req.upgrade.protocol` of a CONNECT tunnel (egress): joined on a 200, not a 101. */
+export const CONNECT = 'CONNECT';
+
 export function answerUpgrade(
   req: ProxyRequest,
   response: ProxyResponse,
@@ -23,8 +26,9 @@ export function answerUpgrade(
   onEnd: TunnelEnd,
 ): void {
   const upstream = req.upgrade?.upstream;
-  if (response.status === 101 && upstream !== undefined) {
-    join(response, upstream, client, clientHead, onEnd);
+  const connect = req.upgrade?.protocol === CONNECT;
+  if (response.status === (connect ? 200 : 101) && upstream !== undefined) {
+    join(response, upstream, client, clientHead, onEnd, connect);
     return;
   }
   upstream?.socket.destroy();
@@ -37,13 +41,17 @@ function join(
   client: Socket,
   clientHead: Buffer,
   onEnd: TunnelEnd,
+  connect: boolean,
 ): void {
   const switched = response.headers.upgrade;
-  const headers: HeaderMap = {
-    ...withoutHopByHop(response.headers),
-    connection: 'Upgrade',
-    upgrade: typeof switched === 'string' ? switched : 'websocket',
-  };
+  // RFC 9110 §9.3.6: a 2xx to CONNECT carries no framing fields; the tunnel starts after its head.
+  const headers: HeaderMap = connect
+    ? withoutHopByHop(response.headers)
+    : {
+        ...withoutHopByHop(response.headers),
+        connection: 'Upgrade',
+        upgrade: typeof switched === 'string' ? switched : 'websocket',
+      };
   const server = upstream.socket;
   let ended = false;
   const end = (): void => {
@@ -51,7 +59,7 @@ function join(
     ended = true;
     client.destroy();
     server.destroy();
-    onEnd(101, false);
+    onEnd(connect ? 200 : 101, false);
   };
   client.on('error', end);
   server.on('error', end);
@@ -61,7 +69,7 @@ function join(
     end();
     return;
   }
-  client.write(rawHead(101, headers));
+  client.write(rawHead(connect ? 200 : 101, headers));
   if (upstream.head.length > 0) client.write(upstream.head);
   if (clientHead.length > 0) server.write(clientHead);
   server.setNoDelay(true);

@@ -29,20 +29,41 @@ const POOL_OPTIONS: Pool.Options = {
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
   readonly #options: Pool.Options;
+  readonly #maxPools: number | undefined;
   /** HTTP/2 (h2c) sessions, for requests that came over HTTP/2 or are gRPC (h2-forward.ts). */
   readonly h2 = new H2Sessions();
 
-  constructor(options: Pool.Options = POOL_OPTIONS) {
+  /**
+   * `maxPools`: for addresses nobody lists (egress to hosts outside the mesh), at most this many pools; the
+   * least recently used is closed (gracefully) for a new one. Absent: the config's endpoints bound them
+   * (`retainOnly`).
+   */
+  constructor(options: Pool.Options = POOL_OPTIONS, maxPools?: number) {
     this.#options = options;
+    this.#maxPools = maxPools;
   }
 
   get(address: string): Pool {
     let pool = this.#pools.get(address);
     if (pool === undefined) {
       pool = new Pool(`http://${address}`, this.#options);
+      if (this.#maxPools !== undefined && this.#pools.size >= this.#maxPools) {
+        const [oldest, old] = this.#pools.entries().next().value as [string, Pool];
+        this.#pools.delete(oldest);
+        old.close().catch(() => {});
+      }
+      this.#pools.set(address, pool);
+    } else if (this.#maxPools !== undefined) {
+      // Most recently used last, so the first entry is the one to close.
+      this.#pools.delete(address);
       this.#pools.set(address, pool);
     }
     return pool;
+  }
+
+  /** Pools held now. */
+  get size(): number {
+    return this.#pools.size;
   }
 
   /** Closes (gracefully: in-flight requests finish) the pools of addresses no longer in use. */

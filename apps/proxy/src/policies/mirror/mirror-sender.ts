@@ -18,6 +18,7 @@ import { Headers } from '@weft/schema';
 import type { HeaderMap, ProxyRequest } from '../../http/exchange.ts';
 import type { Logger } from '../../log.ts';
 import type { EndpointSubset } from '../../routing/routing-table.ts';
+import { TRACE_CONTEXT_HEADERS } from '../../telemetry/trace-context.ts';
 import type { UpstreamPools } from '../../upstream/upstream-pools.ts';
 import { BodyCopy } from './body-copy.ts';
 import type { CompiledMirror } from './mirror-policy.ts';
@@ -49,18 +50,6 @@ export const DEFAULT_MAX_MIRRORS_IN_FLIGHT = 64;
 export const DEFAULT_MAX_MIRROR_HELD_BYTES = 32 * 1024 * 1024;
 /** Time a copy may take, from sending until its response has been read. */
 export const DEFAULT_MIRROR_TIMEOUT_MS = 10_000;
-
-/** Trace context never goes to a mirror (see above). */
-const TRACE_HEADERS = new Set([
-  'traceparent',
-  'tracestate',
-  'b3',
-  'x-b3-traceid',
-  'x-b3-spanid',
-  'x-b3-parentspanid',
-  'x-b3-sampled',
-  'x-b3-flags',
-]);
 
 /** Distinct failures logged; beyond, only counted. */
 const MAX_LOGGED_FAILURES = 100;
@@ -219,7 +208,12 @@ function copyHeaders(original: HeaderMap): HeaderMap {
   const out: HeaderMap = {};
   for (const name of Object.keys(original)) {
     const value = original[name];
-    if (value === undefined || TRACE_HEADERS.has(name) || name === 'expect') continue;
+    if (
+      value === undefined ||
+      TRACE_CONTEXT_HEADERS.has(name) /* never to a mirror, see above */ ||
+      name === 'expect'
+    )
+      continue;
     out[name] = value;
   }
   const host = out.host;

@@ -11,6 +11,7 @@ import { useMemo } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
 import { stepForWindow, useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { REFRESH_MS } from '@/lib/live.ts';
+import { isExternal } from '@/lib/external.ts';
 import { errorRatio, formatCount, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import { ErrorState, HealthBadge, Loading } from '@/components/ui.tsx';
 import { EdgeSignalCharts } from './EdgeSignalCharts.tsx';
@@ -54,6 +55,9 @@ export function EdgePanel({ graph, id, onClose }: { graph: TopologyGraph; id: st
           </div>
           <div className="muted small">
             {source.kind === 'unknown' ? 'seen by the destination' : 'as the caller’s proxies saw it'}
+            {isExternal(target) ? (
+              <span data-test="edge-panel-external"> · to a host outside the mesh (egress)</span>
+            ) : null}
           </div>
         </div>
         {close}

@@ -18,6 +18,7 @@ import {
   YAxis,
 } from 'recharts';
 import { formatAxisNumber, formatMs, formatRps, formatTick } from '@/lib/format.ts';
+import { emptyTrafficPoint, stepSeconds, stepsOfWindow } from '../service/signalPoints.ts';
 
 const CHART_HEIGHT = 96;
 const MARGIN = { top: 4, right: 6, bottom: 0, left: 0 };
@@ -30,6 +31,7 @@ const LATENCY_SERIES = [
 
 interface ChartPoint {
   t: number;
+  requests: number;
   rps: number;
   errorRps: number;
   success: number | null;
@@ -51,23 +53,28 @@ function MiniChart({ title, children }: { title: string; children: ReactElement 
 
 function EdgeSignalChartsView({ signals }: { signals: EdgeSignals }) {
   const points = useMemo<ChartPoint[]>(() => {
-    const stepS = signals.stepMs / 1000;
-    return signals.points.map((p) => ({
-      t: p.t,
-      rps: p.rps,
-      errorRps: stepS > 0 ? p.errors / stepS : 0,
-      success: p.successRate === null ? null : p.successRate * 100,
-      p50: p.p50,
-      p95: p.p95,
-      p99: p.p99,
-    }));
+    // Same rules as the service page: rates from counts over the time each step covers, gaps as zeros.
+    return stepsOfWindow(signals, emptyTrafficPoint).map((p) => {
+      const seconds = stepSeconds(p.t, signals);
+      return {
+        t: p.t,
+        requests: p.requests,
+        rps: p.requests / seconds,
+        errorRps: p.errors / seconds,
+        success: p.successRate === null ? null : p.successRate * 100,
+        p50: p.p50,
+        p95: p.p95,
+        p99: p.p99,
+      };
+    });
   }, [signals]);
   const windowMs = signals.window.toMs - signals.window.fromMs;
   const domain = useMemo<[number, number]>(
     () => [signals.window.fromMs, signals.window.toMs],
     [signals.window],
   );
-  const withRequests = points.filter((p) => p.rps > 0).length;
+  const withRequests = points.filter((p) => p.requests > 0).length;
+  const dot = withRequests <= 2 ? { r: 2 } : false;
   const tick = (v: number) => formatTick(v, windowMs);
   const label = (v: unknown) => (typeof v === 'number' ? formatTick(v, Math.min(windowMs, 3_600_000)) : '');
   if (withRequests === 0) {
@@ -110,7 +117,7 @@ function EdgeSignalChartsView({ signals }: { signals: EdgeSignals }) {
             fillOpacity={0.15}
             strokeWidth={1.5}
             isAnimationActive={false}
-            dot={false}
+            dot={dot}
           />
           <Area
             type="linear"
@@ -121,7 +128,7 @@ function EdgeSignalChartsView({ signals }: { signals: EdgeSignals }) {
             fillOpacity={0.25}
             strokeWidth={1.5}
             isAnimationActive={false}
-            dot={false}
+            dot={dot}
           />
         </AreaChart>
       </MiniChart>
@@ -147,7 +154,7 @@ function EdgeSignalChartsView({ signals }: { signals: EdgeSignals }) {
             stroke="#3e8635"
             strokeWidth={1.75}
             isAnimationActive={false}
-            dot={false}
+            dot={dot}
           />
         </LineChart>
       </MiniChart>
@@ -168,7 +175,7 @@ function EdgeSignalChartsView({ signals }: { signals: EdgeSignals }) {
               name={key}
               stroke={color}
               strokeWidth={1.5}
-              dot={false}
+              dot={dot}
               isAnimationActive={false}
             />
           ))}

@@ -25,6 +25,7 @@ import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { HEALTH_COLOR, HEALTH_LABEL } from '@/lib/health.ts';
 import { errorRatio, formatCount, formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import { REFRESH_MS } from '@/lib/live.ts';
+import { isExternal } from '@/lib/external.ts';
 import {
   Empty,
   ErrorState,
@@ -413,6 +414,9 @@ function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; o
   }
   const t = node.traffic;
   const unknown = node.kind === 'unknown';
+  if (isExternal(node)) {
+    return <ExternalNodePanel node={node} inbound={inbound} onClose={onClose} />;
+  }
   return (
     <aside className="side-panel" data-test="graph-side-panel" data-node={node.id}>
       <div className="side-panel-header">
@@ -485,6 +489,71 @@ function NodePanel({ graph, id, onClose }: { graph: TopologyGraph; id: string; o
           </Link>
         </div>
       ) : null}
+    </aside>
+  );
+}
+
+/**
+ * A host outside the mesh: what the mesh sent it (as the callers' outbound proxies saw it), who called it, and
+ * no link to a service page or policies (it has neither).
+ */
+function ExternalNodePanel({
+  node,
+  inbound,
+  onClose,
+}: {
+  node: GraphNode;
+  inbound: GraphEdge[];
+  onClose: () => void;
+}) {
+  const t = node.traffic;
+  return (
+    <aside className="side-panel" data-test="graph-side-panel" data-node={node.id} data-kind="external">
+      <div className="side-panel-header">
+        <div>
+          <div className="side-panel-title" data-test="graph-panel-title">
+            {node.service}
+          </div>
+          <div className="muted small" data-test="graph-panel-external">
+            Outside the mesh: an external host that services call through their outbound proxies (egress)
+          </div>
+        </div>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={onClose}
+          aria-label="Close panel"
+          data-test="graph-panel-close"
+        >
+          ×
+        </button>
+      </div>
+      <div className="side-panel-row">
+        <HealthBadge health={node.health} />
+        <span className="muted small">as the callers’ proxies saw it</span>
+      </div>
+      <dl className="kv" data-test="graph-panel-stats">
+        <dt>Requests</dt>
+        <dd>{formatCount(t.requests)}</dd>
+        <dt>RPS</dt>
+        <dd data-test="graph-panel-rps">{formatRps(t.rps)}</dd>
+        <dt>Success</dt>
+        <dd>{formatPercent(t.successRate, 2)}</dd>
+        <dt>Errors</dt>
+        <dd>{formatCount(t.errors)}</dd>
+        <dt>p50</dt>
+        <dd>{formatMs(t.p50)}</dd>
+        <dt>p95</dt>
+        <dd>{formatMs(t.p95)}</dd>
+        <dt>p99</dt>
+        <dd>{formatMs(t.p99)}</dd>
+      </dl>
+      <h3>Called by</h3>
+      <EdgeRows edges={inbound} other={(e) => e.source} label="From" />
+      <p className="muted small">
+        Not part of the mesh: no service page, policies or traces of its own. Click an edge into it for its
+        signals over time.
+      </p>
     </aside>
   );
 }

@@ -2,8 +2,10 @@
 import { Handle, Position, useStore, type NodeProps, type ReactFlowState } from '@xyflow/react';
 import { memo } from 'react';
 import { HEALTH_COLOR } from '@/lib/health.ts';
+import { isExternal } from '@/lib/external.ts';
 import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
+import type { GraphNode } from '@weft/schema';
 import type { NamespaceFlowNode, ServiceFlowNode } from './flowTypes.ts';
 import { BADGE, usePolicyBadges } from './policyBadges.ts';
 
@@ -20,7 +22,9 @@ function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
   const n = data.node;
   const t = n.traffic;
   const unknown = n.kind === 'unknown';
+  const external = isExternal(n);
   const policies = usePolicyBadges(n.id);
+  if (external) return <ExternalNode node={n} selected={selected} detail={detail} />;
   if (detail !== 'full') {
     return (
       <div
@@ -80,6 +84,56 @@ function ServiceNodeView({ data, selected }: NodeProps<ServiceFlowNode>) {
 }
 
 export const ServiceNode = memo(ServiceNodeView);
+
+/** A globe: what Kiali and most consoles use for a host outside the mesh. */
+function GlobeIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden className="graph-node-globe">
+      <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.3" />
+      <ellipse cx="8" cy="8" rx="2.8" ry="6.5" fill="none" stroke="currentColor" strokeWidth="1.1" />
+      <path d="M1.8 5.5h12.4M1.8 10.5h12.4" stroke="currentColor" strokeWidth="1.1" />
+    </svg>
+  );
+}
+
+/**
+ * A host outside the mesh that services call through their outbound proxies (egress), drawn as Kiali draws a
+ * ServiceEntry: another shape (a dashed pill with a globe), named by its host. It has no service page; its
+ * panel shows the traffic into it.
+ */
+function ExternalNode({ node: n, selected, detail }: { node: GraphNode; selected: boolean; detail: Detail }) {
+  const t = n.traffic;
+  return (
+    <div
+      className={`graph-node external health-${n.health}${selected ? ' selected' : ''}${detail !== 'full' ? ' compact' : ''}`}
+      style={{ width: NODE_WIDTH, height: NODE_HEIGHT, borderColor: HEALTH_COLOR[n.health] }}
+      data-test={`graph-node-${n.id}`}
+      data-kind="external"
+      data-health={n.health}
+      title={`${n.service} — outside the mesh (egress) — ${n.health}`}
+    >
+      <Handle type="target" position={Position.Left} isConnectable={false} className="graph-handle" />
+      {detail === 'box' ? null : (
+        <div className="graph-node-title" data-test="graph-node-external" data-host={n.service}>
+          <GlobeIcon />
+          <span className={detail === 'name' ? 'graph-node-bigname' : 'graph-node-name'}>{n.service}</span>
+        </div>
+      )}
+      {detail === 'full' ? (
+        <>
+          <div className="graph-node-sub">outside the mesh · egress</div>
+          <div className="graph-node-stats" data-test="graph-node-stats">
+            <span>{formatRps(t.rps)} rps</span>
+            <span className={t.successRate !== null && t.successRate < 0.99 ? 'bad' : undefined}>
+              {formatPercent(t.successRate)}
+            </span>
+            <span>p95 {formatMs(t.p95)}</span>
+          </div>
+        </>
+      ) : null}
+    </div>
+  );
+}
 
 function NamespaceNodeView({ data, width, height }: NodeProps<NamespaceFlowNode>) {
   return (

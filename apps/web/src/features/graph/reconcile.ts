@@ -12,8 +12,8 @@ import { errorRatio, formatMs, formatPercent, formatRps } from '@/lib/format.ts'
 import { groupBoxes, layeredLayout, NODE_HEIGHT, NODE_WIDTH, type LayoutResult } from './layout.ts';
 import { edgeWidth } from './edgeStyle.ts';
 import {
+  bandOrder,
   groupOf,
-  OUTSIDE_MESH,
   type FlowNode,
   type NamespaceFlowNode,
   type ServiceFlowNode,
@@ -36,9 +36,6 @@ export function structureKey(graph: TopologyGraph): string {
   const edges = graph.edges.map((e) => `${e.source}>${e.target}`).sort();
   return `${nodes.join(',')}|${edges.join(',')}`;
 }
-
-const bandOrder = (a: string, b: string) =>
-  a === OUTSIDE_MESH ? -1 : b === OUTSIDE_MESH ? 1 : a.localeCompare(b);
 
 /**
  * Positions of every node. With services split by version, the layout places their boxes (taller nodes) and

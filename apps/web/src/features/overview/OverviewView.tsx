@@ -4,6 +4,7 @@ import type { ServiceSummary } from '@weft/schema';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
+import { meshServices } from '@/lib/external.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import {
@@ -44,7 +45,11 @@ export function OverviewView() {
   const trpc = useTRPC();
   const timeWindow = useTimeWindow();
   const href = useWindowHref();
-  const query = useQuery(trpc.services.list.queryOptions({ window: timeWindow.input }));
+  const query = useQuery({
+    ...trpc.services.list.queryOptions({ window: timeWindow.input }),
+    // Hosts outside the mesh (egress) are graph nodes, not services: no page, no proxy, no policies.
+    select: meshServices,
+  });
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'namespace', desc: false });
 

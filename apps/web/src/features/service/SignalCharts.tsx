@@ -89,7 +89,9 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
     () => (v: unknown) => (typeof v === 'number' ? formatTick(v, Math.min(windowMs, 3_600_000)) : ''),
     [windowMs],
   );
-  const withRequests = points.filter((p) => p.rps > 0).length;
+  const withRequests = points.filter((p) => p.requests > 0).length;
+  // A series with a step or two of data is a dot, not an invisible zero-length line.
+  const dot = withRequests <= 2 ? { r: 2.5 } : false;
   const withLatency = points.filter((p) => p.p50 !== null).length;
   const refusals = seriesWithData(OVERLAY_SERIES, points);
   const ejections = seriesWithData(EJECTION_SERIES, points);
@@ -152,7 +154,7 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
               fillOpacity={opacity}
               strokeWidth={1.5}
               isAnimationActive={false}
-              dot={false}
+              dot={dot}
             />
           ))}
           {refusals.map(({ key, name, color }) => (
@@ -214,7 +216,7 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
             stroke="#3e8635"
             strokeWidth={1.75}
             isAnimationActive={false}
-            dot={false}
+            dot={dot}
           />
         </LineChart>
       </ChartCard>
@@ -237,7 +239,7 @@ function SignalChartsView({ signals }: { signals: GoldenSignals }) {
               name={key}
               stroke={color}
               strokeWidth={1.5}
-              dot={false}
+              dot={dot}
               isAnimationActive={false}
             />
           ))}

@@ -7,7 +7,9 @@ import { useTRPC } from '@/lib/trpc.ts';
 import { useWindowHref } from '@/lib/window.ts';
 import { formatDateTime, formatOffsetUs, formatUs } from '@/lib/format.ts';
 import { ErrorState, Loading, PageHeader, StaleNotice } from '@/components/ui.tsx';
-import { timeTicks, waterfallRows, type WaterfallRow } from './waterfall.ts';
+import { SpanDetails } from './SpanDetails.tsx';
+import { SpanRow } from './SpanRow.tsx';
+import { skewSummary, SKEW_EXPLAINED, timeTicks, timelineExtent, waterfallRows } from './waterfall.ts';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_COLORS = [
@@ -25,7 +27,6 @@ const SPAN_COLORS = [
   '#8f4700',
 ];
 const ERROR_COLOR = '#c9190b';
-const INDENT_PX = 16;
 
 function serviceKey(s: SpanView): string {
   return s.namespace ? `${s.namespace}/${s.service}` : s.service;
@@ -78,7 +79,8 @@ function Waterfall({ trace }: { trace: TraceDetail }) {
   }, [rows]);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
-  const totalUs = Math.max(trace.durationUs, ...trace.spans.map((s) => s.offsetUs + s.durationUs), 1);
+  const { originUs, totalUs } = useMemo(() => timelineExtent(trace), [trace]);
+  const skew = skewSummary(trace);
   const ticks = useMemo(() => timeTicks(totalUs), [totalUs]);
   const errors = trace.spans.filter((s) => s.status === 'error').length;
   const root = rows[0]?.span;
@@ -99,11 +101,20 @@ function Waterfall({ trace }: { trace: TraceDetail }) {
         title={<>{root ? `${root.service}: ${root.name}` : 'Trace'}</>}
         subtitle={
           <span data-test="trace-summary">
-            {formatDateTime(trace.startMs)} · <strong>{formatUs(trace.durationUs)}</strong> ·{' '}
-            {trace.spans.length} spans · {colors.size} services ·{' '}
+            {formatDateTime(trace.startMs)} · <strong>{formatUs(totalUs)}</strong> · {trace.spans.length}{' '}
+            spans · {colors.size} services ·{' '}
             <span className={errors ? 'text-failing' : undefined}>
               {errors} error{errors === 1 ? '' : 's'}
             </span>
+            {skew ? (
+              <>
+                {' '}
+                ·{' '}
+                <span className="skew-summary" data-test="trace-skew-summary" title={SKEW_EXPLAINED}>
+                  {skew}
+                </span>
+              </>
+            ) : null}
           </span>
         }
       />
@@ -133,6 +144,7 @@ function Waterfall({ trace }: { trace: TraceDetail }) {
             <SpanRow
               key={row.span.spanId}
               row={row}
+              originUs={originUs}
               totalUs={totalUs}
               color={row.span.status === 'error' ? ERROR_COLOR : colors.get(serviceKey(row.span))!}
               serviceColor={colors.get(serviceKey(row.span))!}
@@ -144,184 +156,15 @@ function Waterfall({ trace }: { trace: TraceDetail }) {
             />
           ))}
         </div>
-        {selected ? <SpanDetails span={selected} trace={trace} onClose={() => setSelectedId(null)} /> : null}
-      </div>
-    </>
-  );
-}
-
-function SpanRow({
-  row,
-  totalUs,
-  color,
-  serviceColor,
-  ticks,
-  selected,
-  collapsed,
-  onSelect,
-  onToggle,
-}: {
-  row: WaterfallRow;
-  totalUs: number;
-  color: string;
-  serviceColor: string;
-  ticks: number[];
-  selected: boolean;
-  collapsed: boolean;
-  onSelect: () => void;
-  onToggle: () => void;
-}) {
-  const s = row.span;
-  const left = (s.offsetUs / totalUs) * 100;
-  const width = Math.max((s.durationUs / totalUs) * 100, 0.3);
-  // Duration text: after the bar when there is room, else before it, else inside it.
-  const labelPlace = left + width < 84 ? 'after' : left > 14 ? 'before' : 'inside';
-  return (
-    <div
-      className={`wf-row${selected ? ' selected' : ''}${s.status === 'error' ? ' error' : ''}`}
-      role="row"
-      tabIndex={0}
-      onClick={onSelect}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter' || e.key === ' ') {
-          e.preventDefault();
-          onSelect();
-        }
-      }}
-      data-test="waterfall-span"
-      data-span-id={s.spanId}
-      data-parent-span-id={s.parentSpanId ?? ''}
-      data-depth={row.depth}
-      data-service={s.service}
-      data-status={s.status}
-      aria-selected={selected}
-    >
-      <div
-        className="wf-label"
-        role="cell"
-        style={{ paddingLeft: 6 + row.depth * INDENT_PX }}
-        data-test="waterfall-span-label"
-      >
-        {row.childCount > 0 ? (
-          <button
-            type="button"
-            className="wf-toggle"
-            aria-label={collapsed ? 'Expand' : 'Collapse'}
-            onClick={(e) => {
-              e.stopPropagation();
-              onToggle();
-            }}
-          >
-            {collapsed ? '▸' : '▾'}
-          </button>
-        ) : (
-          <span className="wf-toggle-space" />
-        )}
-        <span className="wf-chip" style={{ background: serviceColor }} />
-        <span className="wf-service">{s.service}</span>
-        <span className="wf-name" title={s.name}>
-          {s.name}
-        </span>
-        {s.status === 'error' ? (
-          <span className="wf-error-mark" title="error">
-            !
-          </span>
+        {selected ? (
+          <SpanDetails
+            span={selected}
+            trace={trace}
+            originUs={originUs}
+            onClose={() => setSelectedId(null)}
+          />
         ) : null}
       </div>
-      <div className="wf-timeline" role="cell">
-        {ticks.map((t) => (
-          <span key={t} className="wf-gridline" style={{ left: `${(t / totalUs) * 100}%` }} />
-        ))}
-        <div
-          className="wf-bar"
-          data-test="waterfall-bar"
-          style={{ left: `${left}%`, width: `${width}%`, background: color }}
-          title={`${formatUs(s.durationUs)} at +${formatUs(s.offsetUs)}`}
-        />
-        <span
-          className={labelPlace === 'inside' ? 'wf-duration inside' : 'wf-duration'}
-          style={
-            labelPlace === 'after'
-              ? { left: `calc(${left + width}% + 4px)` }
-              : labelPlace === 'before'
-                ? { right: `calc(${100 - left}% + 4px)` }
-                : { right: `calc(${100 - left - width}% + 6px)` }
-          }
-        >
-          {formatUs(s.durationUs)}
-        </span>
-      </div>
-    </div>
-  );
-}
-
-function SpanDetails({ span, trace, onClose }: { span: SpanView; trace: TraceDetail; onClose: () => void }) {
-  const href = useWindowHref();
-  const attrs = Object.entries(span.attributes).sort(([a], [b]) => a.localeCompare(b));
-  const parent = span.parentSpanId ? trace.spans.find((s) => s.spanId === span.parentSpanId) : undefined;
-  return (
-    <aside className="side-panel span-details" data-test="span-details" data-span-id={span.spanId}>
-      <div className="side-panel-header">
-        <div>
-          <div className="side-panel-title">{span.name}</div>
-          <div className="muted small">
-            {span.namespace ? (
-              <Link
-                href={href(
-                  `/services/${encodeURIComponent(span.namespace)}/${encodeURIComponent(span.service)}`,
-                )}
-              >
-                {span.namespace}/{span.service}
-              </Link>
-            ) : (
-              span.service
-            )}
-          </div>
-        </div>
-        <button type="button" className="icon-button" onClick={onClose} aria-label="Close span details">
-          ×
-        </button>
-      </div>
-      <dl className="kv">
-        <dt>Service</dt>
-        <dd data-test="span-detail-service">{span.service}</dd>
-        <dt>Kind</dt>
-        <dd data-test="span-detail-kind">{span.kind}</dd>
-        <dt>Status</dt>
-        <dd data-test="span-detail-status" className={span.status === 'error' ? 'text-failing' : undefined}>
-          {span.status}
-          {span.statusMessage ? ` — ${span.statusMessage}` : ''}
-        </dd>
-        <dt>Duration</dt>
-        <dd data-test="span-detail-duration">{formatUs(span.durationUs)}</dd>
-        <dt>Start</dt>
-        <dd>
-          +{formatUs(span.offsetUs)} <span className="muted">({formatDateTime(span.startMs)})</span>
-        </dd>
-        <dt>Span id</dt>
-        <dd className="mono">{span.spanId}</dd>
-        <dt>Parent</dt>
-        <dd className="mono">
-          {span.parentSpanId
-            ? `${span.parentSpanId}${parent ? ` (${parent.service})` : ' (not in trace)'}`
-            : '— (root)'}
-        </dd>
-      </dl>
-      <h3>Attributes</h3>
-      {attrs.length === 0 ? (
-        <div className="muted small">No attributes.</div>
-      ) : (
-        <table className="table compact attrs" data-test="span-attributes">
-          <tbody>
-            {attrs.map(([k, v]) => (
-              <tr key={k}>
-                <td className="mono attr-key">{k}</td>
-                <td className="mono attr-value">{v}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </aside>
+    </>
   );
 }

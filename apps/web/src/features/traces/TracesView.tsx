@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams, type ReadonlyURLSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTRPC } from '@/lib/trpc.ts';
+import { meshServices } from '@/lib/external.ts';
 import { useTimeWindow, useWindowHref } from '@/lib/window.ts';
 import { formatDateTime, formatMs } from '@/lib/format.ts';
 import { Empty, ErrorState, LiveStatus, Loading, PageHeader, StaleNotice } from '@/components/ui.tsx';
@@ -91,7 +92,7 @@ export function TracesView() {
   );
 
   const serviceOptions = useMemo(() => {
-    const ids = new Set((services.data ?? []).map((s) => `${s.namespace}/${s.service}`));
+    const ids = new Set(meshServices(services.data ?? []).map((s) => `${s.namespace}/${s.service}`));
     if (filters.service) ids.add(filters.service);
     return [...ids].sort();
   }, [services.data, filters.service]);

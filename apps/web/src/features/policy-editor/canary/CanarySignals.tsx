@@ -11,6 +11,7 @@ import { formatMs, formatPercent, formatRps } from '@/lib/format.ts';
 import { REFRESH_MS } from '@/lib/live.ts';
 import { useTRPC } from '@/lib/trpc.ts';
 import { versionColor } from './palette.ts';
+import { toChartPoints } from '../../service/signalPoints.ts';
 
 const NOW_WINDOW = { lastMs: 30_000 };
 const TREND_WINDOW = { lastMs: 5 * 60_000 };
@@ -60,7 +61,9 @@ export function CanarySignals({
       <div className="pe-signal-cards">
         {versions.map((v, i) => {
           const row = stats.get(v.version);
-          const points = trends[i]?.data?.points ?? [];
+          // Through the service page's rules: the newest step's rate is over its elapsed part, gaps are zeros.
+          const trend = trends[i]?.data;
+          const points = trend ? toChartPoints(trend) : [];
           return (
             <VersionCard
               key={v.version}
