@@ -6,6 +6,8 @@ import { ConfigStreamHub } from './config-stream/hub.ts';
 import { openDatabase } from './db/client.ts';
 import type { ApiEnv } from './env.ts';
 import { createApiServer } from './http/server.ts';
+import { exportConfig } from './export/otlp-export-config.ts';
+import { createOtlpExporter } from './export/otlp-exporter.ts';
 import { startRetention } from './ingest/retention.ts';
 import { WriteQueue } from './ingest/write-queue.ts';
 import { registryServices } from './policies/cluster-view.ts';
@@ -26,7 +28,7 @@ export type StartOptions = Pick<
   'host' | 'port' | 'databaseUrl' | 'proxyTtlSeconds' | 'heartbeatSeconds' | 'maxBodyBytes'
 > &
   Partial<Pick<ApiEnv, 'adminPassword' | 'secureCookies' | 'oidc' | 'platform' | 'retention'>> &
-  Partial<Pick<ApiEnv, 'outboundTrafficPolicy'>>;
+  Partial<Pick<ApiEnv, 'outboundTrafficPolicy' | 'otlpExport'>>;
 
 export class ListenError extends Error {}
 
@@ -91,9 +93,13 @@ export async function startApi(
   useRetention(retentionSettings);
   const retention = startRetention(database.db, retentionSettings, log);
   const writeQueue = new WriteQueue();
+  const exporter = env.otlpExport ? createOtlpExporter(exportConfig(env.otlpExport), log) : undefined;
+  if (env.otlpExport)
+    log(`weft-api: exporting telemetry over OTLP to ${new URL(env.otlpExport.endpoint).origin}`);
   const server = createApiServer({
     db: database.db,
     writeQueue,
+    exporter,
     registry,
     auth,
     policies,
@@ -114,6 +120,7 @@ export async function startApi(
     configStream.close();
     universal?.close();
     await retention.stop();
+    await exporter?.close();
     await kubernetes?.close();
     await database.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -143,6 +150,7 @@ export async function startApi(
       });
       await retention.stop();
       await writeQueue.drain();
+      await exporter?.close();
       await kubernetes?.close();
       await database.close();
     },

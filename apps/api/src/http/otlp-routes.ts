@@ -33,6 +33,7 @@ import { storeEdgePoints } from '../ingest/rollup-store.ts';
 import { spanMetricPoints } from '../ingest/span-metrics.ts';
 import { parseTraceBatch, storeSpans } from '../ingest/traces.ts';
 import { InvalidInputError, type FieldIssue } from '../ingest/validation.ts';
+import type { OtlpExporter } from '../export/otlp-exporter.ts';
 import { IngestOverloadedError, type WriteQueue } from '../ingest/write-queue.ts';
 import { HttpError, otlpEncodingOf, parseJsonText, readOtlpBody, type OtlpEncoding } from './body.ts';
 import { authenticateMachine, mayReportFor, requireTelemetryScope } from './machine-auth.ts';
@@ -42,6 +43,8 @@ export interface OtlpRouteDeps {
   auth: AuthServices;
   writeQueue: WriteQueue;
   maxBodyBytes: number;
+  /** Forwards what ingest stored to an external OTLP endpoint (WEFT_OTLP_EXPORT_ENDPOINT), when set. */
+  exporter?: OtlpExporter | undefined;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -112,6 +115,8 @@ export function createOtlpRoutes(
       await storeEdgePoints(deps.db, outbound);
       return stored;
     });
+    // A retried batch (everything a duplicate) is not sent on again.
+    if (result.accepted > 0) deps.exporter?.exportSpans(rows);
     const partial =
       batch.refused.count > 0
         ? { rejected: batch.refused.count, errorMessage: batch.refused.message('span') }
@@ -129,6 +134,7 @@ export function createOtlpRoutes(
       storeMetrics(deps.db, points, batch.resilience),
     );
     batch.commit();
+    if (stored.stored > 0) deps.exporter?.exportEdgePoints(points);
     const rejected = batch.refused.count + batch.ignored.count;
     const partial = rejected > 0 ? { rejected, errorMessage: metricsRejectionMessage(batch) } : null;
     return { partial, extra: { stored: stored.stored, duplicates: stored.duplicates } };

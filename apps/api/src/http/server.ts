@@ -18,6 +18,7 @@ import { csrfMatches } from '../auth/sessions.ts';
 import type { ConfigStreamHub } from '../config-stream/hub.ts';
 import type { Db } from '../db/client.ts';
 import { readerFor } from '../db/sql-reader.ts';
+import type { OtlpExporter, OtlpExportStats } from '../export/otlp-exporter.ts';
 import { Prisma } from '../generated/sqlite/client.ts';
 import { InvalidInputError, parseOrThrow } from '../ingest/validation.ts';
 import type { WriteQueue } from '../ingest/write-queue.ts';
@@ -34,6 +35,8 @@ export interface ServerDeps {
   db: Db;
   /** Telemetry writes, one transaction at a time, bounded (ingest answers 429 past the bound). */
   writeQueue: WriteQueue;
+  /** OTLP export of what ingest stores (WEFT_OTLP_EXPORT_ENDPOINT), when configured. */
+  exporter?: OtlpExporter | undefined;
   registry: ServiceRegistry;
   auth: AuthServices;
   policies: PolicyPlatform & PolicyChecker;
@@ -50,6 +53,12 @@ const MAX_CONFIG_WAIT_SECONDS = 60;
 const REGISTRATION_BODY_LIMIT = 16 * 1024;
 
 const PROXY_PATH = /^\/v1\/proxies\/([A-Za-z0-9._-]+)(\/config(?:\/stream|\/ack)?)?$/;
+
+/** The exporter's counters without its last error text. */
+function exportCounts(stats: OtlpExportStats) {
+  const counts = ({ lastError: _lastError, ...rest }: OtlpExportStats['traces']) => rest;
+  return { traces: counts(stats.traces), metrics: counts(stats.metrics) };
+}
 
 export function createApiServer(deps: ServerDeps): http.Server {
   const now = deps.now ?? Date.now;
@@ -94,6 +103,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
     auth,
     writeQueue: deps.writeQueue,
     maxBodyBytes: deps.maxBodyBytes,
+    exporter: deps.exporter,
     now,
     log,
   });
@@ -137,7 +147,12 @@ export function createApiServer(deps: ServerDeps): http.Server {
       // Through the read path: a long ingest transaction on the main connection must not make the API look down.
       await readerFor(deps.db).query(Prisma.sql`SELECT 1`);
       // "warming-up": the first TTL after a start, while the previous run's endpoint set is still served.
-      sendJson(res, 200, { status: 'ok', registry: deps.registry.warmingUp ? 'warming-up' : 'ready' });
+      sendJson(res, 200, {
+        status: 'ok',
+        registry: deps.registry.warmingUp ? 'warming-up' : 'ready',
+        // Counts only (no receiver answers: this route is anonymous).
+        ...(deps.exporter ? { otlpExport: exportCounts(deps.exporter.stats()) } : {}),
+      });
       return;
     }
     // OTLP/HTTP ingest (/v1/traces, /v1/metrics): otlp-routes.ts.

@@ -67,7 +67,7 @@ function targets(settings: RetentionSettings, nowMs: number): Target[] {
 }
 
 /** Rows one DELETE removes, about (rows sharing the boundary value go with it). */
-const ROWS_PER_DELETE = 5000;
+const ROWS_PER_DELETE = 1000;
 
 /** Deletes one target's expired rows, oldest first, ROWS_PER_DELETE at a time; returns rows deleted and statements used. */
 async function trim(db: Db, t: Target, budget: number): Promise<{ deleted: number; statements: number }> {
