@@ -85,3 +85,22 @@ describe('graph appenders', () => {
     expect(draft.nodes.has('shop/gone')).toBe(false);
   });
 });
+
+describe('external hosts', () => {
+  it('carry the traffic of the calls into them (they have no proxy to report it)', () => {
+    const draft = emptyDraft();
+    appendTraffic(draft, [
+      row({ count: 6, destNamespace: '(external)', destService: 'api.example.com', destVersion: '' }),
+      row({
+        count: 4,
+        sourceService: 'cart',
+        destNamespace: '(external)',
+        destService: 'api.example.com',
+        destVersion: '',
+      }),
+    ]);
+    const node = draft.nodes.get('(external)/api.example.com');
+    expect(node?.kind).toBe('external');
+    expect(node?.traffic.requests).toBe(10);
+  });
+});

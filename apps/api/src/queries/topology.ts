@@ -100,12 +100,16 @@ export function appendTrafficRows(draft: GraphDraft, rows: RollupRow[]): void {
   }
 }
 
-/** Callers from outside the mesh: the unknown node carries the traffic of all its edges. */
+/**
+ * Nodes without a proxy of their own: the unknown node (callers from outside the mesh) carries the traffic of
+ * all its edges, an external host (egress) the traffic of the calls into it.
+ */
 export function finishTraffic(draft: GraphDraft): void {
   const unknown = draft.nodes.get(UNKNOWN_SERVICE);
-  if (unknown) {
-    for (const edge of draft.edges.values())
-      if (edge.source === UNKNOWN_SERVICE) unknown.traffic.merge(edge.traffic);
+  for (const edge of draft.edges.values()) {
+    if (unknown && edge.source === UNKNOWN_SERVICE) unknown.traffic.merge(edge.traffic);
+    const target = draft.nodes.get(edge.target);
+    if (target?.kind === 'external') target.traffic.merge(edge.traffic);
   }
 }
 
