@@ -5,6 +5,24 @@
  * Kiali count every non-zero grpc-status as a failure for success rate; so do we.
  */
 
+/**
+ * gRPC status codes (grpc/doc/statuscodes.md) — the same numbers as google.rpc.Code, which OTLP/HTTP error bodies
+ * carry: the ones Weft answers with, in the proxy (grpc-status) and in the API (google.rpc.Status).
+ */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
 /** Stored for an exchange that was not gRPC (or whose grpc-status never arrived). */
 export const NO_GRPC_STATUS = -1;
 

@@ -96,31 +96,6 @@ export const retentionSettingSchema = z.string().transform((text, ctx): Retentio
   return settings;
 });
 
-/**
- * The coarsest resolution whose buckets are at most `maxBucketMs` wide and that still holds data from `fromMs`
- * (given the retention); the finest one when none is that fine.
- */
-export function resolutionFor(
-  maxBucketMs: number,
-  fromMs: number,
-  nowMs: number,
-  retention: RetentionSettings = defaultRetention(),
-): RollupResolution {
-  let chosen = ROLLUP_RESOLUTIONS[0] as RollupResolution;
-  for (const r of ROLLUP_RESOLUTIONS) {
-    if (r.ms > maxBucketMs) break;
-    chosen = r;
-  }
-  // Coarser until one still holds the window's start.
-  const index = ROLLUP_RESOLUTIONS.indexOf(chosen);
-  for (let i = index; i < ROLLUP_RESOLUTIONS.length; i++) {
-    const r = ROLLUP_RESOLUTIONS[i] as RollupResolution;
-    const kept = retention[r.name] ?? r.defaultRetentionMs;
-    if (nowMs - fromMs <= kept || i === ROLLUP_RESOLUTIONS.length - 1) return r;
-  }
-  return chosen;
-}
-
 /** Bounds on the API's telemetry write queue (ingest answers 429 with Retry-After past them). */
 export const WriteQueueLimits = {
   /** Rows (spans + data points) waiting to be written. */

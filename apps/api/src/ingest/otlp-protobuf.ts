@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { GrpcStatus } from '@weft/schema';
 
 const PROTO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'otlp-proto');
 
@@ -193,17 +194,8 @@ export function decodeResponse(signal: OtlpSignal, body: Uint8Array): PartialSuc
   return { rejected: p.rejectedSpans ?? p.rejectedDataPoints ?? 0, errorMessage: p.errorMessage ?? '' };
 }
 
-/** google.rpc.Code values the API answers with. */
-export const RpcCode = {
-  INVALID_ARGUMENT: 3,
-  NOT_FOUND: 5,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
+/** google.rpc.Code values the API answers with: the same numbers as gRPC status codes. */
+export const RpcCode = GrpcStatus;
 
 /** The google.rpc.Code for an HTTP status (as gRPC-HTTP gateways map them). */
 export function rpcCodeForHttpStatus(status: number): number {

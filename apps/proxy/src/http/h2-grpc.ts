@@ -8,21 +8,11 @@
  * statuses (retries, outlier detection and the breaker decide on 502/503/504); the listener shapes the
  * reply on its way out (`grpcShapedReply`), so only the client and telemetry see the gRPC form.
  */
-import { Headers } from '@weft/schema';
+import { GrpcStatus, Headers } from '@weft/schema';
 import type { HeaderMap, ProxyErrorKind, ProxyRequest, ProxyResponse } from './exchange.ts';
 
-/** The gRPC status codes the proxy itself answers with (grpc/doc/statuscodes.md). */
-export const GrpcStatus = {
-  OK: 0,
-  CANCELLED: 1,
-  DEADLINE_EXCEEDED: 4,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
+/** The gRPC status codes the proxy itself answers with: the shared table. */
+export { GrpcStatus };
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
